@@ -1,0 +1,129 @@
+// Shared by the convolution kernels of this directory: the geometry they pass to the native addon
+// (conv_common.h), derived from tfjs's computeConv2DInfo, and the checks on what they support.
+import * as tf from '@tensorflow/tfjs';
+import { nativeFn } from '../native.js';
+import { heap, makeOutput, offsetOf, type WasmBackend } from '../wasmHeap.js';
+
+/**
+ * A native convolution function: (heap, offsetA, offsetB, offsetOut, batch, inH, inW, inC, outH, outW, outC,
+ * filterH, filterW, strideH, strideW, padTop, padLeft) => void. Offsets are byte offsets into the heap.
+ */
+export type NativeConv = (
+  heap: ArrayBuffer, a: number, b: number, out: number,
+  batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+  filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
+) => void;
+
+/** The names of the addon's convolution functions (conv_grad.cc, depthwise_grad.cc). */
+export type NativeConvName =
+  | 'conv2d' | 'conv2dBackpropFilter' | 'conv2dBackpropInput'
+  | 'depthwiseConv2d' | 'depthwiseConv2dBackpropFilter' | 'depthwiseConv2dBackpropInput';
+
+const fns = new Map<NativeConvName, NativeConv>();
+
+/** The addon function, resolved once; throws NasError('E_NATIVE') saying how to build the addon. */
+export function nativeConv(name: NativeConvName): NativeConv {
+  let fn = fns.get(name);
+  if (!fn) {
+    fn = nativeFn<NativeConv>(name);
+    fns.set(name, fn);
+  }
+  return fn;
+}
+
+type Shape4 = [number, number, number, number];
+
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** A named float32 input of a kernel. */
+export function kernelInput(args: KernelArgs, kernel: string, name: string): tf.TensorInfo {
+  const t = args.inputs[name];
+  if (!t) throw new Error(`${kernel}: input '${name}' is missing`);
+  if (t.dtype !== 'float32') throw new Error(`${kernel} (wasm, native): input '${name}' must be float32, got ${t.dtype}`);
+  return t;
+}
+
+/** A rank-4 shape: a tensor's or one given as an attribute (inputShape, filterShape). */
+export function shape4(kernel: string, what: string, shape: readonly number[] | undefined): Shape4 {
+  if (!shape || shape.length !== 4) {
+    throw new Error(`${kernel}: ${what} must have rank 4, got shape [${shape?.join(', ') ?? ''}]`);
+  }
+  return [shape[0] ?? 0, shape[1] ?? 0, shape[2] ?? 0, shape[3] ?? 0];
+}
+
+/** What a convolution attribute set carries (strides, pad, dilations, dataFormat, dimRoundingMode). */
+export interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dilations?: [number, number] | number | undefined;
+  dataFormat?: 'NHWC' | 'NCHW' | undefined;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil' | undefined;
+}
+
+/** Why our kernels cannot run a convolution with these attributes (NCHW, dilation > 1), or null. */
+export function unsupported(attrs: ConvAttrs): string | null {
+  if (attrs.dataFormat === 'NCHW') return "dataFormat 'NCHW' is not supported; use 'NHWC'";
+  const d = attrs.dilations ?? 1;
+  const [dh, dw] = typeof d === 'number' ? [d, d] : d;
+  if (dh !== 1 || dw !== 1) return `dilations other than 1 are not supported, got [${dh}, ${dw}]`;
+  return null;
+}
+
+/** The stock tfjs-backend-wasm kernels that ours replaced (register.ts records them), by kernel name. */
+const stockKernels = new Map<string, tf.KernelConfig>();
+
+export function rememberStockKernel(config: tf.KernelConfig): void {
+  if (!stockKernels.has(config.kernelName)) stockKernels.set(config.kernelName, config);
+}
+
+export function stockKernel(kernelName: string): tf.KernelConfig | undefined {
+  return stockKernels.get(kernelName);
+}
+
+/**
+ * For attributes our kernels do not support: runs the stock kernel this one replaced, if there is one, or
+ * throws an error that says what is unsupported.
+ */
+export function stockOrThrow(kernel: string, reason: string, args: KernelArgs): tf.TensorInfo {
+  const stock = stockKernel(kernel);
+  if (!stock) throw new Error(`${kernel} (wasm, native kernel): ${reason}`);
+  // tfjs runs setupFunc only for kernels registered when the backend became active: ours may have replaced
+  // this one before that. Setting up again is cheap (it looks up the wasm export).
+  stock.setupFunc?.(args.backend);
+  return stock.kernelFunc(args) as tf.TensorInfo;
+}
+
+/** computeConv2DInfo (NHWC) for our kernels; callers have checked `unsupported(attrs)`. */
+export function convInfo(
+  inShape: Shape4, filterShape: Shape4, attrs: ConvAttrs, depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inShape, filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, depthwise,
+    'channelsLast',
+  );
+}
+
+/** Checks that a tensor has the shape the convolution geometry implies. */
+export function expectShape(kernel: string, what: string, actual: readonly number[], expected: readonly number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new Error(`${kernel}: ${what} has shape [${actual.join(', ')}], expected [${expected.join(', ')}]`);
+  }
+}
+
+/**
+ * Allocates the output, then calls the native function on the heap (read after the allocation, which can grow
+ * the memory) with the byte offsets of a, b and the output and the geometry of info.
+ */
+export function runConv(
+  backend: WasmBackend, fn: NativeConv, a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[],
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const out = makeOutput(backend, outShape);
+  if (outShape.some((d) => d === 0)) return out.info;
+  fn(
+    heap(backend), offsetOf(backend, a), offsetOf(backend, b), out.offset,
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  );
+  return out.info;
+}

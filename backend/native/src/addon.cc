@@ -1,0 +1,62 @@
+#include "addon.h"
+
+namespace nas {
+
+std::vector<Export>& registry() {
+  static std::vector<Export> all;
+  return all;
+}
+
+Args::Args(napi_env env, napi_callback_info info) : env_(env) {
+  if (napi_get_cb_info(env, info, &argc_, argv_, nullptr, nullptr) != napi_ok) fail("cannot read arguments");
+}
+
+bool Args::fail(const char* message) {
+  if (ok_) napi_throw_type_error(env_, nullptr, message);
+  ok_ = false;
+  return false;
+}
+
+int32_t Args::i32(size_t i) {
+  int32_t v = 0;
+  if (i >= argc_ || napi_get_value_int32(env_, argv_[i], &v) != napi_ok) fail("expected an integer argument");
+  return v;
+}
+
+double Args::f64(size_t i) {
+  double v = 0;
+  if (i >= argc_ || napi_get_value_double(env_, argv_[i], &v) != napi_ok) fail("expected a number argument");
+  return v;
+}
+
+uint8_t* Args::buffer(size_t i, size_t* length) {
+  void* data = nullptr;
+  size_t len = 0;
+  if (i >= argc_ || napi_get_arraybuffer_info(env_, argv_[i], &data, &len) != napi_ok) {
+    fail("expected an ArrayBuffer argument");
+    return nullptr;
+  }
+  if (length) *length = len;
+  return static_cast<uint8_t*>(data);
+}
+
+float* Args::f32(size_t buf, size_t off) {
+  uint8_t* base = buffer(buf);
+  int32_t offset = i32(off);
+  if (!base || offset < 0 || (offset & 3)) {
+    fail("expected a 4-byte aligned offset into the heap");
+    return nullptr;
+  }
+  return reinterpret_cast<float*>(base + offset);
+}
+
+}  // namespace nas
+
+NAPI_MODULE_INIT() {
+  for (const nas::Export& e : nas::registry()) {
+    napi_value fn;
+    napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, nullptr, &fn);
+    napi_set_named_property(env, exports, e.name, fn);
+  }
+  return exports;
+}

@@ -1,0 +1,247 @@
+// Dense 2-D convolution (NHWC, dilation 1) and its gradients, as matrix products (gemm.h).
+//
+// A pointwise convolution (1x1, stride 1, no padding) is a matrix product over the pixels: with X as
+// [rows = N*H*W, Cin], W as [Cin, Cout] and Y as [rows, Cout]:
+//   forward  Y  = X W,   backprop filter  dW = X^T dY,   backprop input  dX = dY W^T.
+// Any other geometry goes through im2col: the patch matrix P [N*OH*OW, KH*KW*Cin] (row = output pixel, the
+// receptive field in filter order, zeros outside the input) makes the convolution Y = P W with W viewed as
+// [KH*KW*Cin, Cout], so dW = P^T dY and dP = dY W^T, which col2im scatters back onto dX. P is built in chunks
+// of rows in a reused thread_local buffer, so scratch memory stays bounded (about 256 KB, or 128 rows).
+//
+// Exports (arguments as in conv_common.h):
+//   conv2d(heap, x, filter, y, ...geometry)
+//   conv2dBackpropFilter(heap, x, dy, dFilter, ...geometry)
+//   conv2dBackpropInput(heap, dy, filter, dx, ...geometry)
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "addon.h"
+#include "conv_common.h"
+#include "gemm.h"
+#include "simd8.h"
+
+namespace nas {
+namespace {
+
+constexpr int64_t kColFloats = int64_t{1} << 16;  // target size of a patch-matrix chunk (256 KB: L2)
+constexpr int64_t kMinChunkRows = 128;
+
+thread_local std::vector<float> tlsCol;
+
+float* colBuffer(size_t n) {
+  if (tlsCol.size() < n) tlsCol.resize(n);
+  return tlsCol.data();
+}
+
+int64_t chunkRows(const ConvGeom& g) {
+  const int64_t rowLen = int64_t{g.filterH} * g.filterW * g.inC;
+  return std::min(g.outRows(), std::max(kColFloats / rowLen, kMinChunkRows));
+}
+
+// Copies and fills of a few pixels of a few channels (im2col's unit of work: KW * C floats, often at most 16)
+// with one or two vector moves (the second overlapping the first) instead of a libc call; longer ones via libc.
+inline void copyFloats(float* __restrict d, const float* __restrict s, int64_t n) {
+  if (n > 16) {
+    std::memcpy(d, s, sizeof(float) * n);
+  } else if (n >= 8) {
+    const simd::vf head = simd::load(s), tail = simd::load(s + n - 8);
+    simd::store(d, head);
+    simd::store(d + n - 8, tail);
+  } else {
+    const simd::Tail t(static_cast<int>(n));
+    simd::store(d, simd::load(s, t), t);
+  }
+}
+
+inline void zeroFloats(float* d, int64_t n) {
+  if (n > 16) {
+    std::memset(d, 0, sizeof(float) * n);
+  } else if (n >= 8) {
+    simd::store(d, simd::zero());
+    simd::store(d + n - 8, simd::zero());
+  } else {
+    simd::store(d, simd::zero(), simd::Tail(static_cast<int>(n)));
+  }
+}
+
+// Calls f(n, oh, ow0, ow1, i0) for the runs of consecutive output pixels (n, oh, ow0..ow1-1) that make up rows
+// [r0, r0 + rows); i0 is the index (from r0) of the run's first row.
+template <typename F>
+void forRowRuns(const ConvGeom& g, int64_t r0, int64_t rows, F&& f) {
+  const int64_t end = r0 + rows;
+  for (int64_t r = r0; r < end;) {
+    const int ow0 = static_cast<int>(r % g.outW);
+    const int64_t q = r / g.outW;
+    const int oh = static_cast<int>(q % g.outH);
+    const int n = static_cast<int>(q / g.outH);
+    const int ow1 = static_cast<int>(std::min<int64_t>(g.outW, ow0 + (end - r)));
+    f(n, oh, ow0, ow1, r - r0);
+    r += ow1 - ow0;
+  }
+}
+
+// Output columns [owA, owB) whose KW-wide window lies inside the input.
+inline void interiorColumns(const ConvGeom& g, int* owA, int* owB) {
+  // ow * sw - pl >= 0  and  ow * sw - pl + KW <= W
+  *owA = (g.padLeft + g.strideW - 1) / g.strideW;
+  const int last = g.inW - g.filterW + g.padLeft;  // ow * sw <= last
+  *owB = last < 0 ? 0 : last / g.strideW + 1;
+}
+
+// Rows [r0, r0 + rows) of the patch matrix of x into col ([rows, KH*KW*Cin]).
+void im2col(const float* x, const ConvGeom& g, int64_t r0, int64_t rows, float* col) {
+  const int C = g.inC, KW = g.filterW;
+  const int64_t span = int64_t{KW} * C;  // one filter row of a patch
+  const int64_t rowLen = g.filterH * span;
+  int owA, owB;
+  interiorColumns(g, &owA, &owB);
+  forRowRuns(g, r0, rows, [&](int n, int oh, int ow0, int ow1, int64_t i0) {
+    for (int kh = 0; kh < g.filterH; ++kh) {
+      float* dst = col + i0 * rowLen + kh * span;
+      const int ih = oh * g.strideH - g.padTop + kh;
+      if (ih < 0 || ih >= g.inH) {
+        for (int ow = ow0; ow < ow1; ++ow, dst += rowLen) zeroFloats(dst, span);
+        continue;
+      }
+      const float* src = x + (int64_t{n} * g.inH + ih) * g.inW * C;
+      for (int ow = ow0; ow < ow1; ++ow, dst += rowLen) {
+        const int iw0 = ow * g.strideW - g.padLeft;
+        if (ow >= owA && ow < owB) {
+          copyFloats(dst, src + int64_t{iw0} * C, span);  // the KW pixels are adjacent in x
+          continue;
+        }
+        for (int kw = 0; kw < KW; ++kw) {
+          const int iw = iw0 + kw;
+          if (iw < 0 || iw >= g.inW)
+            zeroFloats(dst + int64_t{kw} * C, C);
+          else
+            copyFloats(dst + int64_t{kw} * C, src + int64_t{iw} * C, C);
+        }
+      }
+    }
+  });
+}
+
+inline void addTo(float* __restrict d, const float* __restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] += s[i];
+}
+
+// dx += col2im(rows [r0, r0 + rows) of the patch-matrix gradient dcol). Pixel-major (all of a patch's taps, then
+// the next patch): with overlapping windows, tap-major order would re-add to what the last store just wrote.
+void col2imAdd(const float* dcol, const ConvGeom& g, int64_t r0, int64_t rows, float* dx) {
+  const int C = g.inC, KW = g.filterW;
+  const int64_t span = int64_t{KW} * C;
+  const int64_t rowLen = g.filterH * span;
+  int owA, owB;
+  interiorColumns(g, &owA, &owB);
+  forRowRuns(g, r0, rows, [&](int n, int oh, int ow0, int ow1, int64_t i0) {
+    const int ih0 = oh * g.strideH - g.padTop;
+    const int khs = std::max(0, -ih0), khe = std::min(g.filterH, g.inH - ih0);
+    const float* patch = dcol + i0 * rowLen;
+    for (int ow = ow0; ow < ow1; ++ow, patch += rowLen) {
+      const int iw0 = ow * g.strideW - g.padLeft;
+      const bool interior = ow >= owA && ow < owB;
+      for (int kh = khs; kh < khe; ++kh) {
+        const float* src = patch + kh * span;
+        float* dst = dx + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C;
+        if (interior) {
+          addTo(dst + int64_t{iw0} * C, src, span);
+          continue;
+        }
+        for (int kw = 0; kw < KW; ++kw) {
+          const int iw = iw0 + kw;
+          if (iw >= 0 && iw < g.inW) addTo(dst + int64_t{iw} * C, src + int64_t{kw} * C, C);
+        }
+      }
+    }
+  });
+}
+
+void conv2dForward(const float* x, const float* w, float* y, const ConvGeom& g) {
+  const int64_t rows = g.outRows();
+  if (rows == 0) return;
+  if (g.isPointwise()) {
+    matmul(false, false, static_cast<int>(rows), g.outC, g.inC, x, w, y);
+    return;
+  }
+  const int rowLen = g.filterH * g.filterW * g.inC;
+  const int64_t chunk = chunkRows(g);
+  float* col = colBuffer(static_cast<size_t>(chunk * rowLen));
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    im2col(x, g, r0, n, col);
+    matmul(false, false, static_cast<int>(n), g.outC, rowLen, col, w, y + r0 * g.outC);
+  }
+}
+
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const int64_t rows = g.outRows();
+  const int rowLen = g.filterH * g.filterW * g.inC;
+  if (rows == 0) {
+    std::memset(dw, 0, sizeof(float) * rowLen * g.outC);
+    return;
+  }
+  if (g.isPointwise()) {
+    matmul(true, false, g.inC, g.outC, static_cast<int>(rows), x, dy, dw);
+    return;
+  }
+  const int64_t chunk = chunkRows(g);
+  float* col = colBuffer(static_cast<size_t>(chunk * rowLen));
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    im2col(x, g, r0, n, col);
+    matmul(true, false, rowLen, g.outC, static_cast<int>(n), col, dy + r0 * g.outC, dw, r0 > 0);
+  }
+}
+
+void conv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+  const int64_t rows = g.outRows();
+  if (g.isPointwise()) {
+    if (rows > 0) matmul(false, true, static_cast<int>(rows), g.inC, g.outC, dy, w, dx);
+    return;
+  }
+  std::memset(dx, 0, sizeof(float) * g.inSize());
+  if (rows == 0) return;
+  const int rowLen = g.filterH * g.filterW * g.inC;
+  const int64_t chunk = chunkRows(g);
+  float* dcol = colBuffer(static_cast<size_t>(chunk * rowLen));
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    matmul(false, true, static_cast<int>(n), rowLen, g.outC, dy + r0 * g.outC, w, dcol);
+    col2imAdd(dcol, g, r0, n, dx);
+  }
+}
+
+napi_value Conv2dJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "conv2d: bad geometry", false, Role::Input, Role::Filter, Role::Output, &c))
+    return nullptr;
+  conv2dForward(c.a, c.b, c.out, c.g);
+  return nullptr;
+}
+
+napi_value Conv2dBackpropFilterJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "conv2dBackpropFilter: bad geometry", false, Role::Input, Role::Output,
+                    Role::Filter, &c))
+    return nullptr;
+  conv2dBackpropFilter(c.a, c.b, c.out, c.g);
+  return nullptr;
+}
+
+napi_value Conv2dBackpropInputJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "conv2dBackpropInput: bad geometry", false, Role::Output, Role::Filter,
+                    Role::Input, &c))
+    return nullptr;
+  conv2dBackpropInput(c.a, c.b, c.out, c.g);
+  return nullptr;
+}
+
+NAS_EXPORT("conv2d", Conv2dJs);
+NAS_EXPORT("conv2dBackpropFilter", Conv2dBackpropFilterJs);
+NAS_EXPORT("conv2dBackpropInput", Conv2dBackpropInputJs);
+
+}  // namespace
+}  // namespace nas

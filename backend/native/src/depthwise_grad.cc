@@ -1,0 +1,287 @@
+// Depthwise 2-D convolution (NHWC, dilation 1) and its gradients, as direct loops.
+//
+// With channel multiplier 1 (the usual case) every loop is vectorised over channels, which NHWC keeps
+// contiguous: channels are processed in blocks of up to 64 (8 AVX vectors, the last one masked when C is not
+// a multiple of 8), and within a block the loops run over pixels and the filter taps that fall inside the
+// input, so padding costs nothing:
+//   forward          y[n,oh,ow,c]  = sum_taps x[n, oh*sh-pt+kh, ow*sw-pl+kw, c] * w[kh,kw,c]   (accumulated
+//                    in registers per output pixel)
+//   backprop input   dx[n, oh*sh-pt+kh, ow*sw-pl+kw, c] += dy[n,oh,ow,c] * w[kh,kw,c]  (dy kept in
+//                    registers per output pixel, scattered onto dx, which is zeroed first)
+//   backprop filter  dw[kh,kw,c]   = sum_pixels x * dy  (dy kept in registers per output pixel, the block's
+//                    taps x 64 accumulators in an L1-resident buffer)
+// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops.
+//
+// Exports (arguments as in conv_common.h; outC = inC * multiplier):
+//   depthwiseConv2d(heap, x, filter, y, ...geometry)
+//   depthwiseConv2dBackpropFilter(heap, x, dy, dFilter, ...geometry)
+//   depthwiseConv2dBackpropInput(heap, dy, filter, dx, ...geometry)
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "addon.h"
+#include "conv_common.h"
+#include "simd8.h"
+
+namespace nas {
+namespace {
+
+using simd::Tail;
+using simd::vf;
+
+struct Job {
+  const float* a;  // x (forward, backprop filter) or dy (backprop input)
+  const float* b;  // filter (forward, backprop input) or dy (backprop filter)
+  float* out;
+  ConvGeom g;
+  float* acc = nullptr;  // backprop filter: taps x 64 floats of scratch
+};
+
+// Valid filter taps [ks, ke) for an output coordinate whose window starts at input coordinate i0.
+inline void tapRange(int i0, int filter, int inDim, int* ks, int* ke) {
+  *ks = std::max(0, -i0);
+  *ke = std::min(filter, inDim - i0);
+}
+
+template <int NV, bool P>
+struct ForwardBlock {
+  static void run(int c0, const Tail& t, const Job& j) {
+    const ConvGeom& g = j.g;
+    const int64_t C = g.inC;
+    for (int n = 0; n < g.batch; ++n) {
+      for (int oh = 0; oh < g.outH; ++oh) {
+        const int ih0 = oh * g.strideH - g.padTop;
+        int khs, khe;
+        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
+        float* yRow = j.out + (int64_t{n} * g.outH + oh) * g.outW * C + c0;
+        for (int ow = 0; ow < g.outW; ++ow) {
+          const int iw0 = ow * g.strideW - g.padLeft;
+          int kws, kwe;
+          tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
+          vf acc[NV];
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; ++v) acc[v] = simd::zero();
+          for (int kh = khs; kh < khe; ++kh) {
+            const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
+            const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
+            for (int kw = kws; kw < kwe; ++kw) {
+              const float* xp = xRow + (iw0 + kw) * C;
+              const float* wp = wRow + kw * C;
+#pragma GCC unroll 8
+              for (int v = 0; v < NV; ++v)
+                acc[v] = simd::fma(simd::loadV<NV, P>(xp, v, t), simd::loadV<NV, P>(wp, v, t), acc[v]);
+            }
+          }
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; ++v) simd::storeV<NV, P>(yRow + ow * C, v, acc[v], t);
+        }
+      }
+    }
+  }
+};
+
+template <int NV, bool P>
+struct BackpropFilterBlock {
+  static void run(int c0, const Tail& t, const Job& j) {
+    const ConvGeom& g = j.g;
+    const int64_t C = g.inC;
+    constexpr int kStride = 8 * NV;  // floats per tap in the accumulator buffer
+    const int taps = g.filterH * g.filterW;
+    float* acc = j.acc;
+    std::memset(acc, 0, sizeof(float) * taps * kStride);
+    for (int n = 0; n < g.batch; ++n) {
+      for (int oh = 0; oh < g.outH; ++oh) {
+        const int ih0 = oh * g.strideH - g.padTop;
+        int khs, khe;
+        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
+        const float* dyRow = j.b + (int64_t{n} * g.outH + oh) * g.outW * C + c0;
+        for (int ow = 0; ow < g.outW; ++ow) {
+          const int iw0 = ow * g.strideW - g.padLeft;
+          int kws, kwe;
+          tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
+          vf d[NV];
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; ++v) d[v] = simd::loadV<NV, P>(dyRow + ow * C, v, t);
+          for (int kh = khs; kh < khe; ++kh) {
+            const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
+            float* accRow = acc + kh * g.filterW * kStride;
+            for (int kw = kws; kw < kwe; ++kw) {
+              const float* xp = xRow + (iw0 + kw) * C;
+              float* ap = accRow + kw * kStride;
+#pragma GCC unroll 8
+              for (int v = 0; v < NV; ++v)
+                simd::store(ap + 8 * v, simd::fma(simd::loadV<NV, P>(xp, v, t), d[v], simd::load(ap + 8 * v)));
+            }
+          }
+        }
+      }
+    }
+    for (int tap = 0; tap < taps; ++tap) {
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v)
+        simd::storeV<NV, P>(j.out + tap * C + c0, v, simd::load(acc + tap * kStride + 8 * v), t);
+    }
+  }
+};
+
+// The input gradient in scatter form: for each output pixel, dx[taps] += dy * w[taps] (dx zeroed first). (A gather
+// form, summing per input pixel over the taps that reach it, measured slower: stride 2 leaves few taps per pixel.)
+template <int NV, bool P>
+struct BackpropInputBlock {
+  static void run(int c0, const Tail& t, const Job& j) {
+    const ConvGeom& g = j.g;
+    const int64_t C = g.inC;
+    for (int n = 0; n < g.batch; ++n) {
+      for (int oh = 0; oh < g.outH; ++oh) {
+        const int ih0 = oh * g.strideH - g.padTop;
+        int khs, khe;
+        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
+        const float* dyRow = j.a + (int64_t{n} * g.outH + oh) * g.outW * C + c0;
+        for (int ow = 0; ow < g.outW; ++ow) {
+          const int iw0 = ow * g.strideW - g.padLeft;
+          int kws, kwe;
+          tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
+          vf d[NV];
+#pragma GCC unroll 8
+          for (int v = 0; v < NV; ++v) d[v] = simd::loadV<NV, P>(dyRow + ow * C, v, t);
+          for (int kh = khs; kh < khe; ++kh) {
+            float* dxRow = j.out + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
+            const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
+            for (int kw = kws; kw < kwe; ++kw) {
+              float* xp = dxRow + (iw0 + kw) * C;
+              const float* wp = wRow + kw * C;
+#pragma GCC unroll 8
+              for (int v = 0; v < NV; ++v)
+                simd::storeV<NV, P>(xp, v, simd::fma(d[v], simd::loadV<NV, P>(wp, v, t), simd::loadV<NV, P>(xp, v, t)), t);
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+// ---- channel multiplier > 1: scalar ---------------------------------------------------------------------
+// Filter element (kh, kw, c, q) sits at ((kh * KW + kw) * C + c) * m + q = (kh * KW + kw) * outC + oc for
+// output channel oc = c * m + q.
+
+void forwardMultiplier(const Job& j) {
+  const ConvGeom& g = j.g;
+  const int C = g.inC, OC = g.outC, m = OC / C;
+  for (int n = 0; n < g.batch; ++n)
+    for (int oh = 0; oh < g.outH; ++oh)
+      for (int ow = 0; ow < g.outW; ++ow) {
+        const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
+        int khs, khe, kws, kwe;
+        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
+        tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
+        float* y = j.out + ((int64_t{n} * g.outH + oh) * g.outW + ow) * OC;
+        for (int oc = 0; oc < OC; ++oc) y[oc] = 0.0f;
+        for (int kh = khs; kh < khe; ++kh)
+          for (int kw = kws; kw < kwe; ++kw) {
+            const float* x = j.a + ((int64_t{n} * g.inH + ih0 + kh) * g.inW + iw0 + kw) * C;
+            const float* w = j.b + (int64_t{kh} * g.filterW + kw) * OC;
+            for (int oc = 0; oc < OC; ++oc) y[oc] += x[oc / m] * w[oc];
+          }
+      }
+}
+
+void backpropInputMultiplier(const Job& j) {
+  const ConvGeom& g = j.g;
+  const int C = g.inC, OC = g.outC, m = OC / C;
+  std::memset(j.out, 0, sizeof(float) * g.inSize());
+  for (int n = 0; n < g.batch; ++n)
+    for (int oh = 0; oh < g.outH; ++oh)
+      for (int ow = 0; ow < g.outW; ++ow) {
+        const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
+        int khs, khe, kws, kwe;
+        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
+        tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
+        const float* dy = j.a + ((int64_t{n} * g.outH + oh) * g.outW + ow) * OC;
+        for (int kh = khs; kh < khe; ++kh)
+          for (int kw = kws; kw < kwe; ++kw) {
+            float* dx = j.out + ((int64_t{n} * g.inH + ih0 + kh) * g.inW + iw0 + kw) * C;
+            const float* w = j.b + (int64_t{kh} * g.filterW + kw) * OC;
+            for (int oc = 0; oc < OC; ++oc) dx[oc / m] += dy[oc] * w[oc];
+          }
+      }
+}
+
+void backpropFilterMultiplier(const Job& j) {
+  const ConvGeom& g = j.g;
+  const int C = g.inC, OC = g.outC, m = OC / C;
+  std::memset(j.out, 0, sizeof(float) * g.filterSize());
+  for (int n = 0; n < g.batch; ++n)
+    for (int oh = 0; oh < g.outH; ++oh)
+      for (int ow = 0; ow < g.outW; ++ow) {
+        const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
+        int khs, khe, kws, kwe;
+        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
+        tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
+        const float* dy = j.b + ((int64_t{n} * g.outH + oh) * g.outW + ow) * OC;
+        for (int kh = khs; kh < khe; ++kh)
+          for (int kw = kws; kw < kwe; ++kw) {
+            const float* x = j.a + ((int64_t{n} * g.inH + ih0 + kh) * g.inW + iw0 + kw) * C;
+            float* dw = j.out + (int64_t{kh} * g.filterW + kw) * OC;
+            for (int oc = 0; oc < OC; ++oc) dw[oc] += x[oc / m] * dy[oc];
+          }
+      }
+}
+
+// ---- entry points ---------------------------------------------------------------------------------------
+
+thread_local std::vector<float> tlsAcc;
+
+napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "depthwiseConv2d: bad geometry", true, Role::Input, Role::Filter, Role::Output,
+                    &c))
+    return nullptr;
+  Job j{c.a, c.b, c.out, c.g};
+  if (c.g.outC == c.g.inC)
+    simd::forChannelBlocks<ForwardBlock>(c.g.inC, j);
+  else
+    forwardMultiplier(j);
+  return nullptr;
+}
+
+napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "depthwiseConv2dBackpropInput: bad geometry", true, Role::Output, Role::Filter,
+                    Role::Input, &c))
+    return nullptr;
+  Job j{c.a, c.b, c.out, c.g};
+  if (c.g.outC == c.g.inC) {
+    const ConvGeom& g = c.g;
+    std::memset(c.out, 0, sizeof(float) * g.inSize());
+    simd::forChannelBlocks<BackpropInputBlock>(g.inC, j);
+  } else {
+    backpropInputMultiplier(j);
+  }
+  return nullptr;
+}
+
+napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "depthwiseConv2dBackpropFilter: bad geometry", true, Role::Input, Role::Output,
+                    Role::Filter, &c))
+    return nullptr;
+  Job j{c.a, c.b, c.out, c.g};
+  if (c.g.outC == c.g.inC) {
+    const size_t need = static_cast<size_t>(c.g.filterH) * c.g.filterW * 8 * simd::kBlockVecs;
+    if (tlsAcc.size() < need) tlsAcc.resize(need);
+    j.acc = tlsAcc.data();
+    simd::forChannelBlocks<BackpropFilterBlock>(c.g.inC, j);
+  } else {
+    backpropFilterMultiplier(j);
+  }
+  return nullptr;
+}
+
+NAS_EXPORT("depthwiseConv2d", DepthwiseJs);
+NAS_EXPORT("depthwiseConv2dBackpropFilter", DepthwiseBackpropFilterJs);
+NAS_EXPORT("depthwiseConv2dBackpropInput", DepthwiseBackpropInputJs);
+
+}  // namespace
+}  // namespace nas

@@ -1,0 +1,366 @@
+// SGEMM: see gemm.h. Blocking follows Goto/BLIS: for each NC-wide column block of C and KC-deep slice of K,
+// B is packed into KC x 16 micro-panels (8 wide at the right edge); for each MC-high row block, A is either
+// packed into 6-row micro-panels or, when the block is used against few B panels (small N), read in place by
+// the micro-kernel (packing would cost as much as the arithmetic). The micro-kernel keeps a 6x16 tile of C in
+// twelve ymm registers and does 12 FMAs per step of k.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "addon.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define NAS_GEMM_AVX2 1
+#endif
+
+namespace nas {
+namespace {
+
+constexpr int kMR = 6;     // rows of the micro-tile
+constexpr int kNR = 16;    // columns of the micro-tile (two ymm)
+constexpr int kKC = 256;   // depth of a packed slice: a 6 x KC panel of A and a KC x 16 panel of B fit in L1
+constexpr int kMC = 144;   // rows of an A block (multiple of kMR): an MC x KC block of A fits in L2
+constexpr int kNC = 4096;  // columns of a packed B block (multiple of kNR)
+// A is read in place (not packed) when it meets at most this many 16-wide panels of B, and B (when not
+// transposed) is read in place when it meets at most this many 6-row panels of A: packing costs about as
+// much as the arithmetic then.
+constexpr int kDirectAMaxPanels = 6;
+constexpr int kDirectBMaxPanels = 12;
+
+// A 64-byte aligned, growable, reused scratch buffer.
+class Scratch {
+ public:
+  float* get(size_t n) {
+    if (storage_.size() < n + 16) storage_.resize(n + 16);
+    auto p = reinterpret_cast<uintptr_t>(storage_.data());
+    return reinterpret_cast<float*>((p + 63) & ~static_cast<uintptr_t>(63));
+  }
+
+ private:
+  std::vector<float> storage_;
+};
+
+thread_local Scratch tlsPackA, tlsPackB, tlsEdgeA;
+
+// ---- packing --------------------------------------------------------------------------------------------
+
+// Packs rows [i0, i0+mc) x cols [k0, k0+kc) of op(A) into micro-panels of kMR rows: panel p holds
+// ap[k * kMR + r] = op(A)(i0 + p*kMR + r, k0 + k), zero for rows past mc.
+void packA(bool trans, const float* A, int lda, int i0, int mc, int k0, int kc, float* ap) {
+  for (int p = 0; p < mc; p += kMR, ap += static_cast<ptrdiff_t>(kMR) * kc) {
+    const int m = std::min(kMR, mc - p);
+    if (!trans) {
+      const float* rows[kMR];
+      for (int r = 0; r < kMR; ++r) rows[r] = A + static_cast<ptrdiff_t>(i0 + p + std::min(r, m - 1)) * lda + k0;
+      if (m == kMR) {
+        for (int k = 0; k < kc; ++k)
+          for (int r = 0; r < kMR; ++r) ap[k * kMR + r] = rows[r][k];
+      } else {
+        for (int k = 0; k < kc; ++k)
+          for (int r = 0; r < kMR; ++r) ap[k * kMR + r] = r < m ? rows[r][k] : 0.0f;
+      }
+    } else {
+      for (int k = 0; k < kc; ++k) {
+        const float* src = A + static_cast<ptrdiff_t>(k0 + k) * lda + i0 + p;
+        for (int r = 0; r < kMR; ++r) ap[k * kMR + r] = r < m ? src[r] : 0.0f;
+      }
+    }
+  }
+}
+
+// Packs rows [k0, k0+kc) x cols [j0, j0+nc) of op(B) into micro-panels of 16 columns (the last one 8 wide
+// when at most 8 columns remain): panel q holds bp[k * w + j] = op(B)(k0 + k, j0 + q + j), zero past nc.
+// Panel q starts at bp + q * kc (every panel but the last is 16 wide).
+void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, float* bp) {
+  for (int q = 0; q < nc; q += kNR) {
+    const int n = std::min(kNR, nc - q);
+    const int w = n > 8 ? 16 : 8;
+    float* dst = bp + static_cast<ptrdiff_t>(q) * kc;
+    if (!trans) {
+      const float* src = B + static_cast<ptrdiff_t>(k0) * ldb + j0 + q;
+      if (n == w) {
+        for (int k = 0; k < kc; ++k, src += ldb, dst += w) std::memcpy(dst, src, sizeof(float) * w);
+      } else {
+        for (int k = 0; k < kc; ++k, src += ldb, dst += w) {
+          int j = 0;
+          for (; j < n; ++j) dst[j] = src[j];
+          for (; j < w; ++j) dst[j] = 0.0f;
+        }
+      }
+    } else {
+      // op(B)(k, j) = B[j * ldb + k]: read each source row contiguously, write with stride w.
+      for (int j = 0; j < n; ++j) {
+        const float* src = B + static_cast<ptrdiff_t>(j0 + q + j) * ldb + k0;
+        for (int k = 0; k < kc; ++k) dst[k * w + j] = src[k];
+      }
+      for (int j = n; j < w; ++j)
+        for (int k = 0; k < kc; ++k) dst[k * w + j] = 0.0f;
+    }
+  }
+}
+
+// ---- micro-kernels --------------------------------------------------------------------------------------
+// C[0:m, 0:n] = alpha * Atile * Bpanel + beta * C (beta == 0: C not read), for an m x n tile (m <= 6,
+// n <= 8 * NV). Atile element (r, k) is a[k * s + r] (kColContig: packed panels with s = 6, or transposed A
+// in place with s = lda) or a[r * s + k] (row-major A in place); the tile always has 6 readable rows (callers
+// pack edge tiles). Bpanel element (k, j) is b[k * bs + j] for j < 8 * NV (packed: bs = 8 * NV; B in place:
+// bs = ldb, and the panel is full width).
+
+#ifdef NAS_GEMM_AVX2
+
+inline __m256i laneMask(int lanes) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), iota);
+}
+
+template <int NV, bool kColContig>
+void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
+                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta) {
+  __m256 acc0[kMR], acc1[kMR];
+#pragma GCC unroll 6
+  for (int r = 0; r < kMR; ++r) {
+    acc0[r] = _mm256_setzero_ps();
+    acc1[r] = _mm256_setzero_ps();
+  }
+  if (kColContig) {
+    for (int k = 0; k < kc; ++k) {
+      const __m256 b0 = _mm256_loadu_ps(b);
+      const __m256 b1 = NV == 2 ? _mm256_loadu_ps(b + 8) : b0;
+#pragma GCC unroll 6
+      for (int r = 0; r < kMR; ++r) {
+        const __m256 ar = _mm256_broadcast_ss(a + r);
+        acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
+        if (NV == 2) acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
+      }
+      a += s;
+      b += bs;
+    }
+  } else {
+    const float* a0 = a;
+    const float* a1 = a + s;
+    const float* a2 = a + 2 * s;
+    const float* a3 = a + 3 * s;
+    const float* a4 = a + 4 * s;
+    const float* a5 = a + 5 * s;
+    for (int k = 0; k < kc; ++k) {
+      const __m256 b0 = _mm256_loadu_ps(b);
+      const __m256 b1 = NV == 2 ? _mm256_loadu_ps(b + 8) : b0;
+      const float* rows[kMR] = {a0 + k, a1 + k, a2 + k, a3 + k, a4 + k, a5 + k};
+#pragma GCC unroll 6
+      for (int r = 0; r < kMR; ++r) {
+        const __m256 ar = _mm256_broadcast_ss(rows[r]);
+        acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
+        if (NV == 2) acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
+      }
+      b += bs;
+    }
+  }
+
+  const __m256 va = _mm256_set1_ps(alpha);
+  const __m256 vb = _mm256_set1_ps(beta);
+  const bool scale = alpha != 1.0f;
+  if (n == 8 * NV) {
+#pragma GCC unroll 6
+    for (int r = 0; r < kMR; ++r) {
+      if (r >= m) break;
+      float* cr = c + r * ldc;
+      __m256 x0 = scale ? _mm256_mul_ps(acc0[r], va) : acc0[r];
+      if (beta != 0.0f) x0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), x0);
+      _mm256_storeu_ps(cr, x0);
+      if (NV == 2) {
+        __m256 x1 = scale ? _mm256_mul_ps(acc1[r], va) : acc1[r];
+        if (beta != 0.0f) x1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), x1);
+        _mm256_storeu_ps(cr + 8, x1);
+      }
+    }
+  } else {
+    const __m256i m0 = laneMask(n);
+    const __m256i m1 = laneMask(n - 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < kMR; ++r) {
+      if (r >= m) break;
+      float* cr = c + r * ldc;
+      __m256 x0 = scale ? _mm256_mul_ps(acc0[r], va) : acc0[r];
+      if (beta != 0.0f) x0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, m0), x0);
+      _mm256_maskstore_ps(cr, m0, x0);
+      if (NV == 2) {
+        __m256 x1 = scale ? _mm256_mul_ps(acc1[r], va) : acc1[r];
+        if (beta != 0.0f) x1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, m1), x1);
+        _mm256_maskstore_ps(cr + 8, m1, x1);
+      }
+    }
+  }
+}
+
+#else  // portable fallback: the compiler vectorizes the inner j loops where it can.
+
+template <int NV, bool kColContig>
+void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
+                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta) {
+  constexpr int W = 8 * NV;
+  float acc[kMR][W] = {};
+  for (int k = 0; k < kc; ++k) {
+    const float* bk = b + k * bs;
+    for (int r = 0; r < kMR; ++r) {
+      const float ar = kColContig ? a[k * s + r] : a[r * s + k];
+      for (int j = 0; j < W; ++j) acc[r][j] += ar * bk[j];
+    }
+  }
+  for (int r = 0; r < m; ++r) {
+    float* cr = c + r * ldc;
+    for (int j = 0; j < n; ++j) cr[j] = alpha * acc[r][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+  }
+}
+
+#endif
+
+template <bool kColContig>
+inline void runKernel(int nr, int kc, const float* a, ptrdiff_t s, const float* b, ptrdiff_t bs, float* c,
+                      ptrdiff_t ldc, int m, float alpha, float beta) {
+  if (nr > 8)
+    microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+  else
+    microKernel<1, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+}
+
+void scaleC(int M, int N, float beta, float* C, int ldc) {
+  for (int i = 0; i < M; ++i) {
+    float* ci = C + static_cast<ptrdiff_t>(i) * ldc;
+    if (beta == 0.0f)
+      std::memset(ci, 0, sizeof(float) * N);
+    else if (beta != 1.0f)
+      for (int j = 0; j < N; ++j) ci[j] *= beta;
+  }
+}
+
+}  // namespace
+
+void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scaleC(M, N, beta, C, ldc);
+    return;
+  }
+  // Balance the K slices (e.g. K = 288 -> 144 + 144 rather than 256 + 32).
+  const int kSlices = (K + kKC - 1) / kKC;
+  const int kcStep = (K + kSlices - 1) / kSlices;
+
+  const int mPanels = (M + kMR - 1) / kMR;
+  for (int jc = 0; jc < N; jc += kNC) {
+    const int nc = std::min(kNC, N - jc);
+    const int ncPanels = (nc + kNR - 1) / kNR;
+    const bool directA = ncPanels <= kDirectAMaxPanels;
+    const bool directB = !transB && mPanels <= kDirectBMaxPanels;
+    // With B in place, only a ragged last panel (not a multiple of 8 wide, or 9..15 wide) is packed.
+    const int lastW = nc - (ncPanels - 1) * kNR;
+    const bool packLastB = directB && lastW != 8 && lastW != 16;
+    for (int pc = 0; pc < K; pc += kcStep) {
+      const int kc = std::min(kcStep, K - pc);
+      const float betaK = pc == 0 ? beta : 1.0f;
+      float* bp = nullptr;
+      if (!directB) {
+        bp = tlsPackB.get(static_cast<size_t>(ncPanels) * kNR * kc);
+        packB(transB, B, ldb, pc, kc, jc, nc, bp);
+      } else if (packLastB) {
+        bp = tlsPackB.get(static_cast<size_t>(kNR) * kc);
+        packB(false, B, ldb, pc, kc, jc + (ncPanels - 1) * kNR, lastW, bp);
+      }
+      for (int ic = 0; ic < M; ic += kMC) {
+        const int mc = std::min(kMC, M - ic);
+        const float* ap = nullptr;
+        const float* edge = nullptr;  // with A in place: the packed ragged last panel of the block, if any
+        const int mFull = mc - mc % kMR;
+        if (!directA) {
+          float* packed = tlsPackA.get(static_cast<size_t>((mc + kMR - 1) / kMR) * kMR * kc);
+          packA(transA, A, lda, ic, mc, pc, kc, packed);
+          ap = packed;
+        } else if (mFull < mc) {
+          float* packed = tlsEdgeA.get(static_cast<size_t>(kMR) * kc);
+          packA(transA, A, lda, ic + mFull, mc - mFull, pc, kc, packed);
+          edge = packed;
+        }
+        for (int jr = 0; jr < nc; jr += kNR) {
+          const int nr = std::min(kNR, nc - jr);
+          const float* bpanel;
+          ptrdiff_t bs;
+          if (!directB) {
+            bpanel = bp + static_cast<ptrdiff_t>(jr) * kc;
+            bs = nr > 8 ? 16 : 8;
+          } else if (packLastB && jr + kNR >= nc) {
+            bpanel = bp;
+            bs = nr > 8 ? 16 : 8;
+          } else {
+            bpanel = B + static_cast<ptrdiff_t>(pc) * ldb + jc + jr;
+            bs = ldb;
+          }
+          for (int ir = 0; ir < mc; ir += kMR) {
+            const int mr = std::min(kMR, mc - ir);
+            float* cTile = C + static_cast<ptrdiff_t>(ic + ir) * ldc + jc + jr;
+            if (ap) {
+              runKernel<true>(nr, kc, ap + static_cast<ptrdiff_t>(ir) * kc, kMR, bpanel, bs, cTile, ldc, mr, alpha,
+                              betaK);
+            } else if (mr < kMR) {
+              // Reading a ragged tile in place would run past A: use its packed (zero-padded) copy.
+              runKernel<true>(nr, kc, edge, kMR, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+            } else if (transA) {
+              const float* a = A + static_cast<ptrdiff_t>(pc) * lda + ic + ir;
+              runKernel<true>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+            } else {
+              const float* a = A + static_cast<ptrdiff_t>(ic + ir) * lda + pc;
+              runKernel<false>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+// JS: sgemm(heap, aOffset, bOffset, cOffset, M, N, K, transA, transB, lda, ldb, ldc, alpha, beta)
+// Offsets are byte offsets into the ArrayBuffer (4-byte aligned); transA/transB are 0 or 1. The operand
+// ranges are checked against the buffer's length.
+napi_value SgemmJs(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  size_t length = 0;
+  uint8_t* base = args.buffer(0, &length);
+  const float* A = args.f32(0, 1);
+  const float* B = args.f32(0, 2);
+  float* C = args.f32(0, 3);
+  const int M = args.i32(4), N = args.i32(5), K = args.i32(6);
+  const bool tA = args.i32(7) != 0, tB = args.i32(8) != 0;
+  const int lda = args.i32(9), ldb = args.i32(10), ldc = args.i32(11);
+  const float alpha = static_cast<float>(args.f64(12));
+  const float beta = static_cast<float>(args.f64(13));
+  if (!args.ok()) return nullptr;
+  if (M < 0 || N < 0 || K < 0 || lda < (tA ? M : K) || ldb < (tB ? K : N) || ldc < N || lda < 1 || ldb < 1 ||
+      ldc < 1) {
+    napi_throw_range_error(env, nullptr, "sgemm: bad dimensions or leading dimensions");
+    return nullptr;
+  }
+  // Bytes spanned by a rows x cols matrix with row stride ld, starting at p.
+  auto fits = [&](const float* p, int rows, int cols, int ld) {
+    if (rows == 0 || cols == 0) return true;
+    const uint64_t start = static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(p) - base);
+    const uint64_t span = (static_cast<uint64_t>(rows - 1) * ld + cols) * sizeof(float);
+    return start + span <= length;
+  };
+  if (!fits(A, tA ? K : M, tA ? M : K, lda) || !fits(B, tB ? N : K, tB ? K : N, ldb) || !fits(C, M, N, ldc)) {
+    napi_throw_range_error(env, nullptr, "sgemm: an operand runs past the end of the buffer");
+    return nullptr;
+  }
+  sgemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return nullptr;
+}
+
+NAS_EXPORT("sgemm", SgemmJs);
+
+}  // namespace
+}  // namespace nas

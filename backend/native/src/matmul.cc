@@ -1,0 +1,35 @@
+// Batched matrix product for tfjs's BatchMatMul on the wasm heap. The stock wasm kernel is slow when an operand is
+// transposed (the gradients of every dense layer are): 127 ms for a [576,64] x [64,1024] product that sgemm does
+// in well under a millisecond.
+//
+// Export: batchMatMul(heap, a, b, out, batchA, batchB, M, N, K, transA, transB)
+//   a: batchA matrices, each M x K (K x M when transA); b: batchB matrices, each K x N (N x K when transB);
+//   out: max(batchA, batchB) matrices M x N. A batch of 1 broadcasts.
+#include "addon.h"
+#include "gemm.h"
+
+namespace nas {
+namespace {
+
+napi_value BatchMatMul(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const float* a = args.f32(0, 1);
+  const float* b = args.f32(0, 2);
+  float* out = args.f32(0, 3);
+  const int batchA = args.i32(4), batchB = args.i32(5);
+  const int M = args.i32(6), N = args.i32(7), K = args.i32(8);
+  const bool transA = args.i32(9) != 0, transB = args.i32(10) != 0;
+  if (!args.ok()) return nullptr;
+  const int batch = batchA > batchB ? batchA : batchB;
+  const int64_t strideA = batchA == 1 ? 0 : int64_t{M} * K;
+  const int64_t strideB = batchB == 1 ? 0 : int64_t{K} * N;
+  for (int i = 0; i < batch; ++i) {
+    matmul(transA, transB, M, N, K, a + i * strideA, b + i * strideB, out + int64_t{i} * M * N);
+  }
+  return nullptr;
+}
+
+NAS_EXPORT("batchMatMul", BatchMatMul);
+
+}  // namespace
+}  // namespace nas

@@ -1,0 +1,139 @@
+// Squeeze-excite pieces on NHWC tensors, in place on the wasm heap: global average pooling [N,H,W,C] -> [N,C]
+// and the channel scale y = x * s[:, None, None, :], each with a fused backward:
+//   pool:  dx[n,h,w,c] = dy[n,c] / (H*W)
+//   scale: dx = dy * s[n,c],  ds[n,c] = sum over h,w of dy * x   (one pass)
+// Per image, channels are walked in chunks of up to 32 held in registers, rows (pixels) with stride C.
+#include "f32x8.h"
+
+namespace {
+
+using namespace nas::f32x8;
+
+// nasGlobalAvgPoolForward(heap, x, y, N, HW, C).
+napi_value PoolForward(napi_env env, napi_callback_info info) {
+  nas::Args a(env, info);
+  Heap h(a);
+  const size_t N = h.size(3), HW = h.size(4), C = h.size(5);
+  const float* x = h.at(1, N * HW * C);
+  float* y = h.at(2, N * C);
+  if (!h.ok()) return nullptr;
+  const V inv = set1(1.0f / static_cast<float>(HW));
+  for (size_t n = 0; n < N; ++n) {
+    const float* xn = x + n * HW * C;
+    float* yn = y + n * C;
+    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+      constexpr int NV = decltype(nv)::value;
+      constexpr bool MK = decltype(mk)::value;
+      V acc[NV];
+      for (int v = 0; v < NV; ++v) acc[v] = zero();
+      const float* p = xn + c0;
+      for (size_t r = 0; r < HW; ++r, p += C) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[v] = acc[v] + ld<NV, MK>(p, v, m);
+      }
+      for (int v = 0; v < NV; ++v) st<NV, MK>(yn + c0, v, acc[v] * inv, m);
+    });
+  }
+  return nullptr;
+}
+
+// nasGlobalAvgPoolBackward(heap, dy, dx, N, HW, C).
+napi_value PoolBackward(napi_env env, napi_callback_info info) {
+  nas::Args a(env, info);
+  Heap h(a);
+  const size_t N = h.size(3), HW = h.size(4), C = h.size(5);
+  const float* dy = h.at(1, N * C);
+  float* dx = h.at(2, N * HW * C);
+  if (!h.ok()) return nullptr;
+  const V inv = set1(1.0f / static_cast<float>(HW));
+  for (size_t n = 0; n < N; ++n) {
+    const float* gn = dy + n * C;
+    float* dxn = dx + n * HW * C;
+    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+      constexpr int NV = decltype(nv)::value;
+      constexpr bool MK = decltype(mk)::value;
+      V g[NV];
+      for (int v = 0; v < NV; ++v) g[v] = ld<NV, MK>(gn + c0, v, m) * inv;
+      float* q = dxn + c0;
+      for (size_t r = 0; r < HW; ++r, q += C) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) st<NV, MK>(q, v, g[v], m);
+      }
+    });
+  }
+  return nullptr;
+}
+
+// nasChannelScaleForward(heap, x, s, y, N, HW, C).
+napi_value ScaleForward(napi_env env, napi_callback_info info) {
+  nas::Args a(env, info);
+  Heap h(a);
+  const size_t N = h.size(4), HW = h.size(5), C = h.size(6);
+  const float* x = h.at(1, N * HW * C);
+  const float* s = h.at(2, N * C);
+  float* y = h.at(3, N * HW * C);
+  if (!h.ok()) return nullptr;
+  for (size_t n = 0; n < N; ++n) {
+    const float* xn = x + n * HW * C;
+    const float* sn = s + n * C;
+    float* yn = y + n * HW * C;
+    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+      constexpr int NV = decltype(nv)::value;
+      constexpr bool MK = decltype(mk)::value;
+      V sv[NV];
+      for (int v = 0; v < NV; ++v) sv[v] = ld<NV, MK>(sn + c0, v, m);
+      const float* p = xn + c0;
+      float* q = yn + c0;
+      for (size_t r = 0; r < HW; ++r, p += C, q += C) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) st<NV, MK>(q, v, ld<NV, MK>(p, v, m) * sv[v], m);
+      }
+    });
+  }
+  return nullptr;
+}
+
+// nasChannelScaleBackward(heap, dy, x, s, dx, ds, N, HW, C).
+napi_value ScaleBackward(napi_env env, napi_callback_info info) {
+  nas::Args a(env, info);
+  Heap h(a);
+  const size_t N = h.size(6), HW = h.size(7), C = h.size(8);
+  const float* dy = h.at(1, N * HW * C);
+  const float* x = h.at(2, N * HW * C);
+  const float* s = h.at(3, N * C);
+  float* dx = h.at(4, N * HW * C);
+  float* ds = h.at(5, N * C);
+  if (!h.ok()) return nullptr;
+  for (size_t n = 0; n < N; ++n) {
+    const size_t base = n * HW * C;
+    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+      constexpr int NV = decltype(nv)::value;
+      constexpr bool MK = decltype(mk)::value;
+      V sv[NV], acc[NV];
+      for (int v = 0; v < NV; ++v) {
+        sv[v] = ld<NV, MK>(s + n * C + c0, v, m);
+        acc[v] = zero();
+      }
+      const float* g = dy + base + c0;
+      const float* p = x + base + c0;
+      float* q = dx + base + c0;
+      for (size_t r = 0; r < HW; ++r, g += C, p += C, q += C) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const V d = ld<NV, MK>(g, v, m);
+          st<NV, MK>(q, v, d * sv[v], m);
+          acc[v] = fma(d, ld<NV, MK>(p, v, m), acc[v]);
+        }
+      }
+      for (int v = 0; v < NV; ++v) st<NV, MK>(ds + n * C + c0, v, acc[v], m);
+    });
+  }
+  return nullptr;
+}
+
+NAS_EXPORT("nasGlobalAvgPoolForward", PoolForward);
+NAS_EXPORT("nasGlobalAvgPoolBackward", PoolBackward);
+NAS_EXPORT("nasChannelScaleForward", ScaleForward);
+NAS_EXPORT("nasChannelScaleBackward", ScaleBackward);
+
+}  // namespace

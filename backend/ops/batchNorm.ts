@@ -1,0 +1,103 @@
+// Training batch normalisation with batch statistics, one fused forward and one fused backward kernel on wasm
+// (native/src/batchnorm.cc); on other backends the same formulas composed from stock tfjs ops.
+import * as tf from '@tensorflow/tfjs';
+import { adoptIntoScope, kernelNames, useFusedKernels } from './kernels.js';
+
+export interface BatchNormTrainResult {
+  /** gamma * (x - mean) / sqrt(variance + eps) + beta, differentiable w.r.t. x, gamma and beta. */
+  readonly y: tf.Tensor;
+  /** Batch mean per channel; carries no gradient (for the caller's moving averages). */
+  readonly mean: tf.Tensor1D;
+  /** Biased batch variance per channel; carries no gradient. */
+  readonly variance: tf.Tensor1D;
+}
+
+/**
+ * Batch normalisation in training mode over every axis but the last ([N, C] or NHWC): statistics of this batch,
+ * biased variance (as TF and PyTorch in training). Gradients flow to x, gamma and beta through y with the exact
+ * BN gradient dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)), dgamma = sum(dy*xhat), dbeta = sum(dy).
+ */
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
+  const C = x.shape[x.rank - 1];
+  if (x.rank < 2 || C === undefined) {
+    throw new Error(`batchNormTrain: x must have rank >= 2, got [${x.shape.join(', ')}]`);
+  }
+  if (gamma.rank !== 1 || gamma.shape[0] !== C || beta.rank !== 1 || beta.shape[0] !== C) {
+    throw new Error(
+      `batchNormTrain: gamma [${gamma.shape.join(', ')}] and beta [${beta.shape.join(', ')}] must be [${C}]`,
+    );
+  }
+  const fused = useFusedKernels();
+  let mean: tf.Tensor1D | undefined;
+  let variance: tf.Tensor1D | undefined;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[3] as tf.GradSaveFunc;
+    let y: tf.Tensor;
+    if (fused) {
+      const outs = tf.engine().runKernel<tf.Tensor[]>(kernelNames.batchNormTrain, { x, gamma, beta }, { eps });
+      [y, mean, variance] = outs as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    } else {
+      ({ y, mean, variance } = compositeForward(x, gamma, beta, eps));
+    }
+    // The forward runs in a tidy of its own: keep the statistics, adopted below by the caller's scope.
+    tf.keep(mean);
+    tf.keep(variance);
+    save([x, gamma, mean, variance]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sGamma, sMean, sVariance] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        if (fused) {
+          return tf.engine().runKernel<tf.Tensor[]>(
+            kernelNames.batchNormTrainGrad,
+            { dy, x: sx, gamma: sGamma, mean: sMean, variance: sVariance },
+            { eps },
+          );
+        }
+        return compositeBackward(dy, sx, sGamma, sMean, sVariance, eps);
+      },
+    };
+  });
+  const y = op(x, gamma, beta);
+  return { y, mean: adoptIntoScope(mean!), variance: adoptIntoScope(variance!) };
+}
+
+function leadingAxes(rank: number): number[] {
+  return Array.from({ length: rank - 1 }, (_, i) => i);
+}
+
+/** The forward from stock ops: y = (x - mean) * (gamma * invstd) + beta. */
+function compositeForward(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const axes = leadingAxes(x.rank);
+  const mean = tf.mean(x, axes) as tf.Tensor1D;
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), axes) as tf.Tensor1D;
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+  return { y: tf.add(tf.mul(centered, scale), beta), mean, variance };
+}
+
+/** The exact gradient from stock ops (broadcasting only, no Tile): [dx, dgamma, dbeta]. */
+function compositeBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  eps: number,
+): tf.Tensor[] {
+  const axes = leadingAxes(x.rank);
+  const C = x.shape[x.rank - 1] ?? 1;
+  const invM = C === 0 ? 0 : C / x.size;
+  const invstd = tf.rsqrt(tf.add(variance, eps));
+  const xhat = tf.mul(tf.sub(x, mean), invstd);
+  const dbeta = tf.sum(dy, axes);
+  const dgamma = tf.sum(tf.mul(dy, xhat), axes);
+  const inner = tf.sub(tf.sub(dy, tf.mul(dbeta, invM)), tf.mul(xhat, tf.mul(dgamma, invM)));
+  const dx = tf.mul(inner, tf.mul(gamma, invstd));
+  return [dx, dgamma, dbeta];
+}

@@ -1,0 +1,330 @@
+// The fused training ops' kernels for the 'wasm' backend: each one calls one function of the native addon
+// (batchnorm.cc, activation.cc, pool_scale.cc), working in place on the wasm heap. The ops (batchNorm.ts,
+// activation.ts, squeezeExcite.ts) run them with tf.engine().runKernel inside their tf.customGrad; on other
+// backends they compose stock tfjs ops with the same formulas instead.
+import * as tf from '@tensorflow/tfjs';
+import { nativeFn } from '../native.js';
+import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
+
+/** Kernel names. Inputs, attributes and outputs are listed at each kernel below. */
+export const kernelNames = {
+  batchNormTrain: 'NasBatchNormTrain',
+  batchNormTrainGrad: 'NasBatchNormTrainGrad',
+  activation: 'NasActivation',
+  activationGrad: 'NasActivationGrad',
+  globalAvgPool: 'NasGlobalAvgPool',
+  globalAvgPoolGrad: 'NasGlobalAvgPoolGrad',
+  channelScale: 'NasChannelScale',
+  channelScaleGrad: 'NasChannelScaleGrad',
+} as const;
+
+export type ActivationKind = 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid';
+
+/** The addon's code for each kind (activation.cc). */
+const activationCodes: Readonly<Record<ActivationKind, number>> = {
+  relu: 0,
+  relu6: 1,
+  hswish: 2,
+  hsigmoid: 3,
+  sigmoid: 4,
+};
+
+/**
+ * Which tensor an activation's backward reads: the output y where it determines the gradient exactly (relu, relu6,
+ * sigmoid), the input x where it does not (hswish; hsigmoid, whose y cannot tell x = 3 - ulp from x = 3).
+ */
+export function activationGradReadsInput(kind: ActivationKind): boolean {
+  return kind === 'hswish' || kind === 'hsigmoid';
+}
+
+// Native functions: (heap, byte offsets..., sizes..., attrs).
+type BatchNormForward = (
+  heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, mean: number, variance: number,
+  rows: number, channels: number, eps: number,
+) => void;
+type BatchNormBackward = (
+  heap: ArrayBuffer, dy: number, x: number, gamma: number, mean: number, variance: number, dx: number,
+  dgamma: number, dbeta: number, rows: number, channels: number, eps: number,
+) => void;
+type ActivationForward = (heap: ArrayBuffer, x: number, y: number, size: number, kind: number) => void;
+type ActivationBackward = (
+  heap: ArrayBuffer, dy: number, saved: number, dx: number, size: number, kind: number,
+) => void;
+type PoolForward = (heap: ArrayBuffer, x: number, y: number, n: number, hw: number, c: number) => void;
+type PoolBackward = (heap: ArrayBuffer, dy: number, dx: number, n: number, hw: number, c: number) => void;
+type ScaleForward = (heap: ArrayBuffer, x: number, s: number, y: number, n: number, hw: number, c: number) => void;
+type ScaleBackward = (
+  heap: ArrayBuffer, dy: number, x: number, s: number, dx: number, ds: number, n: number, hw: number, c: number,
+) => void;
+
+interface Natives {
+  readonly bnForward: BatchNormForward;
+  readonly bnBackward: BatchNormBackward;
+  readonly actForward: ActivationForward;
+  readonly actBackward: ActivationBackward;
+  readonly poolForward: PoolForward;
+  readonly poolBackward: PoolBackward;
+  readonly scaleForward: ScaleForward;
+  readonly scaleBackward: ScaleBackward;
+}
+
+let natives: Natives | null = null;
+
+/** The addon's functions; throws NasError('E_NATIVE') with how to build it when it does not load. */
+function native(): Natives {
+  natives ??= {
+    bnForward: nativeFn<BatchNormForward>('nasBatchNormForward'),
+    bnBackward: nativeFn<BatchNormBackward>('nasBatchNormBackward'),
+    actForward: nativeFn<ActivationForward>('nasActivationForward'),
+    actBackward: nativeFn<ActivationBackward>('nasActivationBackward'),
+    poolForward: nativeFn<PoolForward>('nasGlobalAvgPoolForward'),
+    poolBackward: nativeFn<PoolBackward>('nasGlobalAvgPoolBackward'),
+    scaleForward: nativeFn<ScaleForward>('nasChannelScaleForward'),
+    scaleBackward: nativeFn<ScaleBackward>('nasChannelScaleBackward'),
+  };
+  return natives;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+function input(args: KernelArgs, name: string): tf.TensorInfo {
+  const t = args.inputs[name];
+  if (!t) throw new Error(`kernel input '${name}' is missing`);
+  if (t.dtype !== 'float32') throw new Error(`kernel input '${name}' must be float32, got ${t.dtype}`);
+  return t;
+}
+
+function numberAttr(args: KernelArgs, name: string): number {
+  const v = args.attrs?.[name];
+  if (typeof v !== 'number') throw new Error(`kernel attribute '${name}' must be a number`);
+  return v;
+}
+
+function kindAttr(args: KernelArgs): number {
+  const kind = args.attrs?.['kind'];
+  const code = typeof kind === 'string' ? activationCodes[kind as ActivationKind] : undefined;
+  if (code === undefined) throw new Error(`unknown activation kind '${String(kind)}'`);
+  return code;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function lastDim(shape: readonly number[]): number {
+  return shape.length === 0 ? 1 : (shape[shape.length - 1] ?? 1);
+}
+
+function out(b: WasmBackend, shape: number[]): tf.TensorInfo {
+  return b.makeOutput(shape, 'float32');
+}
+
+// Each kernel takes its inputs' and outputs' heap offsets first (looking an input up can move its data onto the
+// heap, and allocating can grow the heap) and reads the heap's ArrayBuffer last, right before the native call.
+
+function expectShape(t: tf.TensorInfo, shape: readonly number[], name: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`kernel input '${name}' must be [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  }
+}
+
+/** inputs {x, gamma, beta}, attrs {eps} -> [y, mean, variance]; normalises over all axes but the last. */
+function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
+  const b = args.backend as WasmBackend;
+  const x = input(args, 'x');
+  const gamma = input(args, 'gamma');
+  const beta = input(args, 'beta');
+  const C = lastDim(x.shape);
+  expectShape(gamma, [C], 'gamma');
+  expectShape(beta, [C], 'beta');
+  const xo = offsetOf(b, x);
+  const go = offsetOf(b, gamma);
+  const bo = offsetOf(b, beta);
+  const y = out(b, x.shape);
+  const mean = out(b, [C]);
+  const variance = out(b, [C]);
+  const rows = C === 0 ? 0 : sizeOf(x.shape) / C;
+  const yo = offsetOf(b, y);
+  const mo = offsetOf(b, mean);
+  const vo = offsetOf(b, variance);
+  native().bnForward(heap(b), xo, go, bo, yo, mo, vo, rows, C, numberAttr(args, 'eps'));
+  return [y, mean, variance];
+}
+
+/** inputs {dy, x, gamma, mean, variance}, attrs {eps} -> [dx, dgamma, dbeta]. */
+function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
+  const b = args.backend as WasmBackend;
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const gamma = input(args, 'gamma');
+  const mean = input(args, 'mean');
+  const variance = input(args, 'variance');
+  const C = lastDim(x.shape);
+  expectShape(dy, x.shape, 'dy');
+  expectShape(gamma, [C], 'gamma');
+  expectShape(mean, [C], 'mean');
+  expectShape(variance, [C], 'variance');
+  const dyo = offsetOf(b, dy);
+  const xo = offsetOf(b, x);
+  const go = offsetOf(b, gamma);
+  const mo = offsetOf(b, mean);
+  const vo = offsetOf(b, variance);
+  const dx = out(b, x.shape);
+  const dgamma = out(b, [C]);
+  const dbeta = out(b, [C]);
+  const rows = C === 0 ? 0 : sizeOf(x.shape) / C;
+  const dxo = offsetOf(b, dx);
+  const dgo = offsetOf(b, dgamma);
+  const dbo = offsetOf(b, dbeta);
+  native().bnBackward(heap(b), dyo, xo, go, mo, vo, dxo, dgo, dbo, rows, C, numberAttr(args, 'eps'));
+  return [dx, dgamma, dbeta];
+}
+
+/** inputs {x}, attrs {kind: ActivationKind} -> y. */
+function activation(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as WasmBackend;
+  const x = input(args, 'x');
+  const kind = kindAttr(args);
+  const xo = offsetOf(b, x);
+  const y = out(b, x.shape);
+  const yo = offsetOf(b, y);
+  native().actForward(heap(b), xo, yo, sizeOf(x.shape), kind);
+  return y;
+}
+
+/** inputs {dy, saved}, attrs {kind} -> dx; saved is x or y as activationGradReadsInput(kind) says. */
+function activationGrad(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as WasmBackend;
+  const dy = input(args, 'dy');
+  const saved = input(args, 'saved');
+  const kind = kindAttr(args);
+  expectShape(saved, dy.shape, 'saved');
+  const dyo = offsetOf(b, dy);
+  const so = offsetOf(b, saved);
+  const dx = out(b, dy.shape);
+  const dxo = offsetOf(b, dx);
+  native().actBackward(heap(b), dyo, so, dxo, sizeOf(dy.shape), kind);
+  return dx;
+}
+
+function nhwc(t: tf.TensorInfo): [number, number, number] {
+  const [n = 0, h = 0, w = 0, c = 0] = t.shape;
+  if (t.shape.length !== 4) throw new Error(`expected an NHWC tensor, got shape [${t.shape.join(', ')}]`);
+  return [n, h * w, c];
+}
+
+/** inputs {x: [N,H,W,C]} -> y [N,C]. */
+function globalAvgPool(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as WasmBackend;
+  const x = input(args, 'x');
+  const [n, hw, c] = nhwc(x);
+  const xo = offsetOf(b, x);
+  const y = out(b, [n, c]);
+  const yo = offsetOf(b, y);
+  native().poolForward(heap(b), xo, yo, n, hw, c);
+  return y;
+}
+
+/** inputs {dy: [N,C]}, attrs {height, width} -> dx [N,H,W,C]. */
+function globalAvgPoolGrad(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as WasmBackend;
+  const dy = input(args, 'dy');
+  const [n = 0, c = 0] = dy.shape;
+  if (dy.shape.length !== 2) throw new Error(`kernel input 'dy' must be [N, C], got [${dy.shape.join(', ')}]`);
+  const height = numberAttr(args, 'height');
+  const width = numberAttr(args, 'width');
+  const dyo = offsetOf(b, dy);
+  const dx = out(b, [n, height, width, c]);
+  const dxo = offsetOf(b, dx);
+  native().poolBackward(heap(b), dyo, dxo, n, height * width, c);
+  return dx;
+}
+
+/** inputs {x: [N,H,W,C], s: [N,C]} -> y [N,H,W,C]. */
+function channelScale(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as WasmBackend;
+  const x = input(args, 'x');
+  const s = input(args, 's');
+  const [n, hw, c] = nhwc(x);
+  expectShape(s, [n, c], 's');
+  const xo = offsetOf(b, x);
+  const so = offsetOf(b, s);
+  const y = out(b, x.shape);
+  const yo = offsetOf(b, y);
+  native().scaleForward(heap(b), xo, so, yo, n, hw, c);
+  return y;
+}
+
+/** inputs {dy, x, s} -> [dx, ds]. */
+function channelScaleGrad(args: KernelArgs): tf.TensorInfo[] {
+  const b = args.backend as WasmBackend;
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const s = input(args, 's');
+  const [n, hw, c] = nhwc(x);
+  expectShape(dy, x.shape, 'dy');
+  expectShape(s, [n, c], 's');
+  const dyo = offsetOf(b, dy);
+  const xo = offsetOf(b, x);
+  const so = offsetOf(b, s);
+  const dx = out(b, x.shape);
+  const ds = out(b, [n, c]);
+  const dxo = offsetOf(b, dx);
+  const dso = offsetOf(b, ds);
+  native().scaleBackward(heap(b), dyo, xo, so, dxo, dso, n, hw, c);
+  return [dx, ds];
+}
+
+const kernels: ReadonlyArray<readonly [string, tf.KernelFunc]> = [
+  [kernelNames.batchNormTrain, batchNormTrain],
+  [kernelNames.batchNormTrainGrad, batchNormTrainGrad],
+  [kernelNames.activation, activation],
+  [kernelNames.activationGrad, activationGrad],
+  [kernelNames.globalAvgPool, globalAvgPool],
+  [kernelNames.globalAvgPoolGrad, globalAvgPoolGrad],
+  [kernelNames.channelScale, channelScale],
+  [kernelNames.channelScaleGrad, channelScaleGrad],
+];
+
+/** Registers the fused ops' kernels for the 'wasm' backend. Idempotent; does not need the addon until they run. */
+export function registerFusedOpKernels(): void {
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  }
+}
+
+let fusedEnabled = true;
+let ready = false;
+
+/**
+ * Turn the fused kernels off (true by default) to run the ops' composite path on wasm too: for benchmarks and tests.
+ */
+export function setFusedOpsEnabled(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
+/**
+ * Whether the ops run their fused kernels: on the 'wasm' backend (unless turned off). On first use registers the
+ * kernels and loads the addon, which wasm requires: throws NasError('E_NATIVE') saying how to build it.
+ */
+export function useFusedKernels(): boolean {
+  if (!fusedEnabled || tf.getBackend() !== 'wasm') return false;
+  if (!ready) {
+    registerFusedOpKernels();
+    native();
+    ready = true;
+  }
+  return true;
+}
+
+/**
+ * Hands a tensor kept inside a tf.customGrad forward (which runs in a tidy of its own) to the caller's scope, so
+ * the caller's tf.tidy disposes it like any other result. Engine.track is private in tfjs's types, not in fact.
+ */
+export function adoptIntoScope<T extends tf.Tensor>(t: T): T {
+  t.kept = false;
+  (tf.engine() as unknown as { track(t: tf.Tensor): tf.Tensor }).track(t);
+  return t;
+}

@@ -1,0 +1,61 @@
+// The squeeze-excite pieces with fused kernels on wasm (native/src/pool_scale.cc), the same formulas from stock
+// tfjs ops elsewhere: global average pooling (the squeeze) and the per-image channel scale (the excite multiply).
+import * as tf from '@tensorflow/tfjs';
+import { kernelNames, useFusedKernels } from './kernels.js';
+
+function dims4(x: tf.Tensor, op: string): [number, number, number, number] {
+  const [n, h, w, c] = x.shape;
+  if (x.rank !== 4 || n === undefined || h === undefined || w === undefined || c === undefined) {
+    throw new Error(`${op}: x must be NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
+  }
+  return [n, h, w, c];
+}
+
+/** Mean over H and W: [N, H, W, C] -> [N, C]; backward dx = dy / (H*W) broadcast over H, W. */
+export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
+  const [n, height, width, c] = dims4(x, 'globalAvgPool');
+  const fused = useFusedKernels();
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xi = args[0] as tf.Tensor4D;
+    const value = fused
+      ? tf.engine().runKernel<tf.Tensor2D>(kernelNames.globalAvgPool, { x: xi })
+      : (tf.mean(xi, [1, 2]) as tf.Tensor2D);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor2D) =>
+        fused
+          ? tf.engine().runKernel<tf.Tensor4D>(kernelNames.globalAvgPoolGrad, { dy }, { height, width })
+          : tf.mul(tf.reshape(dy, [n, 1, 1, c]), tf.fill([1, height, width, 1], 1 / (height * width))),
+    };
+  });
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * The squeeze-excite multiply x * s[:, None, None, :] for x [N, H, W, C] and s [N, C]; backward dx = dy * s,
+ * ds = sum over H, W of dy * x.
+ */
+export function channelScale(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
+  const [n, , , c] = dims4(x, 'channelScale');
+  if (s.rank !== 2 || s.shape[0] !== n || s.shape[1] !== c) {
+    throw new Error(`channelScale: s must be [${n}, ${c}], got [${s.shape.join(', ')}]`);
+  }
+  const fused = useFusedKernels();
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xi = args[0] as tf.Tensor4D;
+    const si = args[1] as tf.Tensor2D;
+    (args[2] as tf.GradSaveFunc)([xi, si]);
+    const value: tf.Tensor4D = fused
+      ? tf.engine().runKernel<tf.Tensor4D>(kernelNames.channelScale, { x: xi, s: si })
+      : tf.mul(xi, tf.reshape(si, [n, 1, 1, c]));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [sx, ss] = saved as [tf.Tensor4D, tf.Tensor2D];
+        if (fused) return tf.engine().runKernel<tf.Tensor[]>(kernelNames.channelScaleGrad, { dy, x: sx, s: ss });
+        return [tf.mul(dy, tf.reshape(ss, [n, 1, 1, c])), tf.sum(tf.mul(dy, sx), [1, 2])];
+      },
+    };
+  });
+  return op(x, s) as tf.Tensor4D;
+}

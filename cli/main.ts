@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The `nas` command line: a thin yargs layer. Each command is a module that parses, validates, calls one library
+// function and prints its result; errors and exit codes are handled here, once.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { NasError } from '../common/errors.js';
+import { archCommand } from './arch.js';
+import { backendCommand } from './backend.js';
+import { benchCommand } from './bench.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('nas')
+    .command(archCommand)
+    .command(backendCommand)
+    .command(benchCommand)
+    .demandCommand(1, 'name a command: nas --help lists them')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      // yargs messages can span lines; errors are one line.
+      throw err ?? new NasError('E_USAGE', (msg ?? 'invalid command line').replace(/\s*\n\s*/g, ' '));
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    exitCode = reportError(e);
+  }
+  return exitCode;
+}
+
+/** One line on stderr; exit code 2 for the user's errors, 1 for ours (with the stack under NAS_DEBUG). */
+function reportError(e: unknown): number {
+  if (e instanceof NasError) {
+    process.stderr.write(`nas: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`nas: internal error: ${err.message}\n`);
+  if (process.env['NAS_DEBUG']) process.stderr.write(`${err.stack ?? ''}\n`);
+  return 1;
+}
+
+process.exitCode = await main(hideBin(process.argv));

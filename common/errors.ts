@@ -1,0 +1,35 @@
+// Typed errors. Anything that is the user's fault (bad name, malformed string or JSON, out-of-range option) is a
+// NasError with a code; the CLI prints its one-line message and exits with its exit code (2 for bad input).
+
+export type ErrorCode =
+  | 'E_USAGE' // a command-line option is missing, unknown or out of range
+  | 'E_ARCH' // an architecture name, block string or spec is invalid
+  | 'E_BACKEND' // a requested backend cannot be loaded
+  | 'E_NATIVE' // the native kernel addon is missing or broken
+  | 'E_IO'; // a file cannot be read or written
+
+export class NasError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, exitCode = 2) {
+    super(message);
+    this.name = 'NasError';
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+export class UsageError extends NasError {
+  constructor(message: string) {
+    super('E_USAGE', message, 2);
+    this.name = 'UsageError';
+  }
+}
+
+export class ArchError extends NasError {
+  constructor(message: string) {
+    super('E_ARCH', message, 2);
+    this.name = 'ArchError';
+  }
+}

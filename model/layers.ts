@@ -1,0 +1,308 @@
+// Custom tf.layers for the builder. Each is serialisable (registered with tfjs on import), so a saved LayersModel
+// loads anywhere this module is imported. Training math goes through our fused ops (backend/ops), which run native
+// kernels on wasm and stock tfjs ops elsewhere.
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { activation as applyActivation } from '../backend/ops/activation.js';
+import { batchNormTrain } from '../backend/ops/batchNorm.js';
+import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
+import type { Activation, Padding } from '../space/arch.js';
+
+type Kwargs = Record<string, unknown>;
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+type SerialConfig = tf.serialization.ConfigDict;
+type Shape = (number | null)[];
+type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
+/** Activation or none, as stored in layer configs. */
+export type LayerActivation = Activation | 'linear';
+
+function one(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  const x = Array.isArray(inputs) ? inputs[0] : inputs;
+  if (!x) throw new Error('layer called without an input');
+  return x;
+}
+
+function act(x: tf.Tensor, kind: LayerActivation): tf.Tensor {
+  return kind === 'linear' ? x : applyActivation(x, kind);
+}
+
+function shapeOf(inputShape: tf.Shape | tf.Shape[]): Shape {
+  const s = Array.isArray(inputShape[0]) ? (inputShape[0] as Shape) : (inputShape as Shape);
+  return s;
+}
+
+/** torchvision's initialisation: kaiming-normal fan-out for convolutions, N(0, 0.01) for linear layers. */
+function convInit(seed: number): Initializer {
+  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed });
+}
+function linearInit(seed: number): Initializer {
+  return tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed });
+}
+
+export interface ConvBnConfig extends LayerArgs {
+  filters: number;
+  kernelSize: number;
+  strides: number;
+  depthwise: boolean;
+  padding: Padding;
+  activation: LayerActivation;
+  bnDecay: number;
+  bnEps: number;
+  seed: number;
+}
+
+/**
+ * Convolution (regular or depthwise, no bias) + batch norm + activation, one layer so that a block path names
+ * all of its weights: `<path>/kernel`, `<path>/gamma`, `<path>/beta`, `<path>/moving_mean`, `<path>/moving_variance`.
+ */
+export class ConvBn extends tf.layers.Layer {
+  static readonly className = 'NasConvBn';
+  readonly cfg: ConvBnConfig;
+  private kernel: tf.LayerVariable | null = null;
+  private gamma: tf.LayerVariable | null = null;
+  private beta: tf.LayerVariable | null = null;
+  private movingMean: tf.LayerVariable | null = null;
+  private movingVariance: tf.LayerVariable | null = null;
+
+  constructor(cfg: ConvBnConfig) {
+    super(cfg);
+    this.cfg = cfg;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const inC = shapeOf(inputShape)[3];
+    if (inC == null) throw new Error(`${this.name}: input channels unknown`);
+    const k = this.cfg.kernelSize;
+    const c = this.cfg.depthwise ? inC : this.cfg.filters;
+    if (this.cfg.depthwise && this.cfg.filters !== inC) {
+      throw new Error(`${this.name}: depthwise conv keeps its ${inC} channels, got filters ${this.cfg.filters}`);
+    }
+    this.kernel = this.addWeight(
+      'kernel',
+      this.cfg.depthwise ? [k, k, inC, 1] : [k, k, inC, c],
+      'float32',
+      convInit(this.cfg.seed),
+    );
+    this.gamma = this.addWeight('gamma', [c], 'float32', tf.initializers.ones());
+    this.beta = this.addWeight('beta', [c], 'float32', tf.initializers.zeros());
+    this.movingMean = this.addWeight('moving_mean', [c], 'float32', tf.initializers.zeros(), undefined, false);
+    this.movingVariance = this.addWeight('moving_variance', [c], 'float32', tf.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [n, h, w] = shapeOf(inputShape);
+    const s = this.cfg.strides;
+    const out = (d: number | null | undefined): number | null => (d == null ? null : Math.ceil(d / s));
+    return [n ?? null, out(h), out(w), this.cfg.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = one(inputs) as tf.Tensor4D;
+    const { kernel, gamma, beta, movingMean, movingVariance } = this.weightsOrThrow();
+    const k = this.cfg.kernelSize;
+    const s = this.cfg.strides;
+    const p = Math.floor(k / 2);
+    const pad: 'same' | [[number, number], [number, number], [number, number], [number, number]] =
+      this.cfg.padding === 'same' ? 'same' : [[0, 0], [p, p], [p, p], [0, 0]];
+    const w = kernel.read() as tf.Tensor4D;
+    const conv = this.cfg.depthwise ? tf.depthwiseConv2d(x, w, s, pad) : tf.conv2d(x, w, s, pad);
+    let y: tf.Tensor;
+    if (kwargs['training'] === true) {
+      const bn = batchNormTrain(conv, gamma.read() as tf.Tensor1D, beta.read() as tf.Tensor1D, this.cfg.bnEps);
+      this.updateMovingStats(bn.mean, bn.variance, conv.size / conv.shape[3]!);
+      y = bn.y;
+    } else {
+      y = tf.batchNorm(conv, movingMean.read(), movingVariance.read(), beta.read(), gamma.read(), this.cfg.bnEps);
+    }
+    return act(y, this.cfg.activation);
+  }
+
+  /** Moving averages with the unbiased batch variance, as PyTorch and TF's fused batch norm keep them. */
+  private updateMovingStats(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+    const { movingMean, movingVariance } = this.weightsOrThrow();
+    const d = this.cfg.bnDecay;
+    const unbias = count > 1 ? count / (count - 1) : 1;
+    tf.tidy(() => {
+      movingMean.write(tf.add(tf.mul(movingMean.read(), d), tf.mul(mean, 1 - d)));
+      movingVariance.write(tf.add(tf.mul(movingVariance.read(), d), tf.mul(variance, (1 - d) * unbias)));
+    });
+  }
+
+  private weightsOrThrow(): {
+    kernel: tf.LayerVariable;
+    gamma: tf.LayerVariable;
+    beta: tf.LayerVariable;
+    movingMean: tf.LayerVariable;
+    movingVariance: tf.LayerVariable;
+  } {
+    const { kernel, gamma, beta, movingMean, movingVariance } = this;
+    if (!kernel || !gamma || !beta || !movingMean || !movingVariance) throw new Error(`${this.name}: not built`);
+    return { kernel, gamma, beta, movingMean, movingVariance };
+  }
+
+  override getConfig(): SerialConfig {
+    const { filters, kernelSize, strides, depthwise, padding, activation, bnDecay, bnEps, seed } = this.cfg;
+    return {
+      ...super.getConfig(),
+      filters,
+      kernelSize,
+      strides,
+      depthwise,
+      padding,
+      activation,
+      bnDecay,
+      bnEps,
+      seed,
+    };
+  }
+}
+
+export interface SqueezeExciteConfig extends LayerArgs {
+  reduce: number;
+  gate: 'hsigmoid' | 'sigmoid';
+  seed: number;
+}
+
+/**
+ * Squeeze-and-excite: global average pool -> FC (bias) to `reduce` -> ReLU -> FC (bias) back -> gate -> scale.
+ * Weights `<path>.se/reduce_kernel`, `reduce_bias`, `expand_kernel`, `expand_bias` (the 1x1 convs as matrices).
+ */
+export class SqueezeExcite extends tf.layers.Layer {
+  static readonly className = 'NasSqueezeExcite';
+  readonly cfg: SqueezeExciteConfig;
+  private w: { rk: tf.LayerVariable; rb: tf.LayerVariable; ek: tf.LayerVariable; eb: tf.LayerVariable } | null = null;
+
+  constructor(cfg: SqueezeExciteConfig) {
+    super(cfg);
+    this.cfg = cfg;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const c = shapeOf(inputShape)[3];
+    if (c == null) throw new Error(`${this.name}: input channels unknown`);
+    const r = this.cfg.reduce;
+    this.w = {
+      rk: this.addWeight('reduce_kernel', [c, r], 'float32', convInit(this.cfg.seed)),
+      rb: this.addWeight('reduce_bias', [r], 'float32', tf.initializers.zeros()),
+      ek: this.addWeight('expand_kernel', [r, c], 'float32', convInit(this.cfg.seed + 1)),
+      eb: this.addWeight('expand_bias', [c], 'float32', tf.initializers.zeros()),
+    };
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return shapeOf(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    if (!this.w) throw new Error(`${this.name}: not built`);
+    const x = one(inputs) as tf.Tensor4D;
+    const s = globalAvgPool(x);
+    const h = applyActivation(tf.add(tf.matMul(s, this.w.rk.read() as tf.Tensor2D), this.w.rb.read()), 'relu');
+    const g = applyActivation(tf.add(tf.matMul(h as tf.Tensor2D, this.w.ek.read() as tf.Tensor2D), this.w.eb.read()), this.cfg.gate);
+    return channelScale(x, g as tf.Tensor2D);
+  }
+
+  override getConfig(): SerialConfig {
+    return { ...super.getConfig(), reduce: this.cfg.reduce, gate: this.cfg.gate, seed: this.cfg.seed };
+  }
+}
+
+/** Global average pool, [N, H, W, C] -> [N, C], through the fused op. */
+export class GlobalAvgPool extends tf.layers.Layer {
+  static readonly className = 'NasGlobalAvgPool';
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = shapeOf(inputShape);
+    return [s[0] ?? null, s[3] ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return globalAvgPool(one(inputs) as tf.Tensor4D);
+  }
+}
+
+export interface DenseActConfig extends LayerArgs {
+  units: number;
+  activation: LayerActivation;
+  seed: number;
+}
+
+/** Fully connected with bias and one of our activations (MobileNetV3's head.hidden, every classifier). */
+export class DenseAct extends tf.layers.Layer {
+  static readonly className = 'NasDense';
+  readonly cfg: DenseActConfig;
+  private kernel: tf.LayerVariable | null = null;
+  private bias: tf.LayerVariable | null = null;
+
+  constructor(cfg: DenseActConfig) {
+    super(cfg);
+    this.cfg = cfg;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const s = shapeOf(inputShape);
+    const c = s[s.length - 1];
+    if (c == null) throw new Error(`${this.name}: input width unknown`);
+    this.kernel = this.addWeight('kernel', [c, this.cfg.units], 'float32', linearInit(this.cfg.seed));
+    this.bias = this.addWeight('bias', [this.cfg.units], 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = shapeOf(inputShape);
+    return [s[0] ?? null, this.cfg.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    if (!this.kernel || !this.bias) throw new Error(`${this.name}: not built`);
+    const y = tf.add(tf.matMul(one(inputs) as tf.Tensor2D, this.kernel.read() as tf.Tensor2D), this.bias.read());
+    return act(y, this.cfg.activation);
+  }
+
+  override getConfig(): SerialConfig {
+    return { ...super.getConfig(), units: this.cfg.units, activation: this.cfg.activation, seed: this.cfg.seed };
+  }
+}
+
+export interface DropoutConfig extends LayerArgs {
+  rate: number;
+  seed: number;
+}
+
+/**
+ * Inverted dropout whose masks come from one seeded stream that advances every training call (tf.layers.dropout
+ * with a seed draws the same mask on every call).
+ */
+export class Dropout extends tf.layers.Layer {
+  static readonly className = 'NasDropout';
+  readonly cfg: DropoutConfig;
+  private readonly rng: seedrandom.PRNG;
+
+  constructor(cfg: DropoutConfig) {
+    super(cfg);
+    this.cfg = cfg;
+    this.rng = seedrandom(String(cfg.seed));
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return shapeOf(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = one(inputs);
+    const rate = this.cfg.rate;
+    if (kwargs['training'] !== true || rate === 0) return x;
+    const seed = this.rng.int32();
+    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), 'float32');
+    return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+  }
+
+  override getConfig(): SerialConfig {
+    return { ...super.getConfig(), rate: this.cfg.rate, seed: this.cfg.seed };
+  }
+}
+
+for (const cls of [ConvBn, SqueezeExcite, GlobalAvgPool, DenseAct, Dropout]) tf.serialization.registerClass(cls);
