@@ -174,10 +174,6 @@ async function main(): Promise<void> {
   );
   const ops: Op[] = ['fwd', 'dW', 'dX'];
   const results: { layer: string; op: Op; kernel: string; ms: Partial<Record<Variant, number>> }[] = [];
-  const totals: Record<Variant, Record<Op, number>> = {
-    ours: { fwd: 0, dW: 0, dX: 0 }, stock: { fwd: 0, dW: 0, dX: 0 }, 'ours-new': { fwd: 0, dW: 0, dX: 0 },
-    'stock-new': { fwd: 0, dW: 0, dX: 0 }, cpu: { fwd: 0, dW: 0, dX: 0 },
-  };
   const layers = net.filter((l) => !filter || l.label.includes(filter));
   // Variant-major, so that each backend / registration switch happens once.
   const table = new Map<string, Partial<Record<Variant, number>>>();
@@ -191,7 +187,6 @@ async function main(): Promise<void> {
         if (ms === null) continue;
         const key = `${l.label}|${op}`;
         table.set(key, { ...table.get(key), [v]: ms });
-        totals[v][op] += ms * l.count;
       }
     }
   }
@@ -203,7 +198,7 @@ async function main(): Promise<void> {
     }
   }
   if (json) {
-    console.log(JSON.stringify({ results, totals }));
+    console.log(JSON.stringify({ results }));
     return;
   }
   const f = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3)).padStart(9);
@@ -214,24 +209,37 @@ async function main(): Promise<void> {
     if (!all && !shown.has(r.layer)) continue;
     console.log(`${r.layer.padEnd(24)} ${r.op.padEnd(4)} ${variants.map((v) => f(r.ms[v])).join(' ')}`);
   }
-  console.log('\nwhole net, all convolution layers (x count), ms per training step:');
-  for (const op of ops) {
-    const parts = (['ours', 'stock', 'ours-new', 'stock-new'] as const).map((v) => `${v} ${totals[v][op].toFixed(2)}`);
-    console.log(`  ${op.padEnd(4)} ${parts.join('   ')}`);
+  // Sums over all of the net's layers (x count) per kernel, over the layers where every variant was timed.
+  console.log('\nwhole net (all layers x count), ms per training step, per kernel:');
+  console.log(`${'kernel'.padEnd(38)} ${variants.filter((v) => v !== 'cpu').map((v) => v.padStart(9)).join(' ')}`);
+  for (const kind of ['conv', 'dw'] as const) {
+    for (const op of ops) {
+      const kernel = kernelOf[kind][op];
+      const sums: Partial<Record<Variant, number>> = {};
+      for (const l of layers) {
+        if (l.kind !== kind) continue;
+        const ms = table.get(`${l.label}|${op}`);
+        if (!ms) continue;
+        for (const v of variants) if (ms[v] !== undefined) sums[v] = (sums[v] ?? 0) + ms[v]! * l.count;
+      }
+      console.log(`${kernel.padEnd(38)} ${variants.filter((v) => v !== 'cpu').map((v) => f(sums[v])).join(' ')}`);
+    }
   }
-  // A training step with the stock kernels where they exist (forward given a new filter) and ours elsewhere.
-  let mixed = 0;
+  // A training step: forward given a new filter tensor (as after every optimizer step), dW, dX.
+  let ours = 0;
+  let stockWhereAny = 0;
   for (const l of layers) {
     for (const op of ops) {
       const ms = table.get(`${l.label}|${op}`);
       if (!ms) continue;
+      const o = op === 'fwd' ? ms['ours-new'] : ms.ours;
       const stock = op === 'fwd' ? ms['stock-new'] : ms.stock;
-      mixed += (stock ?? ms.ours ?? 0) * l.count;
+      ours += (o ?? 0) * l.count;
+      stockWhereAny += (stock ?? o ?? 0) * l.count;
     }
   }
-  const oursStep = totals['ours-new'].fwd + totals.ours.dW + totals.ours.dX;
-  console.log(`  training step, forward with a new filter + dW + dX: ours ${oursStep.toFixed(2)} ms;` +
-    ` stock kernels where they exist (ours elsewhere) ${mixed.toFixed(2)} ms`);
+  console.log(`all convolution kernels of one training step: ours ${ours.toFixed(2)} ms; ` +
+    `stock kernels where tfjs-backend-wasm has them (ours for the rest) ${stockWhereAny.toFixed(2)} ms`);
 }
 
 await main();

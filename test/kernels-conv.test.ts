@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  registerWasmTrainingKernels, wasmConvKernelConfigs, wasmTrainingKernelsRegistered,
+  registerWasmTrainingKernels, wasmTrainingKernelConfigs, wasmTrainingKernelsRegistered,
 } from '../backend/kernels/register.js';
 
 const TOL = 1e-4;
@@ -300,7 +300,7 @@ describe('registration and errors', () => {
     registerWasmTrainingKernels();
     registerWasmTrainingKernels();
     assert.ok(wasmTrainingKernelsRegistered());
-    for (const c of wasmConvKernelConfigs) assert.equal(tf.getKernel(c.kernelName, 'wasm')?.kernelFunc, c.kernelFunc);
+    for (const c of wasmTrainingKernelConfigs) assert.equal(tf.getKernel(c.kernelName, 'wasm')?.kernelFunc, c.kernelFunc);
   });
 
   test('unsupported attributes: a clear error, or the stock kernel where there is one', async () => {
@@ -327,5 +327,9 @@ describe('registration and errors', () => {
     await compareKernel('dilated Conv2D', tf.Conv2D, { x: xi, filter: { shape: [3, 3, 4, 6], data: randomData(216, 4) } }, dilated);
     await compareKernel('dilated DepthwiseConv2dNative', tf.DepthwiseConv2dNative,
       { x: xi, filter: { shape: [3, 3, 4, 1], data: randomData(36, 5) } }, dilated);
+    // NCHW Conv2DBackpropInput goes to the stock kernel too.
+    await compareKernel('NCHW Conv2DBackpropInput', tf.Conv2DBackpropInput,
+      { dy: { shape: [2, 6, 5, 5], data: randomData(300, 6) }, filter: { shape: [3, 3, 4, 6], data: randomData(216, 7) } },
+      { strides: 2, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 4, 9, 9] });
   });
 });

@@ -1,7 +1,8 @@
-// Registers our native convolution kernels for the 'wasm' backend, so that it can train convolutional nets:
+// Registers our native training kernels for the 'wasm' backend, so that it can train convolutional nets fast:
 // tfjs-backend-wasm has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or
-// DepthwiseConv2dNativeBackpropInput, a slow Conv2DBackpropInput, and forward Conv2D/DepthwiseConv2dNative
-// kernels (XNNPACK) that rebuild an operator whenever the filter tensor is new, i.e. every training step.
+// DepthwiseConv2dNativeBackpropInput, a slow Conv2DBackpropInput, forward Conv2D/DepthwiseConv2dNative kernels
+// (XNNPACK) that rebuild an operator whenever the filter tensor is new (every training step), a BatchMatMul that
+// is slow with transposed operands (every dense layer's gradient) and an Identity that copies.
 // Stock kernels are unregistered first (tfjs keeps one kernel per name and backend).
 import * as tf from '@tensorflow/tfjs';
 // The stock kernels must be registered before ours replace them: importing the package registers them all.
@@ -15,9 +16,10 @@ import { conv2dBackpropInputConfig } from './conv2dBackpropInput.js';
 import { depthwiseBackpropFilterConfig } from './depthwiseBackpropFilter.js';
 import { depthwiseBackpropInputConfig } from './depthwiseBackpropInput.js';
 import { depthwiseConv2dConfig } from './depthwiseConv2d.js';
+import { identityConfig } from './identity.js';
 
 /** Our kernels for the 'wasm' backend. */
-export const wasmConvKernelConfigs: readonly tf.KernelConfig[] = [
+export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
   conv2dConfig,
   conv2dBackpropFilterConfig,
@@ -25,6 +27,7 @@ export const wasmConvKernelConfigs: readonly tf.KernelConfig[] = [
   depthwiseConv2dConfig,
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
+  identityConfig,
 ];
 
 /**
@@ -33,7 +36,7 @@ export const wasmConvKernelConfigs: readonly tf.KernelConfig[] = [
  */
 export function registerWasmTrainingKernels(): void {
   nativeAddon();
-  for (const config of wasmConvKernelConfigs) {
+  for (const config of wasmTrainingKernelConfigs) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc === config.kernelFunc) continue;
     if (current) {
@@ -46,7 +49,7 @@ export function registerWasmTrainingKernels(): void {
 
 /** Puts the stock kernels back (for comparisons); ours that had no stock counterpart are removed. */
 export function unregisterWasmTrainingKernels(): void {
-  for (const config of wasmConvKernelConfigs) {
+  for (const config of wasmTrainingKernelConfigs) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc !== config.kernelFunc) continue;
     tf.unregisterKernel(config.kernelName, 'wasm');
@@ -61,5 +64,5 @@ export function unregisterWasmTrainingKernels(): void {
 
 /** Whether our kernels are the registered ones. */
 export function wasmTrainingKernelsRegistered(): boolean {
-  return wasmConvKernelConfigs.every((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
+  return wasmTrainingKernelConfigs.every((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
 }
