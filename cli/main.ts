@@ -7,6 +7,8 @@ import { NasError } from '../common/errors.js';
 import { archCommand } from './arch.js';
 import { backendCommand } from './backend.js';
 import { benchCommand } from './bench.js';
+import { dataCommand } from './data.js';
+import { runsCommand } from './runs.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -15,6 +17,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(archCommand)
     .command(backendCommand)
     .command(benchCommand)
+    .command(dataCommand)
+    .command(runsCommand)
     .demandCommand(1, 'name a command: nas --help lists them')
     .strict()
     .recommendCommands()
