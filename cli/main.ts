@@ -8,7 +8,12 @@ import { archCommand } from './arch.js';
 import { backendCommand } from './backend.js';
 import { benchCommand } from './bench.js';
 import { dataCommand } from './data.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { importWeightsCommand } from './importWeights.js';
+import { predictCommand } from './predict.js';
 import { runsCommand } from './runs.js';
+import { trainFinalCommand } from './trainFinal.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -18,7 +23,12 @@ export async function main(argv: string[]): Promise<number> {
     .command(backendCommand)
     .command(benchCommand)
     .command(dataCommand)
+    .command(evalCommand)
+    .command(exportCommand)
+    .command(importWeightsCommand)
+    .command(predictCommand)
     .command(runsCommand)
+    .command(trainFinalCommand)
     .demandCommand(1, 'name a command: nas --help lists them')
     .strict()
     .recommendCommands()

@@ -6,7 +6,8 @@ export type ErrorCode =
   | 'E_ARCH' // an architecture name, block string or spec is invalid
   | 'E_BACKEND' // a requested backend cannot be loaded
   | 'E_NATIVE' // the native kernel addon is missing or broken
-  | 'E_IO'; // a file cannot be read or written
+  | 'E_IO' // a file cannot be read or written
+  | 'E_DIVERGED'; // training diverged (NaN or infinite loss)
 
 export class NasError extends Error {
   readonly code: ErrorCode;

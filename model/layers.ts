@@ -272,19 +272,31 @@ export interface DropoutConfig extends LayerArgs {
   seed: number;
 }
 
+/** The position of a Dropout layer's mask stream (seedrandom's ARC4 state), saved in checkpoints. */
+export type DropoutRngState = seedrandom.State.Arc4;
+
 /**
  * Inverted dropout whose masks come from one seeded stream that advances every training call (tf.layers.dropout
- * with a seed draws the same mask on every call).
+ * with a seed draws the same mask on every call). getState/setState save and restore the stream's position, so a
+ * resumed run draws the masks an uninterrupted one would.
  */
 export class Dropout extends tf.layers.Layer {
   static readonly className = 'NasDropout';
   readonly cfg: DropoutConfig;
-  private readonly rng: seedrandom.PRNG;
+  private rng: seedrandom.StatefulPRNG<DropoutRngState>;
 
   constructor(cfg: DropoutConfig) {
     super(cfg);
     this.cfg = cfg;
-    this.rng = seedrandom(String(cfg.seed));
+    this.rng = seedrandom(String(cfg.seed), { state: true });
+  }
+
+  getState(): DropoutRngState {
+    return this.rng.state();
+  }
+
+  setState(state: DropoutRngState): void {
+    this.rng = seedrandom('', { state: { i: state.i, j: state.j, S: [...state.S] } });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -13,6 +13,11 @@ export interface ArchOverrides {
   /** Replaces the spec's width (it does not multiply it). */
   readonly width?: number | undefined;
   readonly channels?: number | undefined;
+  /**
+   * Adapt the network to 28-32 px images: the stem keeps the resolution (stride 1), so the last stage works on 2x2
+   * instead of 1x1 at 32 px. Everything else stays as published.
+   */
+  readonly smallInput?: boolean | undefined;
 }
 
 const BLOCK_RE = /^(conv|ds|ir)_/;
@@ -107,6 +112,7 @@ export function applyOverrides(spec: ArchSpec, o: ArchOverrides): ArchSpec {
     input: { size: o.input ?? spec.input.size, channels: o.channels ?? spec.input.channels },
     classes: o.classes ?? spec.classes,
     width: o.width ?? spec.width,
+    ...(o.smallInput ? { name: `${spec.name}-small-input`, stem: { ...spec.stem, stride: 1 } } : {}),
   };
 }
 

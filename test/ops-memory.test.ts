@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import '../backend/ops/kernels.js';
 import { activation, activationKinds } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';

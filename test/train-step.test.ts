@@ -8,7 +8,10 @@ import { buildModel } from '../model/build.js';
 import { referenceArch } from '../space/reference.js';
 import { resolve } from '../space/resolve.js';
 import { costOf } from '../space/cost.js';
-import { classifierLoss, makeTrainStep, trainableVariables } from '../train/step.js';
+import { parseTrainConfig } from '../train/config.js';
+import { WeightEma } from '../train/ema.js';
+import { createOptimizer, modelParams } from '../train/optimizers.js';
+import { classifierLoss, makeOptimizerStep, makeTrainStep, trainableVariables } from '../train/step.js';
 
 const arch = resolve({ ...referenceArch('mobilenetv3-small'), input: { size: 32, channels: 3 }, classes: 10 });
 
@@ -97,5 +100,58 @@ describe('training MobileNetV3-Small', () => {
     tf.dispose([x, y]);
     optimizer.dispose();
     model.dispose();
+  });
+
+  it('takes the same optimizer step (smoothing, clipping, SGD, EMA) fused on wasm as with tfjs ops on cpu', async () => {
+    const b = batch(8);
+    const cfg = parseTrainConfig({
+      optimizer: { type: 'sgd', lr: 0.5, momentum: 0.9, nesterov: true },
+      weightDecay: 1e-3,
+      labelSmoothing: 0.1,
+      clipGradNorm: 0.5,
+      ema: { decay: 0.5 },
+    });
+    const after = async (backend: 'cpu' | 'wasm'): Promise<{ fused: boolean; weights: Float32Array[]; ema: Float32Array[] }> => {
+      await useBackend(backend);
+      const model = buildModel(arch, { seed: 7 });
+      const optimizer = createOptimizer(modelParams(model, cfg.wdExclude), cfg.optimizer, cfg.weightDecay);
+      const ema = new WeightEma(model, { decay: 0.5, warmup: false, warmupPower: 1 });
+      const step = makeOptimizerStep(model, { optimizer, labelSmoothing: cfg.labelSmoothing, clipGradNorm: cfg.clipGradNorm, ema });
+      const x = tf.tensor4d(b.images, [8, 32, 32, 3]);
+      const y = tf.tensor1d(b.labels, 'int32');
+      const before = model.weights.map((w) => w.read().dataSync() as Float32Array);
+      step(x, y, 0.5).dispose();
+      // Changes, not values: they are what the step computes (the initial weights are the same on both backends).
+      const delta = (a: Float32Array, i: number): Float32Array => a.map((v, k) => v - (before[i]?.[k] ?? 0));
+      const out = {
+        fused: optimizer.fused,
+        weights: model.weights.map((w, i) => delta(w.read().dataSync() as Float32Array, i)),
+        ema: ema.getState().weights.map((w, i) => delta(w.data, i)),
+      };
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      ema.dispose();
+      model.dispose();
+      return out;
+    };
+    const ref = await after('cpu');
+    const got = await after('wasm');
+    assert.equal(ref.fused, false);
+    assert.equal(got.fused, true, 'the wasm step uses the fused native update');
+    for (const [what, r, g] of [
+      ['weights', ref.weights, got.weights],
+      ['EMA', ref.ema, got.ema],
+    ] as const) {
+      r.forEach((rw, i) => {
+        const gw = g[i] ?? new Float32Array(0);
+        let maxRef = 0;
+        let maxDiff = 0;
+        for (let k = 0; k < rw.length; k++) {
+          maxRef = Math.max(maxRef, Math.abs(rw[k] ?? 0));
+          maxDiff = Math.max(maxDiff, Math.abs((rw[k] ?? 0) - (gw[k] ?? Number.NaN)));
+        }
+        assert.ok(maxDiff <= 2e-3 * Math.max(maxRef, 1e-4), `${what} ${i}: max diff ${maxDiff}, max |change| ${maxRef}`);
+      });
+    }
   });
 });

@@ -4,9 +4,9 @@
 //   hswish    0 for x < -3, (2x+3)/6 on [-3, 3] (so -0.5 at -3 and 1.5 at 3), 1 for x > 3
 //   hsigmoid  1/6 strictly inside (-3, 3), else 0
 import * as tf from '@tensorflow/tfjs';
-import { activationGradReadsInput, kernelNames, useFusedKernels, type ActivationKind } from './kernels.js';
+import { activationGradReadsInput, kernelNames, useFusedKernels, type ActivationKind } from './fused.js';
 
-export type { ActivationKind } from './kernels.js';
+export type { ActivationKind } from './fused.js';
 
 export const activationKinds: readonly ActivationKind[] = ['relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid'];
 

@@ -1,7 +1,7 @@
 // Training batch normalisation with batch statistics, one fused forward and one fused backward kernel on wasm
 // (native/src/batchnorm.cc); on other backends the same formulas composed from stock tfjs ops.
 import * as tf from '@tensorflow/tfjs';
-import { adoptIntoScope, kernelNames, useFusedKernels } from './kernels.js';
+import { adoptIntoScope, kernelNames, useFusedKernels } from './fused.js';
 
 export interface BatchNormTrainResult {
   /** gamma * (x - mean) / sqrt(variance + eps) + beta, differentiable w.r.t. x, gamma and beta. */

@@ -1,24 +1,21 @@
 // The fused training ops' kernels for the 'wasm' backend: each one calls one function of the native addon
 // (batchnorm.cc, activation.cc, pool_scale.cc), working in place on the wasm heap. The ops (batchNorm.ts,
-// activation.ts, squeezeExcite.ts) run them with tf.engine().runKernel inside their tf.customGrad; on other
-// backends they compose stock tfjs ops with the same formulas instead.
+// activation.ts, squeezeExcite.ts) run them with tf.engine().runKernel inside their tf.customGrad once this module
+// is loaded; until then, on other backends, and in a browser they compose stock tfjs ops with the same formulas.
+// Node-only (the addon): the ops themselves import fused.ts, never this module.
 import * as tf from '@tensorflow/tfjs';
 import { nativeFn } from '../native.js';
 import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
+import { type ActivationKind, installFusedKernels, kernelNames } from './fused.js';
 
-/** Kernel names. Inputs, attributes and outputs are listed at each kernel below. */
-export const kernelNames = {
-  batchNormTrain: 'NasBatchNormTrain',
-  batchNormTrainGrad: 'NasBatchNormTrainGrad',
-  activation: 'NasActivation',
-  activationGrad: 'NasActivationGrad',
-  globalAvgPool: 'NasGlobalAvgPool',
-  globalAvgPoolGrad: 'NasGlobalAvgPoolGrad',
-  channelScale: 'NasChannelScale',
-  channelScaleGrad: 'NasChannelScaleGrad',
-} as const;
-
-export type ActivationKind = 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid';
+export {
+  type ActivationKind,
+  activationGradReadsInput,
+  adoptIntoScope,
+  kernelNames,
+  setFusedOpsEnabled,
+  useFusedKernels,
+} from './fused.js';
 
 /** The addon's code for each kind (activation.cc). */
 const activationCodes: Readonly<Record<ActivationKind, number>> = {
@@ -28,14 +25,6 @@ const activationCodes: Readonly<Record<ActivationKind, number>> = {
   hsigmoid: 3,
   sigmoid: 4,
 };
-
-/**
- * Which tensor an activation's backward reads: the output y where it determines the gradient exactly (relu, relu6,
- * sigmoid), the input x where it does not (hswish; hsigmoid, whose y cannot tell x = 3 - ulp from x = 3).
- */
-export function activationGradReadsInput(kind: ActivationKind): boolean {
-  return kind === 'hswish' || kind === 'hsigmoid';
-}
 
 // Native functions: (heap, byte offsets..., sizes..., attrs).
 type BatchNormForward = (
@@ -295,36 +284,7 @@ export function registerFusedOpKernels(): void {
   }
 }
 
-let fusedEnabled = true;
-let ready = false;
-
-/**
- * Turn the fused kernels off (true by default) to run the ops' composite path on wasm too: for benchmarks and tests.
- */
-export function setFusedOpsEnabled(enabled: boolean): void {
-  fusedEnabled = enabled;
-}
-
-/**
- * Whether the ops run their fused kernels: on the 'wasm' backend (unless turned off). On first use registers the
- * kernels and loads the addon, which wasm requires: throws NasError('E_NATIVE') saying how to build it.
- */
-export function useFusedKernels(): boolean {
-  if (!fusedEnabled || tf.getBackend() !== 'wasm') return false;
-  if (!ready) {
-    registerFusedOpKernels();
-    native();
-    ready = true;
-  }
-  return true;
-}
-
-/**
- * Hands a tensor kept inside a tf.customGrad forward (which runs in a tidy of its own) to the caller's scope, so
- * the caller's tf.tidy disposes it like any other result. Engine.track is private in tfjs's types, not in fact.
- */
-export function adoptIntoScope<T extends tf.Tensor>(t: T): T {
-  t.kept = false;
-  (tf.engine() as unknown as { track(t: tf.Tensor): tf.Tensor }).track(t);
-  return t;
-}
+installFusedKernels(() => {
+  registerFusedOpKernels();
+  native();
+});

@@ -1,7 +1,7 @@
 // The squeeze-excite pieces with fused kernels on wasm (native/src/pool_scale.cc), the same formulas from stock
 // tfjs ops elsewhere: global average pooling (the squeeze) and the per-image channel scale (the excite multiply).
 import * as tf from '@tensorflow/tfjs';
-import { kernelNames, useFusedKernels } from './kernels.js';
+import { kernelNames, useFusedKernels } from './fused.js';
 
 function dims4(x: tf.Tensor, op: string): [number, number, number, number] {
   const [n, h, w, c] = x.shape;

@@ -7,11 +7,13 @@
 // The gradients at the kinks follow PyTorch 1.13 (relu6 is its hardtanh(0, 6); hardswish_backward uses the middle
 // formula on the closed interval [-3, 3]). The backward reads y for relu, relu6 and sigmoid and x for hswish and
 // hsigmoid: the `saved` argument. The forward propagates NaN, as tfjs's stock kernels do.
+#include "addon.h"
 #include "f32x8.h"
 
 namespace {
 
 using namespace nas::f32x8;
+using nas::Heap;
 
 enum Kind { kRelu = 0, kRelu6 = 1, kHswish = 2, kHsigmoid = 3, kSigmoid = 4 };
 

@@ -50,6 +50,27 @@ float* Args::f32(size_t buf, size_t off) {
   return reinterpret_cast<float*>(base + offset);
 }
 
+float* Heap::at(size_t i, size_t count) {
+  int32_t off = a_.i32(i);
+  if (!a_.ok() || !base_) return nullptr;
+  if (off < 0 || (off & 3) || !fitsInHeap(length_, static_cast<uint64_t>(off), count)) {
+    fail("array outside the wasm heap (bad offset or shape)");
+    return nullptr;
+  }
+  return reinterpret_cast<float*>(base_ + off);
+}
+
+size_t Heap::size(size_t i) {
+  int32_t v = a_.i32(i);
+  if (a_.ok() && v < 0) fail("negative size");
+  return v < 0 ? 0 : static_cast<size_t>(v);
+}
+
+void Heap::fail(const char* message) {
+  if (!failed_ && a_.ok()) napi_throw_range_error(a_.env(), nullptr, message);
+  failed_ = true;
+}
+
 }  // namespace nas
 
 NAPI_MODULE_INIT() {

@@ -44,6 +44,31 @@ class Args {
   bool ok_ = true;
 };
 
+// Whether `count` floats at byte offset `offset` lie inside a heap of `length` bytes: the bounds check of every
+// array a kernel is given (written so that no sum can overflow).
+inline bool fitsInHeap(size_t length, uint64_t offset, uint64_t count) {
+  return offset <= length && count <= (length - offset) / sizeof(float);
+}
+
+// Checked views of float arrays on the wasm heap: a kernel's argument list is (heap, byte offsets..., sizes...).
+// Every array is checked to lie inside the heap, so a wrong offset or shape throws instead of corrupting memory.
+class Heap {
+ public:
+  explicit Heap(Args& a) : a_(a) { base_ = a.buffer(0, &length_); }
+  // The array of `count` floats at the byte offset given by argument i (count == 0 is allowed).
+  float* at(size_t i, size_t count);
+  // A non-negative size argument.
+  size_t size(size_t i);
+  bool ok() const { return a_.ok() && !failed_; }
+
+ private:
+  void fail(const char* message);
+  Args& a_;
+  uint8_t* base_ = nullptr;
+  size_t length_ = 0;
+  bool failed_ = false;
+};
+
 }  // namespace nas
 
 #define NAS_CONCAT_(a, b) a##b

@@ -10,11 +10,13 @@
 #include <cmath>
 #include <vector>
 
+#include "addon.h"
 #include "f32x8.h"
 
 namespace {
 
 using namespace nas::f32x8;
+using nas::Heap;
 
 // Rows per block: about 16 KB of floats, at least 16 and at most 256 rows (float sums stay short).
 size_t blockRows(size_t C) { return std::min<size_t>(256, std::max<size_t>(16, 4096 / std::max<size_t>(C, 1))); }
@@ -132,7 +134,7 @@ void forBlocks(size_t M, size_t C, Chunk&& chunk) {
   const size_t B = blockRows(C);
   for (size_t r0 = 0; r0 < M; r0 += B) {
     const size_t r1 = std::min(M, r0 + B);
-    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) { chunk(r0, r1, c0, nv, mk, m); });
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) { chunk(r0, r1, c0, nv, mk, m); });
   }
 }
 

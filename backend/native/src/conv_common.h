@@ -64,7 +64,7 @@ inline bool readConvCall(napi_env env, napi_callback_info info, const char* name
   for (int i = 0; i < 3; ++i) {
     const int64_t n = roles[i] == Role::Input ? g.inSize() : roles[i] == Role::Output ? g.outSize() : g.filterSize();
     const uint64_t start = static_cast<uint64_t>(reinterpret_cast<uint8_t*>(p[i]) - base);
-    if (start + static_cast<uint64_t>(n) * sizeof(float) > length) {
+    if (!fitsInHeap(length, start, static_cast<uint64_t>(n))) {
       napi_throw_range_error(env, nullptr, "convolution kernel: a tensor runs past the end of the heap");
       return false;
     }

@@ -18,8 +18,8 @@
 
 #include "addon.h"
 #include "conv_common.h"
+#include "f32x8.h"
 #include "gemm.h"
-#include "simd8.h"
 
 namespace nas {
 namespace {
@@ -42,26 +42,28 @@ int64_t chunkRows(const ConvGeom& g) {
 // Copies and fills of a few pixels of a few channels (im2col's unit of work: KW * C floats, often at most 16)
 // with one or two vector moves (the second overlapping the first) instead of a libc call; longer ones via libc.
 inline void copyFloats(float* __restrict d, const float* __restrict s, int64_t n) {
+  using namespace f32x8;
   if (n > 16) {
     std::memcpy(d, s, sizeof(float) * n);
   } else if (n >= 8) {
-    const simd::vf head = simd::load(s), tail = simd::load(s + n - 8);
-    simd::store(d, head);
-    simd::store(d + n - 8, tail);
+    const V head = load(s), tail = load(s + n - 8);
+    store(d, head);
+    store(d + n - 8, tail);
   } else {
-    const simd::Tail t(static_cast<int>(n));
-    simd::store(d, simd::load(s, t), t);
+    const Mask m(static_cast<int>(n));
+    storen(d, loadn(s, m), m);
   }
 }
 
 inline void zeroFloats(float* d, int64_t n) {
+  using namespace f32x8;
   if (n > 16) {
     std::memset(d, 0, sizeof(float) * n);
   } else if (n >= 8) {
-    simd::store(d, simd::zero());
-    simd::store(d + n - 8, simd::zero());
+    store(d, zero());
+    store(d + n - 8, zero());
   } else {
-    simd::store(d, simd::zero(), simd::Tail(static_cast<int>(n)));
+    storen(d, zero(), Mask(static_cast<int>(n)));
   }
 }
 

@@ -22,13 +22,14 @@
 
 #include "addon.h"
 #include "conv_common.h"
-#include "simd8.h"
+#include "f32x8.h"
 
 namespace nas {
 namespace {
 
-using simd::Tail;
-using simd::vf;
+using namespace f32x8;
+
+constexpr int kBlockVecs = 8;  // 64 channels per block
 
 struct Job {
   const float* a;  // x (forward, backprop filter) or dy (backprop input)
@@ -46,7 +47,7 @@ inline void tapRange(int i0, int filter, int inDim, int* ks, int* ke) {
 
 template <int NV, bool P>
 struct ForwardBlock {
-  static void run(int c0, const Tail& t, const Job& j) {
+  static void run(size_t c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
     for (int n = 0; n < g.batch; ++n) {
@@ -59,9 +60,9 @@ struct ForwardBlock {
           const int iw0 = ow * g.strideW - g.padLeft;
           int kws, kwe;
           tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-          vf acc[NV];
+          V acc[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) acc[v] = simd::zero();
+          for (int v = 0; v < NV; ++v) acc[v] = zero();
           for (int kh = khs; kh < khe; ++kh) {
             const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
             const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
@@ -70,11 +71,11 @@ struct ForwardBlock {
               const float* wp = wRow + kw * C;
 #pragma GCC unroll 8
               for (int v = 0; v < NV; ++v)
-                acc[v] = simd::fma(simd::loadV<NV, P>(xp, v, t), simd::loadV<NV, P>(wp, v, t), acc[v]);
+                acc[v] = fma(ld<NV, P>(xp, v, t), ld<NV, P>(wp, v, t), acc[v]);
             }
           }
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) simd::storeV<NV, P>(yRow + ow * C, v, acc[v], t);
+          for (int v = 0; v < NV; ++v) st<NV, P>(yRow + ow * C, v, acc[v], t);
         }
       }
     }
@@ -83,7 +84,7 @@ struct ForwardBlock {
 
 template <int NV, bool P>
 struct BackpropFilterBlock {
-  static void run(int c0, const Tail& t, const Job& j) {
+  static void run(size_t c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
     constexpr int kStride = 8 * NV;  // floats per tap in the accumulator buffer
@@ -100,9 +101,9 @@ struct BackpropFilterBlock {
           const int iw0 = ow * g.strideW - g.padLeft;
           int kws, kwe;
           tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-          vf d[NV];
+          V d[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) d[v] = simd::loadV<NV, P>(dyRow + ow * C, v, t);
+          for (int v = 0; v < NV; ++v) d[v] = ld<NV, P>(dyRow + ow * C, v, t);
           for (int kh = khs; kh < khe; ++kh) {
             const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
             float* accRow = acc + kh * g.filterW * kStride;
@@ -111,7 +112,7 @@ struct BackpropFilterBlock {
               float* ap = accRow + kw * kStride;
 #pragma GCC unroll 8
               for (int v = 0; v < NV; ++v)
-                simd::store(ap + 8 * v, simd::fma(simd::loadV<NV, P>(xp, v, t), d[v], simd::load(ap + 8 * v)));
+                store(ap + 8 * v, fma(ld<NV, P>(xp, v, t), d[v], load(ap + 8 * v)));
             }
           }
         }
@@ -120,7 +121,7 @@ struct BackpropFilterBlock {
     for (int tap = 0; tap < taps; ++tap) {
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
-        simd::storeV<NV, P>(j.out + tap * C + c0, v, simd::load(acc + tap * kStride + 8 * v), t);
+        st<NV, P>(j.out + tap * C + c0, v, load(acc + tap * kStride + 8 * v), t);
     }
   }
 };
@@ -129,7 +130,7 @@ struct BackpropFilterBlock {
 // form, summing per input pixel over the taps that reach it, measured slower: stride 2 leaves few taps per pixel.)
 template <int NV, bool P>
 struct BackpropInputBlock {
-  static void run(int c0, const Tail& t, const Job& j) {
+  static void run(size_t c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
     for (int n = 0; n < g.batch; ++n) {
@@ -142,9 +143,9 @@ struct BackpropInputBlock {
           const int iw0 = ow * g.strideW - g.padLeft;
           int kws, kwe;
           tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-          vf d[NV];
+          V d[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) d[v] = simd::loadV<NV, P>(dyRow + ow * C, v, t);
+          for (int v = 0; v < NV; ++v) d[v] = ld<NV, P>(dyRow + ow * C, v, t);
           for (int kh = khs; kh < khe; ++kh) {
             float* dxRow = j.out + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
             const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
@@ -153,7 +154,7 @@ struct BackpropInputBlock {
               const float* wp = wRow + kw * C;
 #pragma GCC unroll 8
               for (int v = 0; v < NV; ++v)
-                simd::storeV<NV, P>(xp, v, simd::fma(d[v], simd::loadV<NV, P>(wp, v, t), simd::loadV<NV, P>(xp, v, t)), t);
+                st<NV, P>(xp, v, fma(d[v], ld<NV, P>(wp, v, t), ld<NV, P>(xp, v, t)), t);
             }
           }
         }
@@ -231,6 +232,14 @@ void backpropFilterMultiplier(const Job& j) {
 
 // ---- entry points ---------------------------------------------------------------------------------------
 
+// Runs Block<NV, MASKED>::run(c0, mask, j) for each channel block of the job.
+template <template <int, bool> class Block>
+void forEachBlock(const Job& j) {
+  forChannelChunks<kBlockVecs>(j.g.inC, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+    Block<decltype(nv)::value, decltype(mk)::value>::run(c0, m, j);
+  });
+}
+
 thread_local std::vector<float> tlsAcc;
 
 napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
@@ -240,7 +249,7 @@ napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
     return nullptr;
   Job j{c.a, c.b, c.out, c.g};
   if (c.g.outC == c.g.inC)
-    simd::forChannelBlocks<ForwardBlock>(c.g.inC, j);
+    forEachBlock<ForwardBlock>(j);
   else
     forwardMultiplier(j);
   return nullptr;
@@ -255,7 +264,7 @@ napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
   if (c.g.outC == c.g.inC) {
     const ConvGeom& g = c.g;
     std::memset(c.out, 0, sizeof(float) * g.inSize());
-    simd::forChannelBlocks<BackpropInputBlock>(g.inC, j);
+    forEachBlock<BackpropInputBlock>(j);
   } else {
     backpropInputMultiplier(j);
   }
@@ -269,10 +278,10 @@ napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
     return nullptr;
   Job j{c.a, c.b, c.out, c.g};
   if (c.g.outC == c.g.inC) {
-    const size_t need = static_cast<size_t>(c.g.filterH) * c.g.filterW * 8 * simd::kBlockVecs;
+    const size_t need = static_cast<size_t>(c.g.filterH) * c.g.filterW * 8 * kBlockVecs;
     if (tlsAcc.size() < need) tlsAcc.resize(need);
     j.acc = tlsAcc.data();
-    simd::forChannelBlocks<BackpropFilterBlock>(c.g.inC, j);
+    forEachBlock<BackpropFilterBlock>(j);
   } else {
     backpropFilterMultiplier(j);
   }

@@ -1,14 +1,13 @@
-// Eight-float vectors for the fused training ops (batchnorm.cc, activation.cc, pool_scale.cc): AVX2+FMA
-// intrinsics when the compiler targets them, a portable scalar fallback otherwise. Kernels are written once
-// against this interface and work over the contiguous channel axis of NHWC tensors in chunks of up to 32
-// channels (four vectors held in registers), the last vector of a chunk masked when C is not a multiple of 8.
+// Eight-float vectors for the native kernels: AVX2+FMA intrinsics when the compiler targets them (then
+// NAS_F32X8_AVX2 is defined; gemm.cc's hand-written micro-kernel keys on it too), a portable scalar fallback
+// otherwise. Kernels are written once against this interface; those over the contiguous channel axis of NHWC
+// tensors walk it in chunks of up to NV vectors held in registers, the last vector of a chunk masked when C is not
+// a multiple of 8 (forChannelChunks).
 #pragma once
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
-
-#include "addon.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -26,9 +25,8 @@ struct V {
 // Lanes [0, n) of a vector.
 struct Mask {
   __m256i m;
-  int n;
   explicit Mask(int lanes = 8)
-      : m(_mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))), n(lanes) {}
+      : m(_mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))) {}
 };
 
 inline V load(const float* p) { return {_mm256_loadu_ps(p)}; }
@@ -142,31 +140,29 @@ inline void st(float* p, int v, V a, const Mask& m) {
     store(p + 8 * v, a);
 }
 
-// Calls body(c0, Int<NV>, std::bool_constant<MASKED>, mask) for chunks covering channels [0, C): chunks of 32
-// channels, then one chunk of ceil(rest / 8) vectors whose last vector is masked if rest is not a multiple of 8.
-template <class Body>
+namespace detail {
+// The last chunk of forChannelChunks: `rest` (1 to 8 * NV) channels in the fewest vectors.
+template <int NV, class Body>
+inline void lastChunk(size_t c0, int rest, Body& body) {
+  if constexpr (NV > 1) {
+    if (rest <= 8 * (NV - 1)) return lastChunk<NV - 1>(c0, rest, body);
+  }
+  if (rest % 8 != 0)
+    body(c0, Int<NV>{}, std::true_type{}, Mask(rest % 8));
+  else
+    body(c0, Int<NV>{}, std::false_type{}, Mask(8));
+}
+}  // namespace detail
+
+// Calls body(c0, Int<NV>, std::bool_constant<MASKED>, mask) for chunks covering channels [0, C): chunks of
+// MaxNV vectors, then one chunk of ceil(rest / 8) vectors whose last vector is masked if rest is not a multiple
+// of 8.
+template <int MaxNV, class Body>
 inline void forChannelChunks(size_t C, Body&& body) {
   const Mask full(8);
   size_t c0 = 0;
-  for (; c0 + 32 <= C; c0 += 32) body(c0, Int<4>{}, std::false_type{}, full);
-  const size_t rest = C - c0;
-  if (rest == 0) return;
-  const Mask tail(static_cast<int>((rest - 1) % 8 + 1));
-  const bool masked = rest % 8 != 0;
-  switch ((rest + 7) / 8) {
-    case 1:
-      masked ? body(c0, Int<1>{}, std::true_type{}, tail) : body(c0, Int<1>{}, std::false_type{}, full);
-      break;
-    case 2:
-      masked ? body(c0, Int<2>{}, std::true_type{}, tail) : body(c0, Int<2>{}, std::false_type{}, full);
-      break;
-    case 3:
-      masked ? body(c0, Int<3>{}, std::true_type{}, tail) : body(c0, Int<3>{}, std::false_type{}, full);
-      break;
-    default:
-      masked ? body(c0, Int<4>{}, std::true_type{}, tail) : body(c0, Int<4>{}, std::false_type{}, full);
-      break;
-  }
+  for (; c0 + 8 * MaxNV <= C; c0 += 8 * MaxNV) body(c0, Int<MaxNV>{}, std::false_type{}, full);
+  if (c0 < C) detail::lastChunk<MaxNV>(c0, static_cast<int>(C - c0), body);
 }
 
 // Calls body(p_offset, Int<NV>, masked, mask) over a flat array of n floats: blocks of 32, then the rest.
@@ -178,40 +174,6 @@ inline void forFlat(size_t n, Body&& body) {
   for (; i + 8 <= n; i += 8) body(i, Int<1>{}, std::false_type{}, full);
   if (i < n) body(i, Int<1>{}, std::true_type{}, Mask(static_cast<int>(n - i)));
 }
-
-// Checked views of float arrays on the wasm heap: a kernel's argument list is (heap, byte offsets..., sizes...).
-// Every array is checked to lie inside the heap, so a wrong offset or shape throws instead of corrupting memory.
-class Heap {
- public:
-  explicit Heap(Args& a) : a_(a) { base_ = a.buffer(0, &length_); }
-  // The array of `count` floats at the byte offset given by argument i (count == 0 is allowed).
-  float* at(size_t i, size_t count) {
-    int32_t off = a_.i32(i);
-    if (!a_.ok() || !base_) return nullptr;
-    if (off < 0 || (off & 3) || static_cast<size_t>(off) > length_ || count > (length_ - off) / 4) {
-      fail("array outside the wasm heap (bad offset or shape)");
-      return nullptr;
-    }
-    return reinterpret_cast<float*>(base_ + off);
-  }
-  // A non-negative size argument.
-  size_t size(size_t i) {
-    int32_t v = a_.i32(i);
-    if (a_.ok() && v < 0) fail("negative size");
-    return v < 0 ? 0 : static_cast<size_t>(v);
-  }
-  bool ok() const { return a_.ok() && !failed_; }
-
- private:
-  void fail(const char* message) {
-    if (!failed_ && a_.ok()) napi_throw_range_error(a_.env(), nullptr, message);
-    failed_ = true;
-  }
-  Args& a_;
-  uint8_t* base_ = nullptr;
-  size_t length_ = 0;
-  bool failed_ = false;
-};
 
 }  // namespace f32x8
 }  // namespace nas

@@ -12,11 +12,7 @@
 #include <vector>
 
 #include "addon.h"
-
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define NAS_GEMM_AVX2 1
-#endif
+#include "f32x8.h"
 
 namespace nas {
 namespace {
@@ -111,12 +107,7 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
 // pack edge tiles). Bpanel element (k, j) is b[k * bs + j] for j < 8 * NV (packed: bs = 8 * NV; B in place:
 // bs = ldb, and the panel is full width).
 
-#ifdef NAS_GEMM_AVX2
-
-inline __m256i laneMask(int lanes) {
-  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), iota);
-}
+#ifdef NAS_F32X8_AVX2
 
 template <int NV, bool kColContig>
 void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
@@ -179,8 +170,8 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
       }
     }
   } else {
-    const __m256i m0 = laneMask(n);
-    const __m256i m1 = laneMask(n - 8);
+    const __m256i m0 = f32x8::Mask(n).m;
+    const __m256i m1 = f32x8::Mask(n - 8).m;
 #pragma GCC unroll 6
     for (int r = 0; r < kMR; ++r) {
       if (r >= m) break;
@@ -345,12 +336,11 @@ napi_value SgemmJs(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "sgemm: bad dimensions or leading dimensions");
     return nullptr;
   }
-  // Bytes spanned by a rows x cols matrix with row stride ld, starting at p.
+  // Whether a rows x cols matrix with row stride ld, starting at p, lies inside the buffer.
   auto fits = [&](const float* p, int rows, int cols, int ld) {
     if (rows == 0 || cols == 0) return true;
     const uint64_t start = static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(p) - base);
-    const uint64_t span = (static_cast<uint64_t>(rows - 1) * ld + cols) * sizeof(float);
-    return start + span <= length;
+    return fitsInHeap(length, start, static_cast<uint64_t>(rows - 1) * ld + cols);
   };
   if (!fits(A, tA ? K : M, tA ? M : K, lda) || !fits(B, tB ? N : K, tB ? K : N, ldb) || !fits(C, M, N, ldc)) {
     napi_throw_range_error(env, nullptr, "sgemm: an operand runs past the end of the buffer");

@@ -3,11 +3,13 @@
 //   pool:  dx[n,h,w,c] = dy[n,c] / (H*W)
 //   scale: dx = dy * s[n,c],  ds[n,c] = sum over h,w of dy * x   (one pass)
 // Per image, channels are walked in chunks of up to 32 held in registers, rows (pixels) with stride C.
+#include "addon.h"
 #include "f32x8.h"
 
 namespace {
 
 using namespace nas::f32x8;
+using nas::Heap;
 
 // nasGlobalAvgPoolForward(heap, x, y, N, HW, C).
 napi_value PoolForward(napi_env env, napi_callback_info info) {
@@ -21,7 +23,7 @@ napi_value PoolForward(napi_env env, napi_callback_info info) {
   for (size_t n = 0; n < N; ++n) {
     const float* xn = x + n * HW * C;
     float* yn = y + n * C;
-    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
       constexpr int NV = decltype(nv)::value;
       constexpr bool MK = decltype(mk)::value;
       V acc[NV];
@@ -49,7 +51,7 @@ napi_value PoolBackward(napi_env env, napi_callback_info info) {
   for (size_t n = 0; n < N; ++n) {
     const float* gn = dy + n * C;
     float* dxn = dx + n * HW * C;
-    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
       constexpr int NV = decltype(nv)::value;
       constexpr bool MK = decltype(mk)::value;
       V g[NV];
@@ -77,7 +79,7 @@ napi_value ScaleForward(napi_env env, napi_callback_info info) {
     const float* xn = x + n * HW * C;
     const float* sn = s + n * C;
     float* yn = y + n * HW * C;
-    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
       constexpr int NV = decltype(nv)::value;
       constexpr bool MK = decltype(mk)::value;
       V sv[NV];
@@ -106,7 +108,7 @@ napi_value ScaleBackward(napi_env env, napi_callback_info info) {
   if (!h.ok()) return nullptr;
   for (size_t n = 0; n < N; ++n) {
     const size_t base = n * HW * C;
-    forChannelChunks(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
       constexpr int NV = decltype(nv)::value;
       constexpr bool MK = decltype(mk)::value;
       V sv[NV], acc[NV];

@@ -1,0 +1,56 @@
+// `nas export --checkpoint DIR --format tfjs --out DIR`: a checkpoint as a tfjs LayersModel and its model card, for
+// a browser page that imports dist/web/nas.js (web/README.md).
+import type { CommandModule } from 'yargs';
+import { type BackendChoice, useBackend } from '../backend/select.js';
+import { type ExportResult, exportFormats, exportModel } from '../model/export.js';
+import { backendOption, jsonOption } from './options.js';
+import { emit, table, thousands } from './output.js';
+
+interface ExportArgs {
+  checkpoint: string;
+  format: string;
+  out: string;
+  weights: 'ema' | 'raw';
+  force: boolean;
+  backend: BackendChoice;
+  json: boolean;
+}
+
+function toText(r: ExportResult): string {
+  const { size, channels } = r.input;
+  return [
+    `exported ${r.checkpoint} (${r.weights} weights) to ${r.out}`,
+    `${r.arch}: ${thousands(r.parameters)} parameters, ${size}x${size}x${channels} input, ${r.classes} classes (${r.dataset})`,
+    table(['file', 'bytes'], r.files.map((f) => [f.name, thousands(f.bytes)])),
+  ].join('\n');
+}
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export',
+  describe: 'export a checkpoint as a tfjs LayersModel (model.json + weight shards) with its model card',
+  builder: (y) =>
+    y
+      .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint or run directory (its latest checkpoint)' })
+      .option('format', { type: 'string', default: 'tfjs', describe: `export format: ${exportFormats.join(', ')}` })
+      .option('out', { type: 'string', demandOption: true, describe: 'directory to write (created; must not hold files unless --force)' })
+      .option('weights', {
+        choices: ['ema', 'raw'] as const,
+        default: 'ema' as const,
+        describe: 'ema: the averaged weights training evaluated (when the checkpoint has them); raw: the trained ones',
+      })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a non-empty --out' })
+      // Export only copies weights: the plain JavaScript backend avoids starting wasm or libtensorflow.
+      .option('backend', { ...backendOption, default: 'cpu' })
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    await useBackend(args.backend);
+    const result = await exportModel({
+      checkpoint: args.checkpoint,
+      out: args.out,
+      format: args.format,
+      weights: args.weights,
+      force: args.force,
+    });
+    emit(result, args.json, toText);
+  },
+};

@@ -1,0 +1,110 @@
+// `nas predict --checkpoint DIR <image files...>`: class probabilities of image files, preprocessed exactly as the
+// model card says the model was evaluated (data/transform.ts), with the card's class names.
+import { access } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import type { Argv, CommandModule } from 'yargs';
+import { type BackendChoice, useBackend } from '../backend/select.js';
+import { NasError, UsageError } from '../common/errors.js';
+import { preprocessImageFile } from '../data/transform.js';
+import { readModelCard } from '../model/card.js';
+import { loadCheckpointModel } from '../train/checkpoint.js';
+import { backendOption, jsonOption } from './options.js';
+import { emit } from './output.js';
+
+interface PredictArgs {
+  readonly images: string[];
+  readonly checkpoint: string;
+  readonly top: number;
+  readonly weights: 'ema' | 'raw';
+  readonly backend: BackendChoice;
+  readonly json: boolean;
+}
+
+export interface ClassProbability {
+  readonly index: number;
+  readonly name: string;
+  readonly prob: number;
+}
+
+export interface ImagePrediction {
+  readonly image: string;
+  /** The `top` most probable classes, most probable first. */
+  readonly top: readonly ClassProbability[];
+}
+
+export interface PredictResult {
+  readonly checkpoint: string;
+  readonly weights: 'ema' | 'raw';
+  readonly predictions: readonly ImagePrediction[];
+}
+
+/** Images preprocessed and run together; bounds memory for long file lists. */
+const BATCH = 16;
+
+/** Indexes of the k largest values, largest first (ties: lower index first). */
+function topK(values: Float32Array, k: number): number[] {
+  const idx = Array.from(values.keys());
+  idx.sort((a, b) => (values[b] ?? 0) - (values[a] ?? 0) || a - b);
+  return idx.slice(0, k);
+}
+
+function toText(r: PredictResult): string {
+  return r.predictions
+    .map((p) => [p.image, ...p.top.map((c) => `  ${c.prob.toFixed(4)}  ${c.name === `class ${c.index}` ? c.name : `${c.name} (${c.index})`}`)].join('\n'))
+    .join('\n');
+}
+
+export const predictCommand: CommandModule<object, PredictArgs> = {
+  command: 'predict <images..>',
+  describe: 'Class probabilities of image files from a checkpoint (top k per image)',
+  builder: (y: Argv) =>
+    y
+      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'image files (JPEG, PNG, WebP, ...)' })
+      .option('checkpoint', { type: 'string', demandOption: true, describe: 'a checkpoint or run directory' })
+      .option('top', { type: 'number', default: 5, describe: 'classes to show per image' })
+      .option('weights', { choices: ['ema', 'raw'] as const, default: 'ema' as const, describe: 'EMA weights (when saved) or the raw ones' })
+      .option('backend', backendOption)
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    if (!Number.isInteger(args.top) || args.top < 1) throw new UsageError(`--top must be a positive integer, got ${args.top}`);
+    for (const image of args.images) {
+      try {
+        await access(image);
+      } catch {
+        throw new NasError('E_IO', `cannot read image ${image}: no such file`);
+      }
+    }
+    await useBackend(args.backend);
+    const { model, checkpoint, weights } = await loadCheckpointModel(args.checkpoint, { weights: args.weights });
+    try {
+      const card = await readModelCard(checkpoint.path);
+      const pre = card.preprocessing;
+      const classes = model.outputs[0]?.shape[1];
+      if (classes !== card.classNames.length) {
+        throw new NasError('E_IO', `the model card of ${checkpoint.path} names ${card.classNames.length} classes, the model outputs ${classes}`);
+      }
+      const k = Math.min(args.top, classes);
+      const pixels = pre.input.size * pre.input.size * pre.input.channels;
+      const predictions: ImagePrediction[] = [];
+      for (let start = 0; start < args.images.length; start += BATCH) {
+        const files = args.images.slice(start, start + BATCH);
+        const batch = new Float32Array(files.length * pixels);
+        for (const [i, file] of files.entries()) batch.set(await preprocessImageFile(file, pre), i * pixels);
+        const probs = tf.tidy(() => {
+          const x = tf.tensor4d(batch, [files.length, pre.input.size, pre.input.size, pre.input.channels]);
+          return tf.softmax(model.predict(x) as tf.Tensor2D);
+        });
+        const all = await probs.data<'float32'>();
+        probs.dispose();
+        files.forEach((image, i) => {
+          const row = all.subarray(i * classes, (i + 1) * classes);
+          const top = topK(row, k).map((index) => ({ index, name: card.classNames[index] ?? String(index), prob: row[index] ?? 0 }));
+          predictions.push({ image, top });
+        });
+      }
+      emit({ checkpoint: checkpoint.path, weights, predictions }, args.json, toText);
+    } finally {
+      model.dispose();
+    }
+  },
+};

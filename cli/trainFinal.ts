@@ -1,0 +1,147 @@
+// `nas train-final`: trains MobileNetV3-Large/Small (or any architecture) on a dataset with a recipe, checkpoints
+// every epoch, records every epoch in the results store, and ends with test top-1 / top-5.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandModule } from 'yargs';
+import { type BackendChoice, useBackend } from '../backend/select.js';
+import { UsageError } from '../common/errors.js';
+import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
+import { openStore } from '../results/store.js';
+import { loadArch } from '../space/load.js';
+import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { type FinalTrainingResult, trainFinal } from '../train/final.js';
+import type { StepProgress } from '../train/loop.js';
+import { backendOption, dbOption, jsonOption } from './options.js';
+import { emit } from './output.js';
+import { makeProgress } from './progress.js';
+
+interface TrainFinalArgs {
+  variant: 'large' | 'small';
+  arch: string[] | undefined;
+  width: number | undefined;
+  data: string;
+  'data-dir': string | undefined;
+  input: number | undefined;
+  'small-input': boolean;
+  config: string | undefined;
+  set: string[];
+  epochs: number | undefined;
+  batch: number | undefined;
+  limit: number | undefined;
+  out: string | undefined;
+  resume: boolean;
+  seed: number;
+  backend: BackendChoice;
+  db: string;
+  json: boolean;
+}
+
+const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
+
+/** The recipe a dataset gets by default: ours for small images, MindCV's for ImageNet-style folders. */
+function defaultConfigPath(data: DatasetName, variant: 'large' | 'small'): string {
+  return join(configsDir, data === 'folder' ? `mindcv-${variant}.json` : 'small-data.json');
+}
+
+function readConfig(path: string): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read --config ${path}: no such file (recipes are in ${configsDir})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--config ${path} is not JSON: ${(e as Error).message}`);
+  }
+  return parseTrainConfig(json);
+}
+
+function isDataset(name: string): name is DatasetName {
+  return (datasetNames as readonly string[]).includes(name);
+}
+
+function toText(r: FinalTrainingResult): string {
+  const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+  return [
+    `run ${r.runId}: ${r.arch} on ${r.dataset}, ${r.epochs} epochs (${r.steps} steps)${r.resumedFrom ? `, resumed from ${r.resumedFrom}` : ''}`,
+    `test top-1 ${pct(r.test.top1)}, top-5 ${pct(r.test.top5)}, loss ${r.test.loss.toFixed(4)} (${r.test.count} images)`,
+    `training ${r.imagesPerSec.toFixed(0)} images/s; checkpoint ${r.checkpoint ?? 'none'}`,
+  ].join('\n');
+}
+
+export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
+  command: 'train-final',
+  describe: 'train an architecture fully, checkpointing every epoch, and report test top-1/top-5',
+  builder: (y) =>
+    y
+      .option('variant', { choices: ['large', 'small'] as const, default: 'small' as const, describe: 'MobileNetV3 variant' })
+      .option('arch', { type: 'string', array: true, describe: 'another architecture: name, spec.json or block strings' })
+      .option('width', { type: 'number', describe: 'width multiplier' })
+      .option('data', { type: 'string', default: 'mnist', describe: `dataset: ${datasetNames.join(', ')}` })
+      .option('data-dir', { type: 'string', describe: 'where the dataset files are' })
+      .option('input', { type: 'number', describe: 'input size (default 32 for small-image datasets, 224 for folders)' })
+      .option('small-input', { type: 'boolean', default: false, describe: 'stem stride 1 for 28-32 px images' })
+      .option('config', { type: 'string', describe: 'recipe file (default configs/small-data.json or mindcv-VARIANT.json)' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'override a recipe key: --set optimizer.lr=0.05' })
+      .option('epochs', { type: 'number' })
+      .option('batch', { type: 'number', describe: 'batch size' })
+      .option('limit', { type: 'number', describe: 'use a seeded subset of this many training (and test) images' })
+      .option('out', { type: 'string', describe: 'run directory (default runs/<dataset>-<arch>-s<seed>)' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out from its last checkpoint' })
+      .option('seed', { type: 'number', default: 0 })
+      .option('backend', backendOption)
+      .option('db', dbOption)
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    if (!isDataset(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
+    const data = args.data;
+    const overrides = [...args.set, `seed=${args.seed}`];
+    if (args.epochs !== undefined) overrides.push(`epochs=${args.epochs}`);
+    if (args.batch !== undefined) overrides.push(`batchSize=${args.batch}`);
+    const config = applyOverrides(readConfig(args.config ?? defaultConfigPath(data, args.variant)), overrides);
+    if (args.limit !== undefined && (!Number.isInteger(args.limit) || args.limit < 2)) {
+      throw new UsageError(`--limit must be an integer >= 2, got ${args.limit}`);
+    }
+    const input = args.input ?? (data === 'folder' ? 224 : 32);
+    const archRefs = args.arch ?? [`mobilenetv3-${args.variant}`];
+    // Validate the architecture before loading data: bad input fails fast.
+    loadArch(archRefs, { input, width: args.width });
+    await useBackend(args.backend);
+    const dataset = await loadDataset(data, {
+      input: { size: input, channels: 3 },
+      dataDir: args['data-dir'],
+      seed: config.seed,
+      ...(args.limit !== undefined ? { limit: { train: args.limit, test: args.limit } } : {}),
+    });
+    const arch = loadArch(archRefs, {
+      input,
+      classes: dataset.classes,
+      channels: 3,
+      width: args.width,
+      smallInput: args['small-input'],
+    });
+    const outDir = args.out ?? join('runs', `${data}-${arch.name}-s${config.seed}`);
+    const store = openStore(args.db);
+    try {
+      const bar = process.stderr.isTTY && !args.json;
+      const progress = makeProgress();
+      const result = await trainFinal({
+        arch,
+        config,
+        data: dataset,
+        outDir,
+        resume: args.resume,
+        store,
+        ...(bar ? { onStep: (p: StepProgress) => process.stderr.write(`\r${progress(p)}`) } : {}),
+        onEpoch: (line) => process.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
+      });
+      emit(result, args.json, toText);
+    } finally {
+      store.close();
+    }
+  },
+};

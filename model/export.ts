@@ -1,0 +1,219 @@
+// Export of a checkpoint for other runtimes. 'tfjs': a tfjs LayersModel as tfjs-converter lays it out (model.json
+// and weight shards of at most 4 MiB, `group1-shard<i>of<n>.bin`) plus the model card, which a page loads with
+// tf.loadLayersModel once web/index.ts (dist/web/nas.js) has registered our layers. tfjs has no file:// saver
+// without tfjs-node, so fileSaveHandler writes the files.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { NasError, UsageError } from '../common/errors.js';
+import { loadCheckpointModel } from '../train/checkpoint.js';
+import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
+
+export const exportFormats = ['tfjs'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
+
+/** tfjs-converter's default shard size. */
+export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
+
+export interface ExportOptions {
+  /** A checkpoint directory, or a run directory (its latest complete checkpoint). */
+  readonly checkpoint: string;
+  readonly out: string;
+  readonly format: string;
+  /** 'ema' (default): the averaged weights when the checkpoint has them, as training evaluated; 'raw': the trained ones. */
+  readonly weights?: 'ema' | 'raw';
+  /** Replace an existing non-empty `out`. */
+  readonly force?: boolean;
+  readonly shardBytes?: number;
+}
+
+export interface ExportedFile {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+export interface ExportResult {
+  readonly format: ExportFormat;
+  readonly out: string;
+  readonly checkpoint: string;
+  readonly arch: string;
+  /** The weights written: 'raw' when the checkpoint has no EMA weights, whatever was asked. */
+  readonly weights: 'ema' | 'raw';
+  readonly dataset: string;
+  readonly input: { readonly size: number; readonly channels: number };
+  readonly classes: number;
+  readonly parameters: number;
+  readonly files: readonly ExportedFile[];
+}
+
+export function isExportFormat(format: string): format is ExportFormat {
+  return (exportFormats as readonly string[]).includes(format);
+}
+
+async function writeDurable(path: string, data: Uint8Array | string): Promise<number> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+}
+
+/** The shard file names tfjs-converter gives a group of `count` shards. */
+export function shardNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}.bin`);
+}
+
+/**
+ * A tf.io save handler writing model.json and the weights, cut into shards of at most `shardBytes`, into `dir`
+ * (which must exist). As in tfjs-converter, shards split the concatenated weights at byte boundaries: a loader
+ * joins a group's shards before decoding.
+ */
+export function fileSaveHandler(
+  dir: string,
+  opts: { readonly shardBytes?: number; readonly onFile?: (file: ExportedFile) => void } = {},
+): tf.io.IOHandler {
+  const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
+  if (!Number.isInteger(shardBytes) || shardBytes < 4) throw new Error(`shard size must be an integer >= 4, got ${shardBytes}`);
+  return {
+    save: async (artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
+      if (artifacts.modelTopology instanceof ArrayBuffer || artifacts.modelTopology === undefined) {
+        throw new Error('fileSaveHandler saves LayersModels (a JSON topology) only');
+      }
+      const data = artifacts.weightData === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+      const count = Math.max(1, Math.ceil(data.byteLength / shardBytes));
+      const names = shardNames(count);
+      for (const [i, name] of names.entries()) {
+        const bytes = await writeDurable(join(dir, name), data.subarray(i * shardBytes, (i + 1) * shardBytes));
+        opts.onFile?.({ name, bytes });
+      }
+      const modelJson = {
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: names, weights: artifacts.weightSpecs ?? [] }],
+      };
+      const text = JSON.stringify(modelJson);
+      opts.onFile?.({ name: 'model.json', bytes: await writeDurable(join(dir, 'model.json'), text) });
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: Buffer.byteLength(JSON.stringify(artifacts.modelTopology)),
+          weightSpecsBytes: Buffer.byteLength(JSON.stringify(artifacts.weightSpecs ?? [])),
+          weightDataBytes: data.byteLength,
+        },
+      };
+    },
+  };
+}
+
+/** What is at `out`: nothing, an empty directory, or something export must not overwrite silently. */
+async function outState(out: string): Promise<'absent' | 'empty' | 'occupied' | 'file'> {
+  let s;
+  try {
+    s = await stat(out);
+  } catch {
+    return 'absent';
+  }
+  if (!s.isDirectory()) return 'file';
+  return (await readdir(out)).length === 0 ? 'empty' : 'occupied';
+}
+
+/** The model's input [size, channels] and its number of classes, from its input and output shapes. */
+function modelShape(model: tf.LayersModel): { size: number; channels: number; classes: number } {
+  const input = model.inputs[0]?.shape ?? [];
+  const output = model.outputs[0]?.shape ?? [];
+  const [, h, w, c] = input;
+  const classes = output[output.length - 1];
+  if (input.length !== 4 || h == null || h !== w || c == null || classes == null) {
+    throw new NasError('E_IO', `cannot export a model with input [${input.join(', ')}] and output [${output.join(', ')}]`);
+  }
+  return { size: h, channels: c, classes };
+}
+
+function checkCard(card: ModelCard, shape: { size: number; channels: number; classes: number }, where: string): void {
+  const { size, channels } = card.preprocessing.input;
+  if (size !== shape.size || channels !== shape.channels) {
+    throw new NasError('E_IO', `the model card of ${where} is for ${size}x${size}x${channels} inputs, the model takes ${shape.size}x${shape.size}x${shape.channels}`);
+  }
+  if (card.classNames.length !== shape.classes) {
+    throw new NasError('E_IO', `the model card of ${where} names ${card.classNames.length} classes, the model has ${shape.classes} outputs`);
+  }
+}
+
+/**
+ * Writes a checkpoint's model and card into `out`, atomically: into a temporary directory beside it, then renamed
+ * into place. Refuses an existing non-empty `out` unless `force`; bad input is a NasError with exit code 2.
+ */
+export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
+  if (!isExportFormat(opts.format)) {
+    throw new UsageError(`unknown export format '${opts.format}': use ${exportFormats.join(', ')}`);
+  }
+  const format = opts.format;
+  const out = resolvePath(opts.out);
+  const state = await outState(out);
+  if (state === 'file') throw new UsageError(`--out ${out} exists and is not a directory`);
+  if (state === 'occupied' && opts.force !== true) {
+    throw new UsageError(`--out ${out} exists and is not empty: pass --force to replace it`);
+  }
+
+  const { model, checkpoint, weights } = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema' });
+  try {
+    const card = await readModelCard(checkpoint.path);
+    const shape = modelShape(model);
+    checkCard(card, shape, checkpoint.path);
+
+    const parent = dirname(out);
+    await mkdir(parent, { recursive: true });
+    const tmp = await mkdtemp(join(parent, `.${basename(out)}.tmp-`));
+    const files: ExportedFile[] = [];
+    try {
+      await model.save(fileSaveHandler(tmp, { shardBytes: opts.shardBytes ?? DEFAULT_SHARD_BYTES, onFile: (f) => files.push(f) }));
+      const cardText = `${JSON.stringify(card, null, 2)}\n`;
+      files.push({ name: MODEL_CARD_FILE, bytes: await writeDurable(join(tmp, MODEL_CARD_FILE), cardText) });
+      await replaceDir(tmp, out);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      if (e instanceof NasError) throw e;
+      throw new NasError('E_IO', `cannot write the export to ${out}: ${(e as Error).message}`, 1);
+    }
+    return {
+      format,
+      out,
+      checkpoint: checkpoint.path,
+      arch: checkpoint.archString,
+      weights,
+      dataset: card.dataset,
+      input: { size: shape.size, channels: shape.channels },
+      classes: shape.classes,
+      parameters: model.countParams(),
+      files: files.sort((a, b) => a.name.localeCompare(b.name)),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Puts directory `from` at `to`: an existing `to` is moved aside first and deleted once `from` is in place. */
+async function replaceDir(from: string, to: string): Promise<void> {
+  const old = join(dirname(to), `.${basename(to)}.old-${randomBytes(4).toString('hex')}`);
+  let moved = false;
+  try {
+    await rename(to, old);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if (moved) await rename(old, to);
+    throw e;
+  }
+  if (moved) await rm(old, { recursive: true, force: true });
+}

@@ -1,0 +1,157 @@
+// Full training of one architecture on a dataset (`nas train-final`): data, model, recipe, the training loop with
+// checkpoints in a run directory, every epoch recorded in the results store, and a final test evaluation.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NasError } from '../common/errors.js';
+import type { LoadedDataset } from '../data/load.js';
+import { makeModelCard, writeModelCard } from '../model/card.js';
+import { buildModel } from '../model/build.js';
+import type { Store } from '../results/store.js';
+import type { ArchSpec } from '../space/arch.js';
+import { encodeArch } from '../space/blockString.js';
+import { resolve } from '../space/resolve.js';
+import { loadCheckpointModel } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { type EvalMetrics, evaluateModel } from './evaluate.js';
+import { type StepProgress, trainModel } from './loop.js';
+
+/** The run directory remembers its run id, so `--resume` continues the same database record. */
+const RUN_FILE = 'run.json';
+
+export interface FinalTrainingOptions {
+  readonly arch: ArchSpec;
+  readonly config: TrainConfig;
+  readonly data: LoadedDataset;
+  readonly outDir: string;
+  readonly resume: boolean;
+  readonly store: Store;
+  readonly onStep?: (p: StepProgress) => void;
+  readonly onEpoch?: (line: string) => void;
+}
+
+export interface FinalTrainingResult {
+  readonly runId: string;
+  readonly outDir: string;
+  readonly arch: string;
+  readonly canonical: string;
+  readonly dataset: string;
+  readonly epochs: number;
+  readonly steps: number;
+  readonly history: readonly {
+    readonly epoch: number;
+    readonly trainLoss: number;
+    readonly valTop1: number | null;
+    readonly valTop5: number | null;
+    readonly imagesPerSec: number;
+  }[];
+  readonly imagesPerSec: number;
+  readonly checkpoint: string | null;
+  readonly resumedFrom: string | null;
+  readonly test: EvalMetrics;
+}
+
+async function readRunId(outDir: string): Promise<string | null> {
+  try {
+    const json = JSON.parse(await readFile(join(outDir, RUN_FILE), 'utf8')) as { runId?: unknown };
+    return typeof json.runId === 'string' ? json.runId : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeRunId(outDir: string, runId: string): Promise<void> {
+  const path = join(outDir, RUN_FILE);
+  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, `${JSON.stringify({ runId }, null, 2)}\n`);
+  await rename(tmp, path);
+}
+
+export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrainingResult> {
+  const { arch, config, data, outDir, store } = opts;
+  const canonical = encodeArch(arch);
+  let runId = await readRunId(outDir);
+  if (opts.resume) {
+    if (!runId) throw new NasError('E_USAGE', `nothing to resume in ${outDir}: no ${RUN_FILE} (start without --resume)`);
+    const run = store.acquireRun(runId);
+    if (run.arch !== null && run.arch !== canonical) {
+      throw new NasError('E_USAGE', `${outDir} holds run ${runId} of another architecture; use another --out`);
+    }
+    store.updateRunStatus(runId, 'running');
+  } else {
+    if (runId) throw new NasError('E_USAGE', `${outDir} already holds run ${runId}: add --resume to continue it, or use another --out`);
+    await mkdir(outDir, { recursive: true });
+    runId = store.createRun({ kind: 'train', config: { train: config, dataset: data.name, out: outDir }, seed: config.seed, arch: canonical }).id;
+    await writeRunId(outDir, runId);
+    await writeModelCard(outDir, makeModelCard(data.name, data.classNames, data.preprocessing));
+  }
+  const id = runId;
+
+  const model = buildModel(resolve(arch), { seed: config.seed });
+  try {
+    const result = await trainModel({
+      model,
+      arch,
+      config,
+      train: data.train,
+      evalSplit: data.val,
+      runDir: outDir,
+      resumeFrom: opts.resume ? outDir : null,
+      hooks: {
+        ...(opts.onStep ? { onStep: opts.onStep } : {}),
+        onEpochEnd: (m) => {
+          store.recordEpoch({
+            runId: id,
+            epoch: Math.ceil(m.epoch),
+            step: m.step,
+            trainLoss: m.trainLoss,
+            lr: m.lr,
+            imagesPerSec: m.imagesPerSec,
+            wallSeconds: m.seconds,
+            ...(m.eval ? { valLoss: m.eval.loss, valTop1: m.eval.top1, valTop5: m.eval.top5 } : {}),
+          });
+          opts.onEpoch?.(
+            `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}` +
+              (m.eval ? `, val top-1 ${(100 * m.eval.top1).toFixed(2)}% top-5 ${(100 * m.eval.top5).toFixed(2)}%` : '') +
+              `, ${m.imagesPerSec.toFixed(0)} images/s`,
+          );
+        },
+        onCheckpoint: (path, info) => {
+          store.recordCheckpoint({ runId: id, epoch: info.epoch, step: info.step, path });
+        },
+      },
+    });
+    // The test split is evaluated once, at the end, with the weights training evaluated (EMA when on).
+    const final = result.checkpoint ? await loadCheckpointModel(result.checkpoint) : null;
+    const test = await evaluateModel(final?.model ?? model, data.test, { batchSize: config.evalBatchSize });
+    final?.model.dispose();
+    const trainedEpochs = result.history.filter((h) => Number.isInteger(h.epoch));
+    const out: FinalTrainingResult = {
+      runId: id,
+      outDir,
+      arch: arch.name,
+      canonical,
+      dataset: data.name,
+      epochs: result.epochs,
+      steps: result.steps,
+      history: result.history.map((h) => ({
+        epoch: h.epoch,
+        trainLoss: h.trainLoss,
+        valTop1: h.eval?.top1 ?? null,
+        valTop5: h.eval?.top5 ?? null,
+        imagesPerSec: h.imagesPerSec,
+      })),
+      imagesPerSec: trainedEpochs.length > 0 ? trainedEpochs.reduce((a, h) => a + h.imagesPerSec, 0) / trainedEpochs.length : 0,
+      checkpoint: result.checkpoint,
+      resumedFrom: result.resumedFrom,
+      test,
+    };
+    store.finishRun(id, { test, epochs: out.epochs, steps: out.steps, checkpoint: out.checkpoint, imagesPerSec: out.imagesPerSec });
+    return out;
+  } catch (e) {
+    store.updateRunStatus(id, 'failed', e instanceof Error ? e.message : String(e));
+    throw e;
+  } finally {
+    model.dispose();
+  }
+}

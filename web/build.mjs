@@ -1,0 +1,52 @@
+// Builds the browser module (web/index.ts -> dist/web/nas.js) and the example page (web/example -> dist/web/example)
+// with esbuild. @tensorflow/tfjs stays an import for the page to resolve, so our layers register with the page's
+// tfjs; sharp, which data/image.ts imports to decode files in Node, becomes a stub that throws: pages decode with
+// a canvas. Run by `npm run build:web` after `tsc -p web/tsconfig.json` has type-checked the sources.
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'web');
+
+/** @type {import('esbuild').Plugin} */
+const noSharp = {
+  name: 'no-sharp',
+  setup(b) {
+    b.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'no-sharp' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-sharp' }, () => ({
+      contents: "export default function sharp() { throw new Error('sharp is not available in a browser: decode images with a canvas'); }",
+      loader: 'js',
+    }));
+  },
+};
+
+/** The example imports the module's source for its types; in the build it imports the bundle beside it. */
+const exampleUsesBundle = {
+  name: 'example-uses-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: '../nas.js', external: true }));
+  },
+};
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  external: ['@tensorflow/tfjs'],
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+await build({ ...common, entryPoints: [join(root, 'web', 'index.ts')], outfile: join(out, 'nas.js'), plugins: [noSharp] });
+await build({
+  ...common,
+  entryPoints: [join(root, 'web', 'example', 'app.ts')],
+  outfile: join(out, 'example', 'app.js'),
+  plugins: [exampleUsesBundle],
+});
+await mkdir(join(out, 'example'), { recursive: true });
+await copyFile(join(root, 'web', 'example', 'index.html'), join(out, 'example', 'index.html'));
