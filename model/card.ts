@@ -1,9 +1,9 @@
 // A model card: what a trained model expects as input and what its outputs mean (the dataset, its preprocessing and
 // the class names). It sits in the run directory beside the checkpoints and in exported models, so `nas predict`
 // and a browser page preprocess images exactly as training evaluated them.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { replaceFile } from '../common/atomicFs.js';
 import { NasError } from '../common/errors.js';
 import type { Preprocessing } from '../data/transform.js';
 
@@ -24,9 +24,7 @@ export function makeModelCard(dataset: string, classNames: readonly string[], pr
 /** Written atomically (temp file, then rename) into `dir`. */
 export async function writeModelCard(dir: string, card: ModelCard): Promise<string> {
   const path = join(dir, MODEL_CARD_FILE);
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, `${JSON.stringify(card, null, 2)}\n`);
-  await rename(tmp, path);
+  await replaceFile(path, `${JSON.stringify(card, null, 2)}\n`);
   return path;
 }
 

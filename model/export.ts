@@ -3,9 +3,10 @@
 // tf.loadLayersModel once web/index.ts (dist/web/nas.js) has registered our layers. tfjs has no file:// saver
 // without tfjs-node, so fileSaveHandler writes the files.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeDurable } from '../common/atomicFs.js';
 import { NasError, UsageError } from '../common/errors.js';
 import { loadCheckpointModel } from '../train/checkpoint.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
@@ -49,17 +50,6 @@ export interface ExportResult {
 
 export function isExportFormat(format: string): format is ExportFormat {
   return (exportFormats as readonly string[]).includes(format);
-}
-
-async function writeDurable(path: string, data: Uint8Array | string): Promise<number> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
 }
 
 /** The shard file names tfjs-converter gives a group of `count` shards. */

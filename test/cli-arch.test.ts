@@ -1,35 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { referenceArch, referenceNames } from '../space/reference.js';
+import { runCli, userError } from './cli-helpers.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nas-cli-arch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function nas(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit code 2 and exactly one `nas: ...` line on stderr. */
-function userError(r: Run, ...parts: string[]): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one stderr line, got: ${r.stderr}`);
-  assert.match(lines[0] ?? '', /^nas: /);
-  for (const p of parts) assert.ok(r.stderr.includes(p), `'${r.stderr.trim()}' should mention '${p}'`);
-}
 
 interface ShowJson {
   name: string;
@@ -41,8 +19,8 @@ interface ShowJson {
 }
 
 test('arch show mobilenetv3-large --json prints the exact counts, the canonical string and the layers', () => {
-  const r = nas('arch', 'show', 'mobilenetv3-large', '--json');
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['arch', 'show', 'mobilenetv3-large', '--json']);
+  assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as ShowJson;
   assert.equal(j.name, 'mobilenetv3-large');
   assert.equal(j.params, 5_483_032);
@@ -54,8 +32,8 @@ test('arch show mobilenetv3-large --json prints the exact counts, the canonical 
 });
 
 test('arch show prints a layer table with totals and the canonical string', () => {
-  const r = nas('arch', 'show', 'mobilenetv3-small');
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['arch', 'show', 'mobilenetv3-small']);
+  assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^s2\.b0\.se\.reduce\s+se-reduce\s/m);
   assert.match(r.stdout, /trainable params\s+2,542,856/);
   assert.match(r.stdout, /with BN stats\s+2,554,968/);
@@ -64,30 +42,30 @@ test('arch show prints a layer table with totals and the canonical string', () =
 });
 
 test('arch show applies --input, --classes and --width', () => {
-  const r = nas('arch', 'show', 'mobilenetv3-large', '--width', '0.75', '--input', '32', '--classes', '10', '--json');
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['arch', 'show', 'mobilenetv3-large', '--width', '0.75', '--input', '32', '--classes', '10', '--json']);
+  assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as ShowJson;
   assert.match(j.canonical, /^v1_in32x3_cls10_w0\.75_/);
   assert.equal(j.layers.find((l) => l.path === 'head.classifier')?.params, 1280 * 10 + 10);
 });
 
 test('arch show accepts block strings and a spec file', () => {
-  const blocks = nas('arch', 'show', 'ir_k3_s1_x16_c16_re', 'ir_k5_s2_x72_c40_se_re', '--json');
-  assert.equal(blocks.code, 0, blocks.stderr);
+  const blocks = runCli(['arch', 'show', 'ir_k3_s1_x16_c16_re', 'ir_k5_s2_x72_c40_se_re', '--json']);
+  assert.equal(blocks.status, 0, blocks.stderr);
   assert.match((JSON.parse(blocks.stdout) as ShowJson).canonical, /:ir_k3_s1_x16_c16_re:ir_k5_s2_x72_c40_se_re:head_/);
   const path = join(dir, 'a1.json');
   writeFileSync(path, JSON.stringify(referenceArch('mnasnet-a1')));
-  const file = nas('arch', 'show', path, '--json');
-  assert.equal(file.code, 0, file.stderr);
+  const file = runCli(['arch', 'show', path, '--json']);
+  assert.equal(file.status, 0, file.stderr);
   assert.equal((JSON.parse(file.stdout) as ShowJson).name, 'mnasnet-a1');
 });
 
 test('arch show nosuch exits 2 with one stderr line listing the known names', () => {
-  userError(nas('arch', 'show', 'nosuch'), "'nosuch'", 'mobilenetv3-large', 'mnasnet-b1');
+  userError(runCli(['arch', 'show', 'nosuch']), "'nosuch'", 'mobilenetv3-large', 'mnasnet-b1');
 });
 
 test('a malformed block string exits 2 naming the token', () => {
-  userError(nas('arch', 'show', 'ir_k4_s1_x16_c16_re'), "token 'k4'", 'grammar');
+  userError(runCli(['arch', 'show', 'ir_k4_s1_x16_c16_re']), "token 'k4'", 'grammar');
 });
 
 test('a spec JSON with an unknown key exits 2 naming the key path', () => {
@@ -97,19 +75,19 @@ test('a spec JSON with an unknown key exits 2 naming the key path', () => {
   b['kernal'] = 5;
   const path = join(dir, 'bad.json');
   writeFileSync(path, JSON.stringify(spec));
-  userError(nas('arch', 'show', path), 'stages[2][0].kernal: unknown key');
+  userError(runCli(['arch', 'show', path]), 'stages[2][0].kernal: unknown key');
 });
 
 test('--width 0 exits 2 saying the width must be positive', () => {
-  userError(nas('arch', 'show', 'mobilenetv3-large', '--width', '0'), '--width must be > 0, got 0');
+  userError(runCli(['arch', 'show', 'mobilenetv3-large', '--width', '0']), '--width must be > 0, got 0');
 });
 
 test('arch list lists every reference name, and --json gives them with counts', () => {
-  const r = nas('arch', 'list');
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['arch', 'list']);
+  assert.equal(r.status, 0, r.stderr);
   for (const n of referenceNames()) assert.match(r.stdout, new RegExp(`^${n.replace('.', '\\.')}\\s`, 'm'));
-  const j = nas('arch', 'list', '--json');
-  assert.equal(j.code, 0, j.stderr);
+  const j = runCli(['arch', 'list', '--json']);
+  assert.equal(j.status, 0, j.stderr);
   const parsed = JSON.parse(j.stdout) as { archs: { name: string; params: number }[] };
   assert.deepEqual(
     parsed.archs.map((a) => a.name),

@@ -1,15 +1,14 @@
 // `nas train-final` end to end through the real CLI: a run killed with SIGKILL mid-epoch and resumed ends with the
 // same metrics as an uninterrupted one; bad input gets a one-line error and exit code 2.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI, runCli } from './cli-helpers.js';
 
-const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nas-tf-'));
 const db = join(dir, 'nas.db');
 // A small net on 16 px MNIST: two epochs of 500 images at batch 25 (20 steps each).
@@ -24,21 +23,16 @@ interface Result {
   resumedFrom: string | null;
 }
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('nas train-final', () => {
   it('resumes after SIGKILL mid-epoch to the same final metrics as an uninterrupted run', async () => {
-    const straight = run([...common, '--out', join(dir, 'straight')]);
+    const straight = runCli([...common, '--out', join(dir, 'straight')]);
     assert.equal(straight.status, 0, straight.stderr);
     const ref = JSON.parse(straight.stdout) as Result;
 
     const out = join(dir, 'killed');
-    const child: ChildProcess = spawn(process.execPath, [cli, ...common, '--out', out], { stdio: 'ignore' });
+    const child: ChildProcess = spawn(process.execPath, [CLI, ...common, '--out', out], { stdio: 'ignore' });
     const exited = new Promise<void>((res) => child.once('exit', () => res()));
     // Wait for the first epoch's checkpoint, then kill inside the second epoch.
     for (let i = 0; i < 600 && !existsSync(join(out, 'epoch-0001')); i++) await sleep(100);
@@ -50,11 +44,11 @@ describe('nas train-final', () => {
     // Only complete checkpoints are visible: every checkpoint directory has its manifest and passes its checks.
     for (const name of readdirSync(out).filter((n) => n.startsWith('epoch-'))) {
       assert.ok(existsSync(join(out, name, 'manifest.json')), `${name} has no manifest`);
-      const check = run(['eval', '--checkpoint', join(out, name), '--limit', '50', '--json']);
+      const check = runCli(['eval', '--checkpoint', join(out, name), '--limit', '50', '--json']);
       assert.equal(check.status, 0, check.stderr);
     }
 
-    const resumed = run([...common, '--out', out, '--resume']);
+    const resumed = runCli([...common, '--out', out, '--resume']);
     assert.equal(resumed.status, 0, resumed.stderr);
     const got = JSON.parse(resumed.stdout) as Result;
     assert.ok(got.resumedFrom, 'the run did not say it resumed');
@@ -73,7 +67,7 @@ describe('nas train-final', () => {
   ];
   for (const [what, args, pattern] of bad) {
     it(`rejects ${what} with one line and exit code 2`, () => {
-      const r = run(args);
+      const r = runCli(args);
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, pattern);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -82,10 +76,10 @@ describe('nas train-final', () => {
 
   it('refuses to start over an existing run and to resume it with another architecture', () => {
     const out = join(dir, 'straight');
-    const again = run([...common, '--out', out]);
+    const again = runCli([...common, '--out', out]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /already holds run/);
-    const other = run([...common.map((a) => (a === 'ir_k3_s1_x48_c16_se_hs' ? 'ir_k3_s1_x64_c16_se_hs' : a)), '--out', out, '--resume']);
+    const other = runCli([...common.map((a) => (a === 'ir_k3_s1_x48_c16_se_hs' ? 'ir_k3_s1_x64_c16_se_hs' : a)), '--out', out, '--resume']);
     assert.equal(other.status, 2, other.stderr);
     assert.equal(other.stderr.trim().split('\n').length, 1, other.stderr);
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,6 +10,7 @@ import { CIFAR_TEST_FILE, CIFAR_TRAIN_FILES } from '../data/cifar10.js';
 import { downloadCifar10 } from '../data/download.js';
 import { loadDataset } from '../data/load.js';
 import { readTar } from '../data/tar.js';
+import { type CliOptions, commandHarness, runCliAsync } from './cli-helpers.js';
 import { cifarBytes, gzip, rejectsWith, tarBytes, tempDir } from './data-helpers.js';
 
 const tmp = tempDir('download');
@@ -99,46 +99,28 @@ test('the tar reader rejects a corrupt header and a cut archive', async () => {
   await rejectsWith(() => readTar(once(tar.subarray(0, 2000)), async () => undefined), 'E_IO', 'truncated');
 });
 
-/** Runs the `data` command in a child process (as cli/main.ts would) and returns its stdout, stderr and exit code. */
-function cli(argv: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const url = (rel: string): string => JSON.stringify(new URL(rel, import.meta.url).href);
-  const script = [
-    "import yargs from 'yargs';",
-    `import { dataCommand } from ${url('../cli/data.js')};`,
-    `import { NasError } from ${url('../common/errors.js')};`,
-    'try {',
-    '  await yargs(process.argv.slice(1)).command(dataCommand).strict().fail((m, e) => { throw e ?? new NasError("E_USAGE", m); }).parseAsync();',
-    '} catch (e) {',
-    '  process.stderr.write(`nas: ${e.message}\\n`);',
-    '  process.exitCode = e instanceof NasError ? e.exitCode : 1;',
-    '}',
-  ].join('\n');
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script, ...argv], { cwd: fileURLToPath(new URL('../..', import.meta.url)) }, (err, stdout, stderr) => {
-      resolve({ stdout, stderr, code: err ? Number(err.code ?? 1) : 0 });
-    });
-  });
-}
+/** The `data` command alone, in a child process (as cli/main.ts would run it). */
+const dataCli: CliOptions = { entry: commandHarness('../cli/data.js', 'dataCommand'), cwd: fileURLToPath(new URL('../..', import.meta.url)) };
 
 test('nas data download cifar10 --url --md5 --json prints the destination; nas data info shows the splits', async () => {
   const out = join(tmp.dir, 'cli', 'c10');
   const before = requests;
-  const r = await cli(['data', 'download', 'cifar10', '--out', out, '--url', `${base}/cifar-10-binary.tar.gz`, '--md5', md5(archive), '--json']);
-  assert.equal(r.code, 0, r.stderr);
+  const r = await runCliAsync(['data', 'download', 'cifar10', '--out', out, '--url', `${base}/cifar-10-binary.tar.gz`, '--md5', md5(archive), '--json'], dataCli);
+  assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /downloading .*100%/);
   const res = JSON.parse(r.stdout) as { out: string; files: string[] };
   assert.equal(res.out, out);
   assert.equal(requests, before + 1);
   assert.equal(res.files.length, 7);
-  assert.match((await cli(['data', 'download', 'cifar10', '--out', out])).stdout, /already there/);
-  const info = JSON.parse((await cli(['data', 'info', 'cifar10', '--data-dir', out, '--val-size', '0.2', '--json'])).stdout) as { splits: unknown; classes: number };
+  assert.match((await runCliAsync(['data', 'download', 'cifar10', '--out', out], dataCli)).stdout, /already there/);
+  const info = JSON.parse((await runCliAsync(['data', 'info', 'cifar10', '--data-dir', out, '--val-size', '0.2', '--json'], dataCli)).stdout) as { splits: unknown; classes: number };
   assert.deepEqual(info.splits, { train: 12, val: 3, test: 3 });
   assert.equal(info.classes, 10);
-  const bad = await cli(['data', 'download', 'cifar10', '--out', join(tmp.dir, 'cli', 'x'), '--url', `${base}/cifar-10-binary.tar.gz`, '--md5', '0'.repeat(32)]);
-  assert.equal(bad.code, 2);
+  const bad = await runCliAsync(['data', 'download', 'cifar10', '--out', join(tmp.dir, 'cli', 'x'), '--url', `${base}/cifar-10-binary.tar.gz`, '--md5', '0'.repeat(32)], dataCli);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^nas: checksum mismatch[^\n]*\n$/m);
   assert.equal(existsSync(join(tmp.dir, 'cli', 'x')), false);
-  const unknown = await cli(['data', 'info', 'svhn']);
-  assert.equal(unknown.code, 2);
+  const unknown = await runCliAsync(['data', 'info', 'svhn'], dataCli);
+  assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown dataset 'svhn'/);
 });

@@ -3,7 +3,6 @@
 // the Node predictions in headless Chromium (Debian's /usr/bin/chromium through playwright-core), both through
 // dist/web/nas.js on fixed pixels and through the example page on a PNG the user picks.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,10 +23,11 @@ import { resolve } from '../space/resolve.js';
 import { loadCheckpointModel } from '../train/checkpoint.js';
 import { parseTrainConfig } from '../train/config.js';
 import { trainModel } from '../train/loop.js';
-import { blobSplit, rng, tinyArch } from './train-helpers.js';
+import { runCli, userError } from './cli-helpers.js';
+import { rng } from './random.js';
+import { blobSplit, tinyArch } from './train-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const CHROMIUM = '/usr/bin/chromium';
 // node.md: without the background-networking flags Chromium's connections are refused by the closed network.
 const CHROMIUM_ARGS = [
@@ -47,26 +47,6 @@ const runDir = join(dir, 'run');
 const exportDir = join(dir, 'export');
 let card: ModelCard;
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function nas(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit code 2 and exactly one `nas: ...` line on stderr, mentioning each part. */
-function userError(r: Run, ...parts: string[]): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one stderr line, got: ${r.stderr}`);
-  assert.match(lines[0] ?? '', /^nas: /);
-  for (const p of parts) assert.ok(r.stderr.includes(p), `'${r.stderr.trim()}' should mention '${p}'`);
-}
 
 /** A seeded RGBA image (opaque), and its RGB pixels. */
 function testImage(width: number, height: number, seed: number): { rgba: Uint8Array; rgb: Uint8Array; width: number; height: number } {
@@ -152,8 +132,8 @@ before(async () => {
 
 describe('nas export --format tfjs', () => {
   it('writes model.json, weight shards of at most 4 MiB and the model card, and prints what it wrote', () => {
-    const r = nas('export', '--checkpoint', runDir, '--format', 'tfjs', '--out', exportDir, '--json');
-    assert.equal(r.code, 0, r.stderr);
+    const r = runCli(['export', '--checkpoint', runDir, '--format', 'tfjs', '--out', exportDir, '--json']);
+    assert.equal(r.status, 0, r.stderr);
     const result = JSON.parse(r.stdout) as { out: string; weights: string; classes: number; files: { name: string; bytes: number }[] };
     assert.equal(result.out, exportDir);
     assert.equal(result.weights, 'ema');
@@ -199,13 +179,13 @@ describe('nas export --format tfjs', () => {
 
   it('refuses a missing checkpoint with one line and exit code 2, creating nothing', () => {
     const out = join(dir, 'never');
-    userError(nas('export', '--checkpoint', join(dir, 'no-such-run'), '--format', 'tfjs', '--out', out), 'no checkpoint');
+    userError(runCli(['export', '--checkpoint', join(dir, 'no-such-run'), '--format', 'tfjs', '--out', out]), 'no checkpoint');
     assert.equal(existsSync(out), false);
   });
 
   it('refuses an unknown format', () => {
     const out = join(dir, 'never');
-    userError(nas('export', '--checkpoint', runDir, '--format', 'onnx', '--out', out), "unknown export format 'onnx'");
+    userError(runCli(['export', '--checkpoint', runDir, '--format', 'onnx', '--out', out]), "unknown export format 'onnx'");
     assert.equal(existsSync(out), false);
   });
 
@@ -213,11 +193,11 @@ describe('nas export --format tfjs', () => {
     const out = join(dir, 'occupied');
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
-    userError(nas('export', '--checkpoint', runDir, '--out', out), 'not empty', '--force');
+    userError(runCli(['export', '--checkpoint', runDir, '--out', out]), 'not empty', '--force');
     assert.deepEqual(readdirSync(out), ['keep.txt']);
     assert.equal(readFileSync(join(out, 'keep.txt'), 'utf8'), 'mine');
-    const r = nas('export', '--checkpoint', runDir, '--out', out, '--force');
-    assert.equal(r.code, 0, r.stderr);
+    const r = runCli(['export', '--checkpoint', runDir, '--out', out, '--force']);
+    assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(readdirSync(out).sort(), ['group1-shard1of1.bin', MODEL_CARD_FILE, 'model.json'].sort());
     rmSync(out, { recursive: true });
   });

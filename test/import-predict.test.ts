@@ -17,8 +17,8 @@ import { TIMM_BN_EPS } from '../model/importTimm.js';
 import { importWeights } from '../model/importWeights.js';
 import { type NamedArray, readSafetensors } from '../model/safetensors.js';
 import { referenceArch } from '../space/reference.js';
+import { type CliRun, runCli, userError } from './cli-helpers.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const python = '/usr/bin/python3';
 const script = fileURLToPath(new URL('../../test/reference/mobilenetv3_predict.py', import.meta.url));
 const probe = spawnSync(python, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
@@ -28,29 +28,9 @@ const SIZE = 224;
 const TOP = 5;
 const PROB_TOLERANCE = 1e-3;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function nas(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(r: Run): string {
-  assert.equal(r.code, 0, r.stderr);
+function ok(r: CliRun): string {
+  assert.equal(r.status, 0, r.stderr);
   return r.stdout;
-}
-
-/** Exit code 2 and exactly one `nas: ...` line on stderr mentioning every part. */
-function userError(r: Run, ...parts: string[]): void {
-  assert.equal(r.code, 2, `exit code (stdout: ${r.stdout}, stderr: ${r.stderr})`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one stderr line, got: ${r.stderr}`);
-  assert.match(lines[0] ?? '', /^nas: /);
-  for (const p of parts) assert.ok(r.stderr.includes(p), `'${r.stderr.trim()}' should mention '${p}'`);
 }
 
 /** A safetensors file of float32 tensors (what the Python side reads). */
@@ -160,7 +140,7 @@ describe('nas import-weights + nas predict match PyTorch', { skip }, () => {
   it('torchvision mobilenetv3-large: same top-5 classes, probabilities within 1e-3', async () => {
     const out = join(dir, 'tv-run');
     const imported = JSON.parse(
-      ok(nas('import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-large', '--weights', join(ref, 'torchvision.safetensors'), '--out', out, '--json')),
+      ok(runCli(['import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-large', '--weights', join(ref, 'torchvision.safetensors'), '--out', out, '--json'])),
     ) as { classes: number; params: number; checkpoint: string };
     assert.equal(imported.classes, 1000);
     assert.equal(imported.params, 5_483_032);
@@ -170,14 +150,14 @@ describe('nas import-weights + nas predict match PyTorch', { skip }, () => {
     assert.equal(card.dataset, 'folder');
     assert.equal(card.classNames[7], 'class 7');
 
-    const got = JSON.parse(ok(nas('predict', '--checkpoint', out, ...images, '--top', String(TOP), '--backend', 'wasm', '--json'))) as PredictJson;
+    const got = JSON.parse(ok(runCli(['predict', '--checkpoint', out, ...images, '--top', String(TOP), '--backend', 'wasm', '--json']))) as PredictJson;
     const probs = expected.get('torchvision_probs');
     assert.ok(probs);
     assert.ok(got.predictions.some((p) => (p.top[0]?.prob ?? 0) > 0.05), 'probabilities are peaked enough for a meaningful top 5');
     const maxDiff = compareTop(got, probs, images, (i) => `class ${i}`);
     process.stdout.write(`# torchvision: max |prob diff| over top-${TOP} of ${images.length} images = ${maxDiff.toExponential(2)}\n`);
 
-    const text = ok(nas('predict', '--checkpoint', out, images[0] ?? '', '--top', '3', '--backend', 'wasm'));
+    const text = ok(runCli(['predict', '--checkpoint', out, images[0] ?? '', '--top', '3', '--backend', 'wasm']));
     assert.match(text, /gradient-300x200\.png\n {2}0\.\d{4} {2}class \d+\n/);
   });
 
@@ -185,8 +165,8 @@ describe('nas import-weights + nas predict match PyTorch', { skip }, () => {
     const namesFile = join(dir, 'names.txt');
     writeFileSync(namesFile, `${Array.from({ length: 1000 }, (_, i) => `label-${i}`).join('\n')}\n`);
     const out = join(dir, 'timm-run');
-    ok(nas('import-weights', '--from', 'timm', '--arch', 'mobilenetv3-large', '--weights', join(ref, 'timm.safetensors'), '--out', out, '--class-names', namesFile));
-    const got = JSON.parse(ok(nas('predict', '--checkpoint', out, ...images, '--backend', 'wasm', '--json'))) as PredictJson;
+    ok(runCli(['import-weights', '--from', 'timm', '--arch', 'mobilenetv3-large', '--weights', join(ref, 'timm.safetensors'), '--out', out, '--class-names', namesFile]));
+    const got = JSON.parse(ok(runCli(['predict', '--checkpoint', out, ...images, '--backend', 'wasm', '--json']))) as PredictJson;
     const probs = expected.get('timm_probs');
     assert.ok(probs);
     const maxDiff = compareTop(got, probs, images, (i) => `label-${i}`);
@@ -209,28 +189,28 @@ describe('nas import-weights + nas predict match PyTorch', { skip }, () => {
 
   it('refuses bad input with one line and exit code 2, writing nothing', () => {
     const weights = join(ref, 'torchvision.safetensors');
-    userError(nas('import-weights', '--from', 'keras', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', join(dir, 'x')), 'keras');
+    userError(runCli(['import-weights', '--from', 'keras', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', join(dir, 'x')]), 'keras');
     assert.ok(!existsSync(join(dir, 'x')));
 
     userError(
-      nas('import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-small', '--weights', weights, '--out', join(dir, 'small')),
+      runCli(['import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-small', '--weights', weights, '--out', join(dir, 'small')]),
       'torchvision.safetensors',
       'mobilenetv3-small',
     );
-    userError(nas('import-weights', '--from', 'timm', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', join(dir, 'small')), 'conv_stem');
+    userError(runCli(['import-weights', '--from', 'timm', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', join(dir, 'small')]), 'conv_stem');
     assert.ok(!existsSync(join(dir, 'small')));
 
     const full = join(dir, 'full');
     mkdirSync(full);
     writeFileSync(join(full, 'keep.txt'), 'mine');
-    userError(nas('import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', full), full, 'not empty');
+    userError(runCli(['import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', full]), full, 'not empty');
     assert.deepEqual(readdirSync(full), ['keep.txt']);
     assert.equal(readFileSync(join(full, 'keep.txt'), 'utf8'), 'mine');
 
     const shortNames = join(dir, 'three-names.txt');
     writeFileSync(shortNames, 'a\nb\nc\n');
     userError(
-      nas('import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', join(dir, 'names'), '--class-names', shortNames),
+      runCli(['import-weights', '--from', 'torchvision', '--arch', 'mobilenetv3-large', '--weights', weights, '--out', join(dir, 'names'), '--class-names', shortNames]),
       '3 names',
       '1000 classes',
     );
@@ -239,9 +219,9 @@ describe('nas import-weights + nas predict match PyTorch', { skip }, () => {
 
     const run = join(dir, 'tv-run');
     const missing = join(dir, 'no-such-image.png');
-    userError(nas('predict', '--checkpoint', run, images[0] ?? '', missing, '--backend', 'wasm'), missing);
+    userError(runCli(['predict', '--checkpoint', run, images[0] ?? '', missing, '--backend', 'wasm']), missing);
     const corrupt = join(dir, 'corrupt.png');
     writeFileSync(corrupt, readFileSync(images[1] ?? '').subarray(0, 200));
-    userError(nas('predict', '--checkpoint', run, images[0] ?? '', corrupt, '--backend', 'wasm'), corrupt);
+    userError(runCli(['predict', '--checkpoint', run, images[0] ?? '', corrupt, '--backend', 'wasm']), corrupt);
   });
 });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { rng } from './random.js';
 
 export type TestBackend = 'cpu' | 'wasm';
 
@@ -10,18 +11,6 @@ export async function setBackend(name: TestBackend): Promise<void> {
   tf.env().set('PROD', true);
   if (tf.getBackend() !== name) assert.ok(await tf.setBackend(name), `backend ${name} did not initialise`);
   await tf.ready();
-}
-
-/** mulberry32: a small deterministic generator of floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** n normal samples (Box-Muller) times scale plus offset. */

@@ -1,47 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openStore } from '../results/store.js';
+import { type CliOptions, type CliRun, commandHarness, runCli } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-results-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const RUNS_URL = new URL('../cli/runs.js', import.meta.url).href;
-const ERRORS_URL = new URL('../common/errors.js', import.meta.url).href;
-const YARGS_URL = import.meta.resolve('yargs');
+// `nas runs` alone, in a directory of its own (its default database is ./nas.db).
+const runs: CliOptions = { entry: commandHarness('../cli/runs.js', 'runsCommand'), cwd: dir };
 
-// `nas runs` as cli/main.ts runs it (strict yargs, NasError -> one line and its exit code), without main's other
-// commands, so this test does not depend on how they are registered.
-const HARNESS = `
-  const { default: yargs } = await import(${JSON.stringify(YARGS_URL)});
-  const { runsCommand } = await import(${JSON.stringify(RUNS_URL)});
-  const { NasError } = await import(${JSON.stringify(ERRORS_URL)});
-  try {
-    await yargs(process.argv.slice(1)).command(runsCommand).strict().version(false)
-      .fail((msg, err) => { throw err ?? new NasError('E_USAGE', msg.replace(/\\s*\\n\\s*/g, ' ')); }).parseAsync();
-  } catch (e) {
-    process.stderr.write('nas: ' + e.message + '\\n');
-    process.exitCode = e instanceof NasError ? e.exitCode : 1;
-  }`;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function nas(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', HARNESS, ...args], {
-    encoding: 'utf8',
-    cwd: dir,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function userError(r: Run, ...parts: string[]): void {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+function userError(r: CliRun, ...parts: string[]): void {
+  assert.equal(r.status, 2, `exit code (stderr: ${r.stderr})`);
   const lines = r.stderr.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, `one stderr line, got: ${r.stderr}`);
   for (const p of parts) assert.ok(r.stderr.includes(p), `'${r.stderr.trim()}' should mention '${p}'`);
@@ -63,8 +34,8 @@ for (const [i, arch] of ['arch-a', 'arch-b', 'arch-c'].entries()) {
 store.close();
 
 test('runs lists every run, newest first, as a table', () => {
-  const r = nas('runs', '--db', db);
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['runs', '--db', db], runs);
+  assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0] ?? '', /^id\s+kind\s+status/);
   assert.match(lines[2] ?? '', new RegExp(`^${search.id}\\s+search\\s+running`));
@@ -72,8 +43,8 @@ test('runs lists every run, newest first, as a table', () => {
 });
 
 test('runs --kind K --json prints only runs of that kind', () => {
-  const r = nas('runs', '--db', db, '--kind', 'train', '--json');
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['runs', '--db', db, '--kind', 'train', '--json'], runs);
+  assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { runs: { id: string; kind: string; stale: boolean; result: unknown }[] };
   assert.deepEqual(
     j.runs.map((x) => x.id),
@@ -84,8 +55,8 @@ test('runs --kind K --json prints only runs of that kind', () => {
 });
 
 test('runs show RUN prints the epochs and the latest checkpoint of a training run', () => {
-  const r = nas('runs', 'show', train.id, '--db', db);
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['runs', 'show', train.id, '--db', db], runs);
+  assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^run\\s+${train.id}$`, 'm'));
   assert.match(r.stdout, /^status\s+finished$/m);
   assert.match(r.stdout, /^\s*1\s+200\s+0\.7500\s+0\.7200/m);
@@ -93,8 +64,8 @@ test('runs show RUN prints the epochs and the latest checkpoint of a training ru
 });
 
 test('runs show RUN --json gives the candidates of a search, best first', () => {
-  const r = nas('runs', 'show', search.id, '--db', db, '--json', '--top', '1');
-  assert.equal(r.code, 0, r.stderr);
+  const r = runCli(['runs', 'show', search.id, '--db', db, '--json', '--top', '1'], runs);
+  assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as {
     run: { id: string };
     candidates: { total: number; done: number; running: number };
@@ -109,11 +80,11 @@ test('runs show RUN --json gives the candidates of a search, best first', () => 
 });
 
 test('runs show of an unknown run, a missing database or a non-database file is one line and exit code 2', () => {
-  userError(nas('runs', 'show', 'tf-nope', '--db', db), 'unknown run tf-nope', 'nas runs');
-  userError(nas('runs'), 'nas.db', 'no such file');
+  userError(runCli(['runs', 'show', 'tf-nope', '--db', db], runs), 'unknown run tf-nope', 'nas runs');
+  userError(runCli(['runs'], runs), 'nas.db', 'no such file');
   const bad = join(dir, 'notes.txt');
   writeFileSync(bad, 'hello\n');
-  userError(nas('runs', '--db', bad), 'not a SQLite database');
-  userError(nas('runs', '--db', db, '--kind', 'bogus'), 'kind');
-  userError(nas('runs', 'show', train.id, '--db', db, '--kind', 'train'), 'kind');
+  userError(runCli(['runs', '--db', bad], runs), 'not a SQLite database');
+  userError(runCli(['runs', '--db', db, '--kind', 'bogus'], runs), 'kind');
+  userError(runCli(['runs', 'show', train.id, '--db', db, '--kind', 'train'], runs), 'kind');
 });

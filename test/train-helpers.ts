@@ -4,18 +4,7 @@
 import type { Batch, BatchOptions, Split, SplitName } from '../data/types.js';
 import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../space/load.js';
-
-/** mulberry32: a tiny seeded generator for fixtures (the code under test uses its own streams). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './random.js';
 
 function mix(...xs: number[]): number {
   let h = 0x811c9dc5;

@@ -11,7 +11,7 @@ import { defaultTrainConfig, type OptimizerConfig } from '../train/config.js';
 import { emaDecay } from '../train/ema.js';
 import { softmaxCrossEntropy } from '../train/loss.js';
 import { createOptimizer, decays, type Optimizer, type Param } from '../train/optimizers.js';
-import { rng } from './train-helpers.js';
+import { rng } from './random.js';
 
 type Vec = number[];
 

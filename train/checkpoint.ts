@@ -12,10 +12,10 @@
 // is replaced the same way. A killed writer leaves only a `.tmp-*` directory, which is never read and is removed by
 // the next writer. Reading verifies every file against the manifest.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { replaceFile, syncDir, writeDurable } from '../common/atomicFs.js';
 import { ArchError, NasError } from '../common/errors.js';
 import { Dropout, type DropoutRngState } from '../model/layers.js';
 import type { ArchSpec } from '../space/arch.js';
@@ -132,34 +132,6 @@ export function restoreDropoutStates(model: tf.LayersModel, states: Readonly<Rec
 }
 
 // ---- writing ------------------------------------------------------------------------------------------------
-
-async function writeDurable(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsync a directory, so that the renames in it are durable (a no-op where directories cannot be opened, e.g. Windows). */
-async function syncDir(path: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(path, fsConstants.O_RDONLY);
-  } catch (e) {
-    if (['EISDIR', 'EPERM', 'EACCES'].includes((e as NodeJS.ErrnoException).code ?? '')) return;
-    throw e;
-  }
-  try {
-    await fh.sync();
-  } catch (e) {
-    if (!['EINVAL', 'EPERM', 'EBADF'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
-  } finally {
-    await fh.close();
-  }
-}
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -317,10 +289,7 @@ export async function writeCheckpoint(
     throw new NasError('E_IO', `cannot write checkpoint ${join(runDir, name)}: ${(e as Error).message}`, 1);
   }
   await syncDir(runDir);
-  const latestTmp = join(runDir, `${LATEST}.tmp-${process.pid}`);
-  await writeDurable(latestTmp, `${name}\n`);
-  await rename(latestTmp, join(runDir, LATEST));
-  await syncDir(runDir);
+  await replaceFile(join(runDir, LATEST), `${name}\n`, { durable: true });
   await prune(runDir, name, opts.keep ?? 2);
   return join(runDir, name);
 }

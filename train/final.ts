@@ -1,8 +1,8 @@
 // Full training of one architecture on a dataset (`nas train-final`): data, model, recipe, the training loop with
 // checkpoints in a run directory, every epoch recorded in the results store, and a final test evaluation.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile } from '../common/atomicFs.js';
 import { NasError } from '../common/errors.js';
 import type { LoadedDataset } from '../data/load.js';
 import { makeModelCard, writeModelCard } from '../model/card.js';
@@ -61,10 +61,7 @@ async function readRunId(outDir: string): Promise<string | null> {
 }
 
 async function writeRunId(outDir: string, runId: string): Promise<void> {
-  const path = join(outDir, RUN_FILE);
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, `${JSON.stringify({ runId }, null, 2)}\n`);
-  await rename(tmp, path);
+  await replaceFile(join(outDir, RUN_FILE), `${JSON.stringify({ runId }, null, 2)}\n`);
 }
 
 export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrainingResult> {

@@ -77,6 +77,16 @@ interface SlotSpec {
   readonly init: 'zeros' | 'ones';
 }
 
+/** RMSProp's mean square starts at ones (TF1), as in the papers' code. */
+const RMSPROP_SLOTS: readonly SlotSpec[] = [
+  { name: 'rms', init: 'ones' },
+  { name: 'momentum', init: 'zeros' },
+];
+const ADAMW_SLOTS: readonly SlotSpec[] = [
+  { name: 'm', init: 'zeros' },
+  { name: 'v', init: 'zeros' },
+];
+
 /**
  * Shared slot bookkeeping. Subclasses give the update twice: as tfjs ops for one parameter (`update`, any
  * backend) and as the fused kernel's kind and hyper-parameters (`fill`), the same formulas.
@@ -91,7 +101,13 @@ abstract class SlotOptimizer implements Optimizer {
   private readonly allowFused: boolean;
   private tables: FusedTables | null = null;
 
-  constructor(params: readonly Param[], slotSpecs: readonly SlotSpec[], opts: OptimizerOptions) {
+  constructor(
+    params: readonly Param[],
+    protected readonly cfg: OptimizerConfig,
+    protected readonly weightDecay: number,
+    slotSpecs: readonly SlotSpec[],
+    opts: OptimizerOptions,
+  ) {
     this.params = params;
     this.slotSpecs = slotSpecs;
     this.allowFused = opts.fused ?? true;
@@ -200,77 +216,75 @@ abstract class SlotOptimizer implements Optimizer {
   }
 }
 
-class Sgd extends SlotOptimizer {
-  readonly type = 'sgd' as const;
-  private readonly mu: tf.Scalar | null;
+/**
+ * sgd and rmsprop: weight decay as L2 added to the gradient, and the learning rate, momentum and weight decay in the
+ * fused kernel's first hyper-parameters.
+ */
+abstract class L2SlotOptimizer extends SlotOptimizer {
   private readonly wd: tf.Scalar;
-  private readonly nesterov: boolean;
 
-  private readonly cfg: OptimizerConfig;
-  private readonly weightDecay: number;
-
-  constructor(params: readonly Param[], cfg: OptimizerConfig, weightDecay: number, opts: OptimizerOptions) {
-    super(params, cfg.momentum > 0 ? [{ name: 'momentum', init: 'zeros' }] : [], opts);
-    this.mu = cfg.momentum > 0 ? this.constant(cfg.momentum) : null;
+  constructor(params: readonly Param[], cfg: OptimizerConfig, weightDecay: number, slotSpecs: readonly SlotSpec[], opts: OptimizerOptions) {
+    super(params, cfg, weightDecay, slotSpecs, opts);
     this.wd = this.constant(weightDecay);
-    this.nesterov = cfg.nesterov;
-    this.cfg = cfg;
-    this.weightDecay = weightDecay;
   }
 
-  protected fill(h: Float64Array, lr: number): number {
+  /** The gradient plus weight decay times the weight, for a parameter that decays. */
+  protected decayed(p: Param, grad: tf.Tensor): tf.Tensor {
+    return p.decay ? tf.add(grad, tf.mul(this.wd, p.variable)) : grad;
+  }
+
+  /** h[0..2]: learning rate, momentum, weight decay. */
+  protected fillL2(h: Float64Array, lr: number): void {
     h[0] = lr;
     h[1] = this.cfg.momentum;
     h[2] = this.weightDecay;
-    h[3] = this.nesterov ? 1 : 0;
+  }
+}
+
+class Sgd extends L2SlotOptimizer {
+  readonly type = 'sgd' as const;
+  private readonly mu: tf.Scalar | null;
+
+  constructor(params: readonly Param[], cfg: OptimizerConfig, weightDecay: number, opts: OptimizerOptions) {
+    super(params, cfg, weightDecay, cfg.momentum > 0 ? [{ name: 'momentum', init: 'zeros' }] : [], opts);
+    this.mu = cfg.momentum > 0 ? this.constant(cfg.momentum) : null;
+  }
+
+  protected fill(h: Float64Array, lr: number): number {
+    this.fillL2(h, lr);
+    h[3] = this.cfg.nesterov ? 1 : 0;
     return OptimizerKind.sgd;
   }
 
   protected update(p: Param, grad: tf.Tensor, slots: readonly tf.Variable[], lr: tf.Scalar): void {
     const w = p.variable;
-    const g = p.decay ? tf.add(grad, tf.mul(this.wd, w)) : grad;
+    const g = this.decayed(p, grad);
     const m = slots[0];
     let step = g;
     if (this.mu && m) {
       const m1 = tf.add(tf.mul(this.mu, m), g);
       m.assign(m1);
-      step = this.nesterov ? tf.add(g, tf.mul(this.mu, m1)) : m1;
+      step = this.cfg.nesterov ? tf.add(g, tf.mul(this.mu, m1)) : m1;
     }
     w.assign(tf.sub(w, tf.mul(lr, step)));
   }
 }
 
-class RmsProp extends SlotOptimizer {
+class RmsProp extends L2SlotOptimizer {
   readonly type = 'rmsprop' as const;
   private readonly oneMinusRho: tf.Scalar;
   private readonly mu: tf.Scalar;
   private readonly eps: tf.Scalar;
-  private readonly wd: tf.Scalar;
-
-  private readonly cfg: OptimizerConfig;
-  private readonly weightDecay: number;
 
   constructor(params: readonly Param[], cfg: OptimizerConfig, weightDecay: number, opts: OptimizerOptions) {
-    super(
-      params,
-      [
-        { name: 'rms', init: 'ones' },
-        { name: 'momentum', init: 'zeros' },
-      ],
-      opts,
-    );
+    super(params, cfg, weightDecay, RMSPROP_SLOTS, opts);
     this.oneMinusRho = this.constant(1 - cfg.rho);
     this.mu = this.constant(cfg.momentum);
     this.eps = this.constant(optimizerEps(cfg));
-    this.wd = this.constant(weightDecay);
-    this.cfg = cfg;
-    this.weightDecay = weightDecay;
   }
 
   protected fill(h: Float64Array, lr: number): number {
-    h[0] = lr;
-    h[1] = this.cfg.momentum;
-    h[2] = this.weightDecay;
+    this.fillL2(h, lr);
     h[4] = 1 - this.cfg.rho;
     h[5] = optimizerEps(this.cfg);
     return OptimizerKind.rmsprop;
@@ -280,7 +294,7 @@ class RmsProp extends SlotOptimizer {
     const [ms, mom] = slots;
     if (!ms || !mom) return;
     const w = p.variable;
-    const g = p.decay ? tf.add(grad, tf.mul(this.wd, w)) : grad;
+    const g = this.decayed(p, grad);
     const ms1 = tf.add(ms, tf.mul(tf.sub(tf.square(g), ms), this.oneMinusRho));
     const mom1 = tf.add(tf.mul(mom, this.mu), tf.div(tf.mul(g, lr), tf.sqrt(tf.add(ms1, this.eps))));
     ms.assign(ms1);
@@ -296,34 +310,22 @@ class AdamW extends SlotOptimizer {
   private readonly oneMinusB1: tf.Scalar;
   private readonly oneMinusB2: tf.Scalar;
   private readonly eps: tf.Scalar;
-  private readonly weightDecay: number;
   private stepSize: tf.Scalar | null = null;
   private invSqrtBc2: tf.Scalar | null = null;
   private decayFactor: tf.Scalar | null = null;
 
-  private readonly epsValue: number;
-
   constructor(params: readonly Param[], cfg: OptimizerConfig, weightDecay: number, opts: OptimizerOptions) {
-    super(
-      params,
-      [
-        { name: 'm', init: 'zeros' },
-        { name: 'v', init: 'zeros' },
-      ],
-      opts,
-    );
+    super(params, cfg, weightDecay, ADAMW_SLOTS, opts);
     [this.b1, this.b2] = cfg.betas;
     this.oneMinusB1 = this.constant(1 - this.b1);
     this.oneMinusB2 = this.constant(1 - this.b2);
-    this.epsValue = optimizerEps(cfg);
-    this.eps = this.constant(this.epsValue);
-    this.weightDecay = weightDecay;
+    this.eps = this.constant(optimizerEps(cfg));
   }
 
   protected fill(h: Float64Array, lr: number): number {
     const t = this.iters;
     h[0] = lr;
-    h[5] = this.epsValue;
+    h[5] = optimizerEps(this.cfg);
     h[6] = 1 - this.b1;
     h[7] = 1 - this.b2;
     h[8] = lr / (1 - this.b1 ** t);

@@ -127,3 +127,20 @@ export function runConv(
   );
   return out.info;
 }
+
+/**
+ * A forward convolution, inputs {x: [N,H,W,Cin], filter: [KH,KW,Cin,Cout]} (depthwise: filter [KH,KW,C,M]), run by
+ * the native function `fn`; attributes our kernels do not support go to the stock kernel.
+ */
+export function forwardConv(kernel: string, fn: NativeConvName, depthwise: boolean, args: KernelArgs): tf.TensorInfo {
+  const attrs = args.attrs as unknown as ConvAttrs;
+  const reason = unsupported(attrs);
+  if (reason) return stockOrThrow(kernel, reason, args);
+  const backend = args.backend as unknown as WasmBackend;
+  const x = kernelInput(args, kernel, 'x');
+  const filter = kernelInput(args, kernel, 'filter');
+  const info = convInfo(shape4(kernel, 'x', x.shape), shape4(kernel, 'filter', filter.shape), attrs, depthwise);
+  const filterOut = depthwise ? info.outChannels / info.inChannels : info.outChannels;
+  expectShape(kernel, 'filter', filter.shape, [info.filterHeight, info.filterWidth, info.inChannels, filterOut]);
+  return runConv(backend, nativeConv(fn), x, filter, info.outShape, info);
+}
