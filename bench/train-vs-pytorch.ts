@@ -2,9 +2,9 @@
 // the same network, input and batch, measured one after the other in one run. Prints both and the ratio.
 // Usage: node dist/bench/train-vs-pytorch.js [--arch mobilenetv3-small] [--input 32] [--classes 10]
 //        [--batch 64] [--steps 20] [--backend wasm] [--json]
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runJson } from './runJson.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,16 +27,6 @@ if (values.arch !== 'mobilenetv3-small' && values.arch !== 'mobilenetv3-large') 
 const common = ['--input', values.input, '--classes', values.classes, '--batch', values.batch, '--steps', values.steps, '--warmup', values.warmup];
 const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const torchScript = fileURLToPath(new URL('../../bench/torch_train.py', import.meta.url));
-
-function runJson(cmd: string, args: string[]): Record<string, unknown> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) {
-    process.stderr.write(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-    process.exit(1);
-  }
-  const line = r.stdout.trim().split('\n').filter((l) => l.trim()).join('\n');
-  return JSON.parse(line) as Record<string, unknown>;
-}
 
 const ours = runJson(process.execPath, [cli, 'bench', 'train', '--arch', values.arch, '--backend', values.backend, '--threads', '1', '--json', ...common]);
 const torch = runJson('/usr/bin/python3', [torchScript, '--arch', values.arch, '--threads', '1', ...common]);

@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/build.js';
 import type { ArchSpec } from '../space/arch.js';
 import { resolve } from '../space/resolve.js';
-import { makeTrainStep } from '../train/step.js';
+import { defaultTrainConfig } from '../train/config.js';
+import { createOptimizer, modelParams } from '../train/optimizers.js';
+import { makeOptimizerStep } from '../train/step.js';
 
 export interface TrainBenchOptions {
   readonly arch: ArchSpec;
@@ -35,19 +37,18 @@ export interface TrainBenchResult {
 export function benchTrain(opts: TrainBenchOptions): TrainBenchResult {
   const arch = resolve(opts.arch);
   const model = buildModel(arch, { seed: opts.seed });
-  const optimizer = tf.train.momentum(0.01, 0.9);
-  const step = makeTrainStep(model, optimizer);
+  // The training engine's own step (fused update on wasm): SGD, momentum 0.9, no weight decay, as the PyTorch peer.
+  const sgd = { ...defaultTrainConfig.optimizer, type: 'sgd' as const, lr: 0.01, momentum: 0.9 };
+  const optimizer = createOptimizer(modelParams(model, 'none'), sgd, 0);
+  const optimizerStep = makeOptimizerStep(model, { optimizer, labelSmoothing: 0, clipGradNorm: null, ema: null });
   const n = arch.inputSize;
   const images = tf.randomNormal([opts.batch, n, n, arch.inputChannels], 0, 1, 'float32', opts.seed) as tf.Tensor4D;
   const labels = tf.tidy(() =>
-    tf.oneHot(
-      tf.floor(tf.randomUniform([opts.batch], 0, arch.classes, 'float32', opts.seed + 1)).toInt(),
-      arch.classes,
-    ),
-  ) as tf.Tensor2D;
+    tf.floor(tf.randomUniform([opts.batch], 0, arch.classes, 'float32', opts.seed + 1)).toInt(),
+  ) as tf.Tensor1D;
 
   const run = (): number => {
-    const loss = step(images, labels);
+    const loss = optimizerStep(images, labels, sgd.lr);
     const v = loss.dataSync()[0] ?? Number.NaN;
     loss.dispose();
     return v;

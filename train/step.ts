@@ -1,5 +1,5 @@
 // One optimisation step of a classifier: forward in training mode, softmax cross-entropy, backward, update.
-// `makeTrainStep` is the bare step on a stock tf.Optimizer (benchmarks); `makeOptimizerStep` is the loop's step:
+// `makeTrainStep` is the bare step on a stock tf.Optimizer (any tf.Optimizer); `makeOptimizerStep` is the loop's step:
 // label smoothing, global-norm clipping, our optimizers (exact TF/PyTorch semantics, weight decay) and weight EMA.
 import * as tf from '@tensorflow/tfjs';
 import { fusedSumSquares } from '../backend/kernels/optimizerUpdate.js';
