@@ -1,0 +1,179 @@
+// Built-in search spaces, as data in the format of searchSpace.ts.
+import { ArchError } from '../common/errors.js';
+import type { BatchNormConfig, SqueezeExcite } from './arch.js';
+import { makeDivisible } from './makeDivisible.js';
+import { type Choice, type OutWidth, type SearchSpace, type StageSpace, validateSpace } from './searchSpace.js';
+
+const TF_BN: BatchNormConfig = { decay: 0.99, eps: 1e-3 };
+const MNAS_SE: SqueezeExcite = { ratio: 0.25, of: 'input', gate: 'sigmoid' };
+const V3_SE: SqueezeExcite = { ratio: 0.25, of: 'expanded', gate: 'hsigmoid' };
+
+/** Layers {-1, 0, +1} x base, never below 1 so no stage (and its stride) disappears. */
+function layersAround(n: number): Choice<number> {
+  return { oneOf: [...new Set([Math.max(1, n - 1), n, n + 1])] };
+}
+
+/** Filters {0.75, 1.0, 1.25} x base, dropping multipliers that round (makeDivisible) to a width already offered. */
+function widths(base: number, extra: readonly number[] = []): Choice<OutWidth> {
+  const byWidth = new Map<number, OutWidth>();
+  // 1.0 first, so that the base width is written as {"mult": 1} when another multiplier rounds to it.
+  for (const mult of [1, 0.75, 1.25]) {
+    const w = makeDivisible(base * mult, 8);
+    if (!byWidth.has(w)) byWidth.set(w, { mult });
+  }
+  for (const w of extra) if (!byWidth.has(w)) byWidth.set(w, w);
+  return { oneOf: [...byWidth.entries()].sort(([a], [b]) => a - b).map(([, o]) => o) };
+}
+
+// MobileNetV2's stages (out, repeats, stride), the base of MnasNet's factorized hierarchical space.
+const V2_STAGES: readonly (readonly [number, number, number])[] = [
+  [16, 1, 1],
+  [24, 2, 2],
+  [32, 3, 2],
+  [64, 4, 2],
+  [96, 3, 1],
+  [160, 3, 2],
+  [320, 1, 1],
+];
+
+// MnasNet-A1's 112 is 1.17 x MobileNetV2's 96, between the 1.0 and 1.25 multipliers: offered as an absolute width.
+const MNAS_EXTRA_WIDTHS: ReadonlyMap<number, readonly number[]> = new Map([[4, [112]]]);
+
+const RELU_FAMILY: Choice<'relu' | 'relu6'> = { oneOf: ['relu', 'relu6'], id: 'act' };
+
+function mnasnet(name: string, size: number, stemStride: number, classes: number): SearchSpace {
+  const stages: StageSpace[] = V2_STAGES.map(([out, n, stride], i) => ({
+    layers: layersAround(n),
+    stride,
+    base: out,
+    out: widths(out, MNAS_EXTRA_WIDTHS.get(i) ?? []),
+    decide: 'stage',
+    block: {
+      op: {
+        oneOf: [
+          { type: 'conv' },
+          { type: 'ds' },
+          { type: 'ir', expand: 1 },
+          { type: 'ir', expand: 3 },
+          { type: 'ir', expand: 6 },
+        ],
+      },
+      kernel: { oneOf: [3, 5] },
+      se: { oneOf: [null, MNAS_SE] },
+      act: RELU_FAMILY,
+      skip: { oneOf: [true, false] },
+    },
+  }));
+  return {
+    version: 1,
+    kind: 'space',
+    name,
+    input: { size, channels: 3 },
+    classes,
+    width: 1,
+    padding: 'symmetric',
+    // The batch-norm convention is a training setting, not something to search: TF's, as MnasNet trained.
+    bn: TF_BN,
+    dropout: 0.2,
+    stem: { kernel: 3, stride: stemStride, out: 32, act: RELU_FAMILY },
+    stages,
+    head: { conv: 1280, hidden: null, act: RELU_FAMILY },
+  };
+}
+
+// MobileNetV3-Large's stages (out, repeats, stride).
+const V3_STAGES: readonly (readonly [number, number, number])[] = [
+  [16, 1, 1],
+  [24, 2, 2],
+  [40, 3, 2],
+  [80, 4, 2],
+  [112, 2, 1],
+  [160, 3, 2],
+];
+
+function mobilenetv3(name: string, size: number, stemStride: number, classes: number): SearchSpace {
+  const stages: StageSpace[] = V3_STAGES.map(([out, n, stride], i) => ({
+    layers: layersAround(n),
+    stride,
+    base: out,
+    out: widths(out),
+    decide: 'stage',
+    block: {
+      op: { type: 'ir', expand: { oneOf: i === 0 ? [1, 3, 4, 6] : [3, 4, 6] } },
+      kernel: { oneOf: [3, 5] },
+      se: { oneOf: [null, V3_SE] },
+      act: { oneOf: ['relu', 'hswish'] },
+      skip: true,
+    },
+  }));
+  return {
+    version: 1,
+    kind: 'space',
+    name,
+    input: { size, channels: 3 },
+    classes,
+    width: 1,
+    padding: 'symmetric',
+    bn: TF_BN,
+    dropout: 0.2,
+    stem: { kernel: 3, stride: stemStride, out: 16, act: 'hswish' },
+    stages,
+    head: { conv: 960, hidden: 1280, act: 'hswish' },
+  };
+}
+
+interface BuiltinSpace {
+  readonly description: string;
+  readonly space: () => SearchSpace;
+}
+
+const SPACES: ReadonlyMap<string, BuiltinSpace> = new Map<string, BuiltinSpace>([
+  [
+    'mnasnet',
+    {
+      description: 'MnasNet factorized hierarchical space relative to MobileNetV2 (7 stages, per-stage decisions), 224 px',
+      space: () => mnasnet('mnasnet', 224, 2, 1000),
+    },
+  ],
+  [
+    'mobilenetv3',
+    {
+      description: 'MobileNetV3-style blocks (expansion, kernel, SE, ReLU/h-swish per stage), 224 px',
+      space: () => mobilenetv3('mobilenetv3', 224, 2, 1000),
+    },
+  ],
+  [
+    'mnasnet-small-input',
+    {
+      description: 'the mnasnet space with a stride-1 stem, for 28-32 px inputs (32 px, 10 classes)',
+      space: () => mnasnet('mnasnet-small-input', 32, 1, 10),
+    },
+  ],
+  [
+    'mobilenetv3-small-input',
+    {
+      description: 'the mobilenetv3 space with a stride-1 stem, for 28-32 px inputs (32 px, 10 classes)',
+      space: () => mobilenetv3('mobilenetv3-small-input', 32, 1, 10),
+    },
+  ],
+]);
+
+/** Names of the built-in spaces, in a fixed order. */
+export function spaceNames(): readonly string[] {
+  return [...SPACES.keys()];
+}
+
+export function spaceDescription(name: string): string {
+  return lookup(name).description;
+}
+
+/** A fresh, validated copy of a built-in space. */
+export function builtinSpace(name: string): SearchSpace {
+  return validateSpace(lookup(name).space());
+}
+
+function lookup(name: string): BuiltinSpace {
+  const s = SPACES.get(name);
+  if (!s) throw new ArchError(`unknown search space '${name}'; known: ${spaceNames().join(', ')}`);
+  return s;
+}
