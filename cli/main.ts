@@ -11,6 +11,7 @@ import { dataCommand } from './data.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { importWeightsCommand } from './importWeights.js';
+import { latencyCommand } from './latency.js';
 import { predictCommand } from './predict.js';
 import { runsCommand } from './runs.js';
 import { trainFinalCommand } from './trainFinal.js';
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(evalCommand)
     .command(exportCommand)
     .command(importWeightsCommand)
+    .command(latencyCommand)
     .command(predictCommand)
     .command(runsCommand)
     .command(trainFinalCommand)

@@ -1,0 +1,92 @@
+// Summary statistics of latency samples, and the rank correlation used to validate predicted latencies.
+
+function checkNonEmpty(xs: readonly number[], what: string): void {
+  if (xs.length === 0) throw new RangeError(`${what} of an empty sample`);
+}
+
+function sorted(xs: readonly number[]): number[] {
+  return [...xs].sort((a, b) => a - b);
+}
+
+/** Quantile q in [0, 1] with linear interpolation between order statistics (R type 7, numpy's default). */
+export function quantile(xs: readonly number[], q: number): number {
+  checkNonEmpty(xs, 'quantile');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`);
+  const s = sorted(xs);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const a = s[lo] ?? Number.NaN;
+  const b = s[hi] ?? Number.NaN;
+  return a + (b - a) * (pos - lo);
+}
+
+export function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+
+export function mean(xs: readonly number[]): number {
+  checkNonEmpty(xs, 'mean');
+  let sum = 0;
+  for (const x of xs) sum += x;
+  return sum / xs.length;
+}
+
+/** Interquartile range: Q3 - Q1. */
+export function iqr(xs: readonly number[]): number {
+  return quantile(xs, 0.75) - quantile(xs, 0.25);
+}
+
+/** Median absolute deviation from the median, unscaled (multiply by 1.4826 for a normal sigma estimate). */
+export function mad(xs: readonly number[]): number {
+  const m = median(xs);
+  return median(xs.map((x) => Math.abs(x - m)));
+}
+
+/**
+ * Kendall's tau-b between paired samples: ties in either variable are corrected for, so it is 1 / -1 exactly when
+ * the orders agree / are reversed. NaN when either variable is constant (no order to compare).
+ */
+export function kendallTau(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length !== ys.length) throw new RangeError(`kendallTau needs paired samples, got ${xs.length} and ${ys.length}`);
+  if (xs.length < 2) throw new RangeError('kendallTau needs at least 2 pairs');
+  let concordant = 0;
+  let discordant = 0;
+  let tiesX = 0;
+  let tiesY = 0;
+  const n = xs.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const dx = Math.sign((xs[j] ?? 0) - (xs[i] ?? 0));
+      const dy = Math.sign((ys[j] ?? 0) - (ys[i] ?? 0));
+      if (dx === 0 && dy === 0) continue; // tied in both: counts in neither denominator term
+      if (dx === 0) tiesX++;
+      else if (dy === 0) tiesY++;
+      else if (dx === dy) concordant++;
+      else discordant++;
+    }
+  }
+  const denom = Math.sqrt((concordant + discordant + tiesX) * (concordant + discordant + tiesY));
+  return denom === 0 ? Number.NaN : (concordant - discordant) / denom;
+}
+
+export interface SampleSummary {
+  readonly medianMs: number;
+  readonly meanMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly iqrMs: number;
+  readonly madMs: number;
+}
+
+export function summarize(samplesMs: readonly number[]): SampleSummary {
+  checkNonEmpty(samplesMs, 'summary');
+  return {
+    medianMs: median(samplesMs),
+    meanMs: mean(samplesMs),
+    minMs: Math.min(...samplesMs),
+    maxMs: Math.max(...samplesMs),
+    iqrMs: iqr(samplesMs),
+    madMs: mad(samplesMs),
+  };
+}
