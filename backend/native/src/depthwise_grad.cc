@@ -47,7 +47,7 @@ inline void tapRange(int i0, int filter, int inDim, int* ks, int* ke) {
 
 template <int NV, bool P>
 struct ForwardBlock {
-  static void run(size_t c0, const Mask& t, const Job& j) {
+  static void run(int c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
     for (int n = 0; n < g.batch; ++n) {
@@ -84,7 +84,7 @@ struct ForwardBlock {
 
 template <int NV, bool P>
 struct BackpropFilterBlock {
-  static void run(size_t c0, const Mask& t, const Job& j) {
+  static void run(int c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
     constexpr int kStride = 8 * NV;  // floats per tap in the accumulator buffer
@@ -130,7 +130,7 @@ struct BackpropFilterBlock {
 // form, summing per input pixel over the taps that reach it, measured slower: stride 2 leaves few taps per pixel.)
 template <int NV, bool P>
 struct BackpropInputBlock {
-  static void run(size_t c0, const Mask& t, const Job& j) {
+  static void run(int c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
     for (int n = 0; n < g.batch; ++n) {
@@ -236,7 +236,7 @@ void backpropFilterMultiplier(const Job& j) {
 template <template <int, bool> class Block>
 void forEachBlock(const Job& j) {
   forChannelChunks<kBlockVecs>(j.g.inC, [&](size_t c0, auto nv, auto mk, const Mask& m) {
-    Block<decltype(nv)::value, decltype(mk)::value>::run(c0, m, j);
+    Block<decltype(nv)::value, decltype(mk)::value>::run(static_cast<int>(c0), m, j);
   });
 }
 

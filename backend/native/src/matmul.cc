@@ -21,6 +21,16 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   const bool transA = args.i32(9) != 0, transB = args.i32(10) != 0;
   if (!args.ok()) return nullptr;
   const int batch = batchA > batchB ? batchA : batchB;
+  size_t length = 0;
+  const uint8_t* base = args.buffer(0, &length);
+  const auto fits = [&](const float* p, uint64_t count) {
+    return fitsInHeap(length, static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(p) - base), count);
+  };
+  if (M < 0 || N < 0 || K < 0 || batchA < 1 || batchB < 1 || !fits(a, uint64_t(batchA) * M * K) ||
+      !fits(b, uint64_t(batchB) * K * N) || !fits(out, uint64_t(batch) * M * N)) {
+    napi_throw_range_error(env, nullptr, "batchMatMul: bad offset or shape for the heap");
+    return nullptr;
+  }
   const int64_t strideA = batchA == 1 ? 0 : int64_t{M} * K;
   const int64_t strideB = batchB == 1 ? 0 : int64_t{K} * N;
   for (int i = 0; i < batch; ++i) {
