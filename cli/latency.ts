@@ -1,11 +1,19 @@
-// `nas latency measure`: whole-network latency on the local tfjs backend. The `latency` command is the home of the
-// lookup-table subcommands to come (lut build, predict, validate).
+// `nas latency measure`: whole-network latency on the local tfjs backend; `lut build`, `predict` and `validate`:
+// lookup tables of block latencies (docs/LATENCY_LUT.md).
+import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import type { BackendChoice } from '../backend/select.js';
+import { type BackendChoice, backendChoices } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { buildArchs, buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
 import { type ArchLatency, checkMeasureCounts, measureArch } from '../latency/measure.js';
+import { calibrate, missingError, predictLatency } from '../latency/predict.js';
+import { measureArchsInterleaved, type ValidationReport, validatePredictions } from '../latency/validate.js';
+import { openStore } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
+import { encodeArch } from '../space/blockString.js';
 import { loadArch } from '../space/load.js';
+import { resolve } from '../space/resolve.js';
+import { builtinSpace } from '../space/spaces.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit, table } from './output.js';
 
@@ -100,9 +108,237 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
   },
 };
 
+function checkPosInt(name: string, v: number, min = 1): void {
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/** A one-line progress bar on stderr (rewritten in place on a terminal, one line per step otherwise). */
+function progressLine(label: string, done: number, total: number, detail: string): void {
+  const width = 24;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${detail}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
+  else process.stderr.write(`${line}\n`);
+}
+
+interface LutBuildArgs {
+  readonly space: string | undefined;
+  readonly samples: number | undefined;
+  readonly seed: number;
+  readonly arch: string[] | undefined;
+  readonly input: number;
+  readonly backend: BackendChoice;
+  readonly threads: number;
+  readonly warmup: number;
+  readonly runs: number;
+  readonly out: string;
+  readonly calibrate: number;
+  readonly db: string | undefined;
+  readonly json: boolean;
+}
+
+interface LutBuildResult {
+  readonly out: string;
+  readonly entries: number;
+  readonly measured: number;
+  readonly reused: number;
+  readonly overheadMs: number;
+  readonly calibratedOn: number;
+  readonly backend: string;
+  readonly threads: number | null;
+  readonly machine: string;
+  readonly input: readonly number[];
+}
+
+const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
+  command: 'build',
+  describe: 'Measure the LUT entries of given archs or of seeded samples of a search space (resumable)',
+  builder: (y: Argv) =>
+    y
+      .option('space', { type: 'string', describe: 'built-in search space to sample' })
+      .option('samples', { type: 'number', describe: 'how many archs to sample from --space' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the samples' })
+      .option('arch', { type: 'string', array: true, describe: 'architectures (names, spec files, arch strings)' })
+      .option('input', { type: 'number', demandOption: true, describe: 'input size (square)' })
+      .option('backend', { ...backendOption, default: 'wasm' })
+      .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
+      .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
+      .option('runs', { type: 'number', default: 20, describe: 'timed runs per entry' })
+      .option('out', { type: 'string', default: 'lut.json', describe: 'the LUT file; an existing one is resumed' })
+      .option('calibrate', { type: 'number', default: 3, describe: 'whole archs measured to calibrate the overhead (0: keep)' })
+      .option('db', { type: 'string', describe: 'also cache entries in this results database' })
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    checkMeasureCounts(args);
+    checkPosInt('input', args.input);
+    checkPosInt('threads', args.threads);
+    checkPosInt('calibrate', args.calibrate, 0);
+    if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space with --samples, or --arch');
+    if (args.space !== undefined && args.samples === undefined) throw new UsageError('--space needs --samples N');
+    const space = args.space === undefined ? undefined : builtinSpace(args.space);
+    const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
+    const common = {
+      ...(archs === undefined ? {} : { archs }),
+      ...(space === undefined ? {} : { space }),
+      ...(args.samples === undefined ? {} : { samples: args.samples }),
+      seed: args.seed,
+      input: args.input,
+    };
+    const all = buildArchs(common); // bad --samples fails before anything is measured
+    const existing = existsSync(args.out) ? readLut(args.out) : undefined;
+    const store = args.db === undefined ? undefined : openStore(args.db);
+    let lut: Lut;
+    let measured = 0;
+    try {
+      lut = await buildLut({
+        ...common,
+        backend: args.backend,
+        threads: args.threads,
+        warmup: args.warmup,
+        runs: args.runs,
+        ...(existing === undefined ? {} : { existing }),
+        ...(store === undefined ? {} : { store }),
+        onProgress: (p) => {
+          measured = p.done;
+          writeLut(args.out, p.lut);
+          progressLine('lut', p.done, p.total, p.key);
+        },
+      });
+    } finally {
+      store?.close();
+    }
+    const k = Math.min(args.calibrate, all.length);
+    if (k > 0) {
+      const specs = all.slice(0, k);
+      const times = await measureArchsInterleaved(specs, {
+        backend: args.backend,
+        threads: lut.threads,
+        warmup: args.warmup,
+        runs: args.runs,
+        onProgress: (done, total, t) => progressLine('calibrate', done, total, `${t.toFixed(2)} ms`),
+      });
+      const calibration = specs.map((spec, i) => ({ spec, ms: times[i] ?? Number.NaN }));
+      lut = calibrate(lut, calibration);
+    }
+    writeLut(args.out, lut);
+    const result: LutBuildResult = {
+      out: args.out,
+      entries: Object.keys(lut.entries).length,
+      measured,
+      reused: Object.keys(lut.entries).length - measured,
+      overheadMs: lut.overheadMs,
+      calibratedOn: k,
+      backend: lut.backend,
+      threads: lut.threads,
+      machine: lut.machine,
+      input: lut.input,
+    };
+    emit(result, args.json, (r) =>
+      `${r.out}: ${r.entries} entries (${r.measured} measured now), overhead ${r.overheadMs.toFixed(3)} ms` +
+      `${r.calibratedOn > 0 ? ` calibrated on ${r.calibratedOn} archs` : ''}; ${r.backend}, threads ${r.threads ?? 'auto'}, ` +
+      `input ${r.input.join('x')}, ${r.machine}`,
+    );
+  },
+};
+
+const lutCommand: CommandModule = {
+  command: 'lut',
+  describe: 'Latency lookup tables',
+  builder: (y: Argv) => y.command(lutBuildCommand).demandCommand(1, 'name a subcommand: build'),
+  handler: () => undefined,
+};
+
+interface PredictArgs {
+  readonly lut: string;
+  readonly arch: string[];
+  readonly json: boolean;
+}
+
+interface PredictRow {
+  readonly ref: string;
+  readonly arch: string;
+  readonly predictedMs: number;
+  readonly entries: number;
+}
+
+const predictCommand: CommandModule<object, PredictArgs> = {
+  command: 'predict',
+  describe: 'Predict network latency from a LUT: the sum of its entries plus the calibrated overhead',
+  builder: (y: Argv) =>
+    y
+      .option('lut', { type: 'string', demandOption: true, describe: 'the LUT file' })
+      .option('arch', { type: 'string', array: true, demandOption: true, describe: 'architectures (set to the LUT input size)' })
+      .option('json', jsonOption) as never,
+  handler: (args) => {
+    const lut = readLut(args.lut);
+    const results: PredictRow[] = groupArchRefs(args.arch).map((refs) => {
+      const ref = refs.join(' ');
+      const spec = loadArch(refs, { input: lut.input[0] });
+      const p = predictLatency(lut, spec);
+      if (p.missing.length > 0) throw missingError(p.missing, ref, lut.input[0], args.lut);
+      return { ref, arch: encodeArch(spec), predictedMs: p.predictedMs, entries: lutKeys(resolve(spec)).length };
+    });
+    emit({ lut: args.lut, overheadMs: lut.overheadMs, results }, args.json, (r) =>
+      table(['arch', 'predicted ms', 'entries'], r.results.map((x) => [x.ref, ms(x.predictedMs), String(x.entries)])),
+    );
+  },
+};
+
+interface ValidateArgs {
+  readonly lut: string;
+  readonly space: string;
+  readonly samples: number;
+  readonly seed: number;
+  readonly warmup: number;
+  readonly runs: number;
+  readonly json: boolean;
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+const validateCommand: CommandModule<object, ValidateArgs> = {
+  command: 'validate',
+  describe: 'Measure sampled archs whole and compare with the LUT prediction (within +-10%/5%, MAPE, Kendall tau)',
+  builder: (y: Argv) =>
+    y
+      .option('lut', { type: 'string', demandOption: true, describe: 'the LUT file' })
+      .option('space', { type: 'string', demandOption: true, describe: 'built-in search space to sample' })
+      .option('samples', { type: 'number', demandOption: true, describe: 'how many archs to sample and measure' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the samples: the same as lut build, so the archs are in the LUT' })
+      .option('warmup', { type: 'number', default: 10, describe: 'untimed runs per arch' })
+      .option('runs', { type: 'number', default: 30, describe: 'timed runs per arch' })
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    checkMeasureCounts(args);
+    checkPosInt('samples', args.samples, 2);
+    const lut = readLut(args.lut);
+    if (lut.runner !== 'node' || !(backendChoices as readonly string[]).includes(lut.backend)) {
+      throw new UsageError(`${args.lut} was measured on runner ${lut.runner}, backend ${lut.backend}: the node runner cannot validate it`);
+    }
+    const space = builtinSpace(args.space);
+    const archs = sampleArchs(space, args.samples, lut.input[0], args.seed);
+    const report = await validatePredictions(lut, archs, {
+      warmup: args.warmup,
+      runs: args.runs,
+      lutPath: args.lut,
+      onProgress: (done, total, row) => progressLine('validate', done, total, `${pct(row.error)}`),
+    });
+    emit(report, args.json, (r: ValidationReport) =>
+      `${r.n} archs: ${pct(r.within10)} within +-10%, ${pct(r.within5)} within +-5%, MAPE ${r.mape.toFixed(2)}%, ` +
+      `Kendall tau ${r.tau.toFixed(3)}`,
+    );
+  },
+};
+
 export const latencyCommand: CommandModule = {
   command: 'latency',
-  describe: 'Measure network latency on a device',
-  builder: (y: Argv) => y.command(measureCommand).demandCommand(1, 'name a subcommand: measure'),
+  describe: 'Measure network latency on a device, build lookup tables and predict from them',
+  builder: (y: Argv) =>
+    y
+      .command(measureCommand)
+      .command(lutCommand)
+      .command(predictCommand)
+      .command(validateCommand)
+      .demandCommand(1, 'name a subcommand: measure, lut, predict, validate'),
   handler: () => undefined,
 };

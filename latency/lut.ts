@@ -1,0 +1,359 @@
+// Latency lookup tables: the measured time of every distinct stem, block and head shape, so that the latency of a
+// network that was never built is a sum of lookups (predict.ts). The JSON form is documented in docs/LATENCY_LUT.md.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { type BackendChoice, type BackendName, useBackend } from '../backend/select.js';
+import { NasError, UsageError } from '../common/errors.js';
+import { ConvBn, DenseAct, GlobalAvgPool, type LayerActivation, SqueezeExcite } from '../model/layers.js';
+import type { LatencyApi, LatencyTableKey } from '../results/latency.js';
+import type { ArchSpec, Padding } from '../space/arch.js';
+import { applyOverrides } from '../space/load.js';
+import { type ResolvedArch, type ResolvedBlock, resolve } from '../space/resolve.js';
+import { applySample, type SearchSpace, sampleUniform } from '../space/searchSpace.js';
+import { measureLatency } from './measure.js';
+import { iqr, median } from './stats.js';
+
+/** Entries measured together (interleaved), and written together. */
+const BATCH = 8;
+
+export const LUT_FORMAT = 'nas-latency-lut';
+export const LUT_VERSION = 1;
+
+export interface LutEntry {
+  readonly medianMs: number;
+  readonly iqrMs: number;
+  readonly runs: number;
+}
+
+export interface Lut {
+  readonly format: typeof LUT_FORMAT;
+  readonly version: typeof LUT_VERSION;
+  readonly runner: string;
+  readonly backend: string;
+  readonly threads: number | null;
+  readonly machine: string;
+  /** Network input [height, width, channels]; batch 1. */
+  readonly input: readonly [number, number, number];
+  readonly entries: Readonly<Record<string, LutEntry>>;
+  /** Whole-network time not in any entry (calibrated; may be negative: each entry carries its own call overhead). */
+  readonly overheadMs: number;
+}
+
+/** One measurable piece of a network: its key and how to build it alone. */
+export interface LutItem {
+  readonly key: string;
+  readonly kind: 'stem' | 'block' | 'head';
+  readonly input: readonly [number, number, number];
+  readonly build: () => tf.LayersModel;
+}
+
+const ACT: Record<string, string> = { relu: 're', relu6: 'r6', hswish: 'hs' };
+const pad = (p: Padding): string => (p === 'same' ? '_same' : '');
+const hw = (size: number, c: number): string => `${size}x${size}x${c}`;
+
+/** The machine string of this host: CPU model and core count. */
+export function machineName(): string {
+  const cs = cpus();
+  return `${(cs[0]?.model ?? 'unknown cpu').trim()} x${cs.length}`;
+}
+
+function blockKey(b: ResolvedBlock, padding: Padding): string {
+  const se = b.se === null ? 'nose' : `se${b.se.reduce}${b.se.gate === 'hsigmoid' ? 'hsig' : 'sig'}`;
+  const exp = b.type === 'ir' ? `_e${b.exp}` : '';
+  return `${b.type}_i${hw(b.inSize, b.inC)}_o${b.outC}${exp}_k${b.kernel}_s${b.stride}_${se}_${ACT[b.act] ?? b.act}_${b.residual ? 'res' : 'nores'}${pad(padding)}`;
+}
+
+function stemKey(a: ResolvedArch): string {
+  const s = a.stem;
+  return `stem_i${hw(s.inSize, s.inC)}_o${s.outC}_k${s.kernel}_s${s.stride}_${ACT[s.act] ?? s.act}${pad(a.padding)}`;
+}
+
+function headKey(a: ResolvedArch): string {
+  const h = a.head;
+  const hidden = h.hidden === null ? 'nohid' : `h${h.hidden}`;
+  return `head_i${hw(h.inSize, h.inC)}_c${h.conv}_${hidden}_cls${a.classes}_${ACT[h.act] ?? h.act}`;
+}
+
+type ConvBnMaker = (name: string, filters: number, k: number, s: number, act: LayerActivation, dw?: boolean) => ConvBn;
+
+function convBnMaker(a: ResolvedArch): ConvBnMaker {
+  return (name, filters, kernelSize, strides, activation, depthwise = false) =>
+    new ConvBn({
+      name,
+      filters,
+      kernelSize,
+      strides,
+      depthwise,
+      activation,
+      seed: 1,
+      padding: a.padding,
+      bnDecay: a.bn.decay,
+      bnEps: a.bn.eps,
+    });
+}
+
+// Mirrors model/build.ts layer for layer, so an entry times exactly what the whole network runs.
+function blockModel(a: ResolvedArch, b: ResolvedBlock): tf.LayersModel {
+  const convBn = convBnMaker(a);
+  const input = tf.input({ shape: [b.inSize, b.inSize, b.inC] });
+  let x = input;
+  if (b.type === 'conv') {
+    x = convBn('conv', b.outC, b.kernel, b.stride, b.act).apply(x) as tf.SymbolicTensor;
+  } else {
+    if (b.hasExpand) x = convBn('expand', b.exp, 1, 1, b.act).apply(x) as tf.SymbolicTensor;
+    x = convBn('dw', b.exp, b.kernel, b.stride, b.act, true).apply(x) as tf.SymbolicTensor;
+    if (b.se) x = new SqueezeExcite({ name: 'se', reduce: b.se.reduce, gate: b.se.gate, seed: 2 }).apply(x) as tf.SymbolicTensor;
+    x = convBn('project', b.outC, 1, 1, 'linear').apply(x) as tf.SymbolicTensor;
+  }
+  if (b.residual) x = tf.layers.add({ name: 'add' }).apply([input, x]) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x });
+}
+
+function stemModel(a: ResolvedArch): tf.LayersModel {
+  const s = a.stem;
+  const input = tf.input({ shape: [s.inSize, s.inSize, s.inC] });
+  const x = convBnMaker(a)('stem', s.outC, s.kernel, s.stride, s.act).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x });
+}
+
+function headModel(a: ResolvedArch): tf.LayersModel {
+  const h = a.head;
+  const input = tf.input({ shape: [h.inSize, h.inSize, h.inC] });
+  let x = convBnMaker(a)('conv', h.conv, 1, 1, h.act).apply(input) as tf.SymbolicTensor;
+  x = new GlobalAvgPool({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  if (h.hidden !== null) {
+    x = new DenseAct({ name: 'hidden', units: h.hidden, activation: h.act, seed: 3 }).apply(x) as tf.SymbolicTensor;
+  }
+  x = new DenseAct({ name: 'classifier', units: a.classes, activation: 'linear', seed: 4 }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x });
+}
+
+/** The stem, every block and the head of `a`, in network order (repeated shapes repeat). */
+export function lutItems(a: ResolvedArch): LutItem[] {
+  const s = a.stem;
+  const h = a.head;
+  return [
+    { key: stemKey(a), kind: 'stem', input: [s.inSize, s.inSize, s.inC], build: () => stemModel(a) },
+    ...a.blocks.map(
+      (b): LutItem => ({ key: blockKey(b, a.padding), kind: 'block', input: [b.inSize, b.inSize, b.inC], build: () => blockModel(a, b) }),
+    ),
+    { key: headKey(a), kind: 'head', input: [h.inSize, h.inSize, h.inC], build: () => headModel(a) },
+  ];
+}
+
+/** The LUT keys of a resolved network, in network order: stem, blocks, head. */
+export function lutKeys(a: ResolvedArch): string[] {
+  return lutItems(a).map((i) => i.key);
+}
+
+/** `samples` architectures of `space` drawn with `seed`, at input size `input` (the same seed gives the same archs). */
+export function sampleArchs(space: SearchSpace, samples: number, input: number, seed: number): ArchSpec[] {
+  const rng = seedrandom(String(seed));
+  const out: ArchSpec[] = [];
+  for (let i = 0; i < samples; i++) out.push(applyOverrides(applySample(space, sampleUniform(space, rng)), { input }));
+  return out;
+}
+
+export interface BuildProgress {
+  /** Entries measured so far in this build (skipped ones excluded). */
+  readonly done: number;
+  /** Entries to measure in this build. */
+  readonly total: number;
+  readonly key: string;
+  /** The table so far, including this entry: write it to make the build resumable. */
+  readonly lut: Lut;
+}
+
+export interface BuildLutOptions {
+  readonly archs?: readonly ArchSpec[];
+  readonly space?: SearchSpace;
+  readonly samples?: number;
+  /** Seed of the space samples (default 0). */
+  readonly seed?: number;
+  /** Square input size; every arch is set to it. */
+  readonly input: number;
+  readonly backend: BackendChoice;
+  readonly threads: number;
+  readonly warmup: number;
+  /** Timed runs per entry, at least (rounded up to a multiple of `rounds`). */
+  readonly runs: number;
+  /** Interleaved passes over each batch of entries, each timing runs / rounds runs (default 4). */
+  readonly rounds?: number;
+  readonly onProgress?: (p: BuildProgress) => void;
+  /** A previous (partial) table of the same setting: its entries are kept, not measured again. */
+  readonly existing?: Lut;
+  /** The results store: entries found there are reused, new ones are written there too. */
+  readonly store?: Pick<LatencyApi, 'readLatencyTable' | 'upsertLatencyEntries'>;
+}
+
+/** The store's table key for a LUT. */
+export function storeKey(lut: Pick<Lut, 'runner' | 'backend' | 'machine' | 'input' | 'threads'>): LatencyTableKey {
+  return {
+    runner: lut.runner,
+    backend: lut.backend,
+    machine: `${lut.machine}; threads ${lut.threads ?? 'auto'}`,
+    input: `1x${lut.input.join('x')}`,
+  };
+}
+
+function checkSameSetting(existing: Lut, want: Omit<Lut, 'entries' | 'overheadMs' | 'format' | 'version'>): void {
+  const diffs: string[] = [];
+  if (existing.runner !== want.runner) diffs.push(`runner ${existing.runner} vs ${want.runner}`);
+  if (existing.backend !== want.backend) diffs.push(`backend ${existing.backend} vs ${want.backend}`);
+  if (existing.threads !== want.threads) diffs.push(`threads ${existing.threads} vs ${want.threads}`);
+  if (existing.machine !== want.machine) diffs.push(`machine '${existing.machine}' vs '${want.machine}'`);
+  if (existing.input.join('x') !== want.input.join('x')) diffs.push(`input ${existing.input.join('x')} vs ${want.input.join('x')}`);
+  if (diffs.length > 0) throw new UsageError(`existing LUT was built for another setting (${diffs.join(', ')}); use another --out`);
+}
+
+/** The architectures a build covers. */
+export function buildArchs(opts: Pick<BuildLutOptions, 'archs' | 'space' | 'samples' | 'seed' | 'input'>): ArchSpec[] {
+  const archs = (opts.archs ?? []).map((a) => applyOverrides(a, { input: opts.input }));
+  if (opts.space !== undefined) {
+    const n = opts.samples ?? 0;
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--samples must be a positive integer, got ${n}`);
+    archs.push(...sampleArchs(opts.space, n, opts.input, opts.seed ?? 0));
+  }
+  if (archs.length === 0) throw new UsageError('nothing to measure: give --arch or --space with --samples');
+  return archs;
+}
+
+/** Measure each distinct entry of the given archs (or space samples) once, skipping those already known. */
+export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
+  const archs = buildArchs(opts);
+  const info = await useBackend(opts.backend, { threads: opts.threads });
+  const setting = {
+    runner: 'node',
+    backend: info.name as BackendName,
+    threads: info.threads,
+    machine: machineName(),
+    input: [opts.input, opts.input, archs[0]?.input.channels ?? 3] as const,
+  };
+  if (opts.existing !== undefined) checkSameSetting(opts.existing, setting);
+  const entries: Record<string, LutEntry> = { ...(opts.existing?.entries ?? {}) };
+  const sk = storeKey(setting);
+  if (opts.store !== undefined) {
+    for (const [k, e] of opts.store.readLatencyTable(sk)) {
+      entries[k] ??= { medianMs: e.medianMs, iqrMs: e.spreadMs, runs: e.samples };
+    }
+  }
+  const todo = new Map<string, LutItem>();
+  for (const a of archs) {
+    for (const item of lutItems(resolve(a))) if (entries[item.key] === undefined && !todo.has(item.key)) todo.set(item.key, item);
+  }
+  const snapshot = (): Lut => ({
+    format: LUT_FORMAT,
+    version: LUT_VERSION,
+    ...setting,
+    entries: { ...entries },
+    overheadMs: opts.existing?.overheadMs ?? 0,
+  });
+  let done = 0;
+  const items = [...todo.values()];
+  const rounds = Math.max(1, Math.min(opts.rounds ?? 4, opts.runs));
+  for (let at = 0; at < items.length; at += BATCH) {
+    const batch = items.slice(at, at + BATCH);
+    const models = batch.map((item) => item.build());
+    try {
+      // Rounds interleave the entries of a batch, so a burst of load from other processes spreads over all of them
+      // instead of inflating the few that happened to be timed during it.
+      const samples = batch.map(() => [] as number[]);
+      for (let r = 0; r < rounds; r++) {
+        const runs = Math.ceil(opts.runs / rounds);
+        batch.forEach((item, i) => {
+          const m = measureLatency(models[i] as tf.LayersModel, { input: item.input, warmup: r === 0 ? opts.warmup : 1, runs });
+          samples[i]?.push(...m.samplesMs);
+        });
+      }
+      batch.forEach((item, i) => {
+        const xs = samples[i] ?? [];
+        const e: LutEntry = { medianMs: median(xs), iqrMs: iqr(xs), runs: xs.length };
+        entries[item.key] = e;
+        opts.store?.upsertLatencyEntries(sk, [{ entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs }]);
+        done++;
+        opts.onProgress?.({ done, total: items.length, key: item.key, lut: snapshot() });
+      });
+    } finally {
+      for (const m of models) m.dispose();
+    }
+  }
+  return snapshot();
+}
+
+/** Write atomically: a temp file in the same directory, then a rename. */
+export function writeLut(path: string, lut: Lut): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(lut, null, 2)}\n`);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new NasError('E_IO', `cannot write LUT ${path}: ${(e as Error).message}`);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Check parsed JSON against the LUT format; errors name `where` (a file) and the field. */
+export function validateLut(json: unknown, where = 'LUT'): Lut {
+  const bad = (why: string): never => {
+    throw new UsageError(`${where}: ${why}`);
+  };
+  if (!isObj(json)) return bad('not a JSON object');
+  if (json.format !== LUT_FORMAT) bad(`format must be '${LUT_FORMAT}', got ${JSON.stringify(json.format)}`);
+  if (json.version !== LUT_VERSION) bad(`unsupported version ${JSON.stringify(json.version)} (this nas reads ${LUT_VERSION})`);
+  for (const f of ['runner', 'backend', 'machine'] as const) {
+    if (typeof json[f] !== 'string' || json[f] === '') bad(`${f} must be a non-empty string`);
+  }
+  const threads = json.threads;
+  if (!(threads === null || (Number.isInteger(threads) && (threads as number) >= 1))) bad('threads must be a positive integer or null');
+  const input = json.input;
+  if (!(Array.isArray(input) && input.length === 3 && input.every((d) => Number.isInteger(d) && (d as number) >= 1))) {
+    bad('input must be [height, width, channels], positive integers');
+  }
+  if (!isNum(json.overheadMs)) bad('overheadMs must be a finite number');
+  if (!isObj(json.entries)) return bad('entries must be an object');
+  const entries: Record<string, LutEntry> = {};
+  for (const [k, e] of Object.entries(json.entries)) {
+    if (!isObj(e) || !isNum(e.medianMs) || e.medianMs < 0 || !isNum(e.iqrMs) || e.iqrMs < 0) {
+      bad(`entry ${k}: medianMs and iqrMs must be finite numbers >= 0`);
+    }
+    const r = e as Record<string, unknown>;
+    if (!(Number.isInteger(r.runs) && (r.runs as number) >= 1)) bad(`entry ${k}: runs must be a positive integer`);
+    entries[k] = { medianMs: r.medianMs as number, iqrMs: r.iqrMs as number, runs: r.runs as number };
+  }
+  const [h, w, c] = input as number[];
+  return {
+    format: LUT_FORMAT,
+    version: LUT_VERSION,
+    runner: json.runner as string,
+    backend: json.backend as string,
+    threads: threads as number | null,
+    machine: json.machine as string,
+    input: [h ?? 0, w ?? 0, c ?? 0],
+    entries,
+    overheadMs: json.overheadMs as number,
+  };
+}
+
+/** Read and validate a LUT file. */
+export function readLut(path: string): Lut {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NasError('E_IO', `cannot read LUT ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`LUT ${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateLut(json, `LUT ${path}`);
+}

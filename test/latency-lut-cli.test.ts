@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { commandHarness, runCli, userError } from './cli-helpers.js';
+
+const entry = commandHarness('../cli/latency.js', 'latencyCommand');
+const run = (args: readonly string[]) => runCli(['latency', ...args], { entry });
+const dir = mkdtempSync(join(tmpdir(), 'nas-lut-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ARCH = ['ir_k3_s2_x16_c16_re', 'ir_k3_s1_x48_c16_hs'];
+const fast = ['--input', '32', '--warmup', '1', '--runs', '2'];
+
+interface BuildJson {
+  entries: number;
+  measured: number;
+  reused: number;
+  overheadMs: number;
+  calibratedOn: number;
+}
+
+test('lut build, resume, predict', () => {
+  const out = join(dir, 'lut.json');
+  const r = run(['lut', 'build', '--arch', ...ARCH, ...fast, '--calibrate', '1', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as BuildJson;
+  assert.equal(j.entries, 4); // stem, 2 blocks, head
+  assert.equal(j.measured, 4);
+  assert.equal(j.calibratedOn, 1);
+  assert.ok(Number.isFinite(j.overheadMs));
+  assert.match(r.stderr, /4\/4/);
+
+  const again = run(['lut', 'build', '--arch', ...ARCH, ...fast, '--calibrate', '0', '--out', out, '--json']);
+  assert.equal(again.status, 0, again.stderr);
+  const j2 = JSON.parse(again.stdout) as BuildJson;
+  assert.equal(j2.measured, 0);
+  assert.equal(j2.reused, 4);
+  assert.equal(j2.overheadMs, j.overheadMs);
+
+  const p = run(['predict', '--lut', out, '--arch', ...ARCH, '--json']);
+  assert.equal(p.status, 0, p.stderr);
+  const pj = JSON.parse(p.stdout) as { results: { predictedMs: number; entries: number }[] };
+  assert.equal(pj.results[0]?.entries, 4);
+  assert.ok(Number.isFinite(pj.results[0]?.predictedMs));
+  const text = run(['predict', '--lut', out, '--arch', ...ARCH]);
+  assert.match(text.stdout, /^arch\s+predicted ms\s+entries/m);
+
+  userError(run(['predict', '--lut', out, '--arch', 'ir_k5_s2_x16_c16_re']), '1 LUT entry is missing', `nas latency lut build --arch ir_k5_s2_x16_c16_re --input 32 --out ${out}`);
+  userError(run(['validate', '--lut', out, '--space', 'mobilenetv3-small-input', '--samples', '2', '--runs', '1']), 'missing');
+});
+
+test('bad input: one line, exit 2', () => {
+  const wrong = join(dir, 'wrong.json');
+  writeFileSync(wrong, JSON.stringify({ format: 'nas-latency-lut', version: 9 }));
+  userError(run(['predict', '--lut', wrong, '--arch', 'mobilenetv3-small']), 'unsupported version 9');
+  userError(run(['predict', '--lut', join(dir, 'none.json'), '--arch', 'mobilenetv3-small']), 'cannot read LUT');
+  userError(run(['lut', 'build', '--input', '32', '--out', join(dir, 'x.json')]), '--space', '--arch');
+  userError(run(['lut', 'build', '--space', 'mobilenetv3', '--input', '32', '--out', join(dir, 'x.json')]), '--samples');
+  userError(run(['lut', 'build', '--space', 'nope', '--samples', '2', '--input', '32', '--out', join(dir, 'x.json')]), 'nope');
+  userError(run(['lut', 'build', '--arch', ...ARCH, '--input', '0', '--out', join(dir, 'x.json')]), '--input');
+  userError(run(['validate', '--lut', wrong, '--space', 'mobilenetv3', '--samples', '1']), '--samples');
+  userError(run(['lut']), 'build');
+});

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { NasError } from '../common/errors.js';
+import { buildLut, LUT_FORMAT, type Lut, lutKeys, readLut, sampleArchs, validateLut, writeLut } from '../latency/lut.js';
+import { calibrate, predictLatency } from '../latency/predict.js';
+import { summarizeValidation, validatePredictions } from '../latency/validate.js';
+import type { LatencyEntry, LatencyEntryInput, LatencyTableKey } from '../results/latency.js';
+import type { ArchSpec } from '../space/arch.js';
+import { loadArch } from '../space/load.js';
+import { resolve } from '../space/resolve.js';
+import { builtinSpace } from '../space/spaces.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nas-lut-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const arch = (blocks: string[], input = 32): ArchSpec => loadArch(blocks, { input, classes: 10 });
+const A = arch(['ir_k3_s2_x16_c16_re', 'ir_k3_s1_x48_c16_re', 'ir_k3_s1_x48_c16_re']);
+const B = arch(['ir_k3_s2_x16_c16_re', 'ir_k5_s2_x64_c24_se_hs']);
+const C = arch(['ds_k3_s1_c16_re', 'ir_k3_s2_x96_c32_hs']);
+const fast = { input: 32, backend: 'wasm', threads: 1, warmup: 1, runs: 3 } as const;
+
+const distinct = (specs: ArchSpec[]): Set<string> => new Set(specs.flatMap((s) => lutKeys(resolve(s))));
+
+function fakeLut(keys: Iterable<string>, ms = 1, overheadMs = 0): Lut {
+  const entries: Record<string, { medianMs: number; iqrMs: number; runs: number }> = {};
+  for (const k of keys) entries[k] = { medianMs: ms, iqrMs: 0, runs: 1 };
+  return { format: LUT_FORMAT, version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'm', input: [32, 32, 3], entries, overheadMs };
+}
+
+test('keys: stem, one per block, head; identical blocks coincide, different shapes differ', () => {
+  const ka = lutKeys(resolve(A));
+  assert.equal(ka.length, 5);
+  assert.match(ka[0] ?? '', /^stem_i32x32x3_/);
+  assert.match(ka[4] ?? '', /^head_/);
+  assert.equal(ka[2], ka[3]); // the two identical residual blocks
+  assert.notEqual(ka[1], ka[2]);
+  const kb = lutKeys(resolve(B));
+  assert.equal(kb[0], ka[0]);
+  assert.equal(kb[1], ka[1]);
+  assert.match(kb[2] ?? '', /_k5_s2_se\d+hsig_hs_nores/);
+  // the same blocks at another input size are other entries
+  const big = lutKeys(resolve(arch(['ir_k3_s2_x16_c16_re', 'ir_k3_s1_x48_c16_re', 'ir_k3_s1_x48_c16_re'], 64)));
+  assert.ok(big.every((k, i) => k !== ka[i]));
+  // kernel, stride, expansion, SE, activation, skip each change the key
+  const variants = ['ir_k5_s1_x48_c16_re', 'ir_k3_s2_x48_c16_re', 'ir_k3_s1_x64_c16_re', 'ir_k3_s1_x48_c16_se_re',
+    'ir_k3_s1_x48_c16_hs', 'ir_k3_s1_x48_c16_re_noskip', 'ir_k3_s1_x48_c24_re'];
+  const keys = variants.map((v) => lutKeys(resolve(arch(['ir_k3_s2_x16_c16_re', v])))[2]);
+  assert.equal(new Set([...keys, ka[2]]).size, variants.length + 1);
+});
+
+test('build measures each distinct key once; resume skips what exists (file or store)', async () => {
+  const seen: string[] = [];
+  const lut = await buildLut({ ...fast, archs: [A, B], onProgress: (p) => seen.push(p.key) });
+  const want = distinct([A, B]);
+  assert.equal(seen.length, want.size);
+  assert.deepEqual(new Set(seen), want);
+  assert.deepEqual(new Set(Object.keys(lut.entries)), want);
+  for (const e of Object.values(lut.entries)) assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 3);
+  assert.equal(lut.runner, 'node');
+  assert.equal(lut.backend, 'wasm');
+  assert.deepEqual(lut.input, [32, 32, 3]);
+
+  const again: string[] = [];
+  const more = await buildLut({ ...fast, archs: [A, B, C], existing: lut, onProgress: (p) => again.push(p.key) });
+  assert.deepEqual(new Set(again), new Set([...distinct([C])].filter((k) => !want.has(k))));
+  assert.equal(more.entries[seen[0] ?? '']?.medianMs, lut.entries[seen[0] ?? '']?.medianMs);
+
+  // a store that already holds A's entries: only B's others are measured, and they are written back
+  const table = new Map<string, LatencyEntry>();
+  for (const [k, e] of Object.entries(lut.entries)) {
+    if (distinct([A]).has(k)) table.set(k, { entry: k, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs, measuredAt: 'x' });
+  }
+  const upserts: LatencyEntryInput[] = [];
+  const store = {
+    readLatencyTable: (_k: LatencyTableKey) => table,
+    upsertLatencyEntries: (_k: LatencyTableKey, es: readonly LatencyEntryInput[]) => (upserts.push(...es), es.length),
+  };
+  const fromStore: string[] = [];
+  await buildLut({ ...fast, archs: [A, B], store, onProgress: (p) => fromStore.push(p.key) });
+  const onlyB = [...distinct([B])].filter((k) => !distinct([A]).has(k));
+  assert.deepEqual(new Set(fromStore), new Set(onlyB));
+  assert.deepEqual(new Set(upserts.map((u) => u.entry)), new Set(onlyB));
+
+  await assert.rejects(buildLut({ ...fast, input: 64, archs: [A], existing: lut }), /another setting.*input 32x32x3 vs 64x64x3/);
+});
+
+test('space samples are seeded', () => {
+  const space = builtinSpace('mobilenetv3-small-input');
+  const a = sampleArchs(space, 3, 32, 7).map((s) => lutKeys(resolve(s)).join());
+  const b = sampleArchs(space, 3, 32, 7).map((s) => lutKeys(resolve(s)).join());
+  assert.deepEqual(a, b);
+});
+
+test('write/read round trip, atomic, and validation errors', () => {
+  const lut = fakeLut(lutKeys(resolve(A)), 1.5, 0.25);
+  const p = join(dir, 'lut.json');
+  writeLut(p, lut);
+  assert.deepEqual(readLut(p), lut);
+  assert.deepEqual(readdirSync(dir), ['lut.json']); // no temp file left behind
+  const bad = (mutate: (j: Record<string, unknown>) => void, msg: RegExp): void => {
+    const j = JSON.parse(JSON.stringify(lut)) as Record<string, unknown>;
+    mutate(j);
+    assert.throws(() => validateLut(j), msg);
+  };
+  bad((j) => (j.format = 'other'), /format must be 'nas-latency-lut'/);
+  bad((j) => (j.version = 2), /unsupported version 2/);
+  bad((j) => (j.input = [32, 32]), /input must be/);
+  bad((j) => (j.overheadMs = 'x'), /overheadMs/);
+  bad((j) => ((j.entries as Record<string, unknown>).k = { medianMs: -1, iqrMs: 0, runs: 1 }), /entry k/);
+  bad((j) => ((j.entries as Record<string, unknown>).k = { medianMs: 1, iqrMs: 0, runs: 0 }), /entry k: runs/);
+  writeFileSync(join(dir, 'broken.json'), '{');
+  assert.throws(() => readLut(join(dir, 'broken.json')), /not valid JSON/);
+  assert.throws(() => readLut(join(dir, 'none.json')), (e: unknown) => e instanceof NasError && e.code === 'E_IO');
+  rmSync(join(dir, 'broken.json'));
+});
+
+test('predict = sum of entries + overhead; missing keys listed once', () => {
+  const keys = lutKeys(resolve(A));
+  const lut = fakeLut(keys, 2, 0.5);
+  assert.deepEqual(predictLatency(lut, A), { predictedMs: keys.length * 2 + 0.5, missing: [] });
+  const p = predictLatency(lut, B);
+  assert.deepEqual(new Set(p.missing), new Set(lutKeys(resolve(B)).filter((k) => !keys.includes(k))));
+  assert.throws(() => predictLatency(lut, arch(['ir_k3_s2_x16_c16_re'], 64)), /LUT is for input 32x32x3/);
+});
+
+test('calibrate sets the overhead to the median of measured - sum', () => {
+  const lut = fakeLut(distinct([A, B, C]), 1, 0);
+  const sum = (s: ArchSpec): number => lutKeys(resolve(s)).length;
+  const cal = calibrate(lut, [
+    { spec: A, ms: sum(A) + 3 },
+    { spec: B, ms: sum(B) + 4 },
+    { spec: C, ms: sum(C) + 40 },
+  ]);
+  assert.equal(cal.overheadMs, 4);
+  assert.equal(predictLatency(cal, A).predictedMs, sum(A) + 4);
+  assert.throws(() => calibrate(fakeLut([]), [{ spec: A, ms: 1 }]), /missing/);
+});
+
+test('validation figures', async () => {
+  const r = summarizeValidation([
+    { arch: 'a', predictedMs: 10, measuredMs: 10, error: 0 },
+    { arch: 'b', predictedMs: 21, measuredMs: 20, error: 0.05 },
+    { arch: 'c', predictedMs: 24, measuredMs: 30, error: -0.2 },
+  ]);
+  assert.equal(r.within10, 2 / 3);
+  assert.equal(r.within5, 2 / 3);
+  assert.ok(Math.abs(r.mape - 25 / 3) < 1e-9);
+  assert.equal(r.tau, 1);
+
+  const archs = [A, B, C];
+  const lut = await buildLut({ ...fast, archs });
+  const v = await validatePredictions(lut, archs, { warmup: 1, runs: 3 });
+  assert.equal(v.n, 3);
+  for (const x of [v.within10, v.within5, v.mape]) assert.ok(Number.isFinite(x));
+  assert.ok(v.within10 >= 0 && v.within10 <= 1 && v.within5 <= v.within10);
+  assert.ok(Number.isNaN(v.tau) || (v.tau >= -1 && v.tau <= 1));
+  for (const row of v.rows) assert.ok(row.measuredMs > 0 && Number.isFinite(row.predictedMs));
+});
