@@ -16,6 +16,7 @@ import {
   type Rule,
   seRatioRule,
   seStyleProblem,
+  show,
   strideRule,
   validateArchSpec,
   widthRule,
@@ -90,14 +91,6 @@ export type Sample = readonly number[];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation of the JSON form.
-
-function show(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  if (Array.isArray(v)) return 'an array';
-  if (v !== null && typeof v === 'object') return 'an object';
-  const s = JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
 
 function fail(path: string, problem: string): never {
   throw new ArchError(`space ${path || '(root)'}: ${problem}`);

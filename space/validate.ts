@@ -42,7 +42,8 @@ export function seStyleProblem(se: SqueezeExcite): string | null {
     : `of '${se.of}' with gate '${se.gate}' is neither MobileNetV3 style (of 'expanded', gate 'hsigmoid') nor MnasNet style (of 'input', gate 'sigmoid')`;
 }
 
-function show(v: unknown): string {
+/** A value as an error message shows it: short JSON, or its kind for arrays and objects. */
+export function show(v: unknown): string {
   if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return 'an array';
   if (v !== null && typeof v === 'object') return 'an object';
