@@ -25,7 +25,7 @@ function toText(info: BackendInfo): string {
 
 export const backendCommand: CommandModule<object, BackendArgs> = {
   command: 'backend',
-  describe: 'show which compute backend loads, its version and threads',
+  describe: 'Show which compute backend loads, its version and threads',
   builder: (y) => y.option('backend', backendOption).option('json', jsonOption),
   handler: async (args) => {
     const info = await useBackend(args.backend);

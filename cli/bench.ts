@@ -77,7 +77,7 @@ const trainCommand: CommandModule<object, BenchTrainArgs> = {
 
 export const benchCommand: CommandModule = {
   command: 'bench <command>',
-  describe: 'benchmarks',
+  describe: 'Benchmarks against PyTorch',
   builder: (y) => y.command(trainCommand).demandCommand(1),
   handler: () => {},
 };

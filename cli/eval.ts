@@ -32,7 +32,7 @@ interface EvalResult extends EvalMetrics {
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
-  describe: 'evaluate a checkpoint: top-1, top-5 and loss on a dataset split',
+  describe: 'Evaluate a checkpoint: top-1, top-5 and loss on a dataset split',
   builder: (y) =>
     y
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint or run directory' })

@@ -27,7 +27,7 @@ function toText(r: ExportResult): string {
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
-  describe: 'export a checkpoint as a tfjs LayersModel (model.json + weight shards) with its model card',
+  describe: 'Export a checkpoint as a tfjs LayersModel (model.json + weight shards) with its model card',
   builder: (y) =>
     y
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint or run directory (its latest checkpoint)' })

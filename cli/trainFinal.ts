@@ -75,7 +75,7 @@ function toText(r: FinalTrainingResult): string {
 
 export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
   command: 'train-final',
-  describe: 'train an architecture fully, checkpointing every epoch, and report test top-1/top-5',
+  describe: 'Train an architecture fully, checkpointing every epoch, and report test top-1/top-5',
   builder: (y) =>
     y
       .option('variant', { choices: ['large', 'small'] as const, default: 'small' as const, describe: 'MobileNetV3 variant' })
