@@ -7,7 +7,7 @@ import { epochOrder } from './split.js';
 import { ImageTransformer, type Preprocessing } from './transform.js';
 import type { Batch, BatchOptions, Split, SplitName } from './types.js';
 
-/** Images held in memory (MNIST, CIFAR): any image at once. */
+/** Images held in memory (MNIST, CIFAR): every image is available at once. */
 export interface MemorySource {
   readonly kind: 'memory';
   readonly size: number;

@@ -25,6 +25,32 @@ function widths(base: number, extra: readonly number[] = []): Choice<OutWidth> {
   return { oneOf: [...byWidth.entries()].sort(([a], [b]) => a - b).map(([, o]) => o) };
 }
 
+/** What every built-in space shares: 3-channel input, width 1, symmetric padding, TF batch norm, dropout 0.2. */
+function shell(
+  name: string,
+  size: number,
+  classes: number,
+  stem: SearchSpace['stem'],
+  stages: readonly StageSpace[],
+  head: SearchSpace['head'],
+): SearchSpace {
+  return {
+    version: 1,
+    kind: 'space',
+    name,
+    input: { size, channels: 3 },
+    classes,
+    width: 1,
+    padding: 'symmetric',
+    // The batch-norm convention is a training setting, not something to search: TF's, as MnasNet trained.
+    bn: TF_BN,
+    dropout: 0.2,
+    stem,
+    stages,
+    head,
+  };
+}
+
 // MobileNetV2's stages (out, repeats, stride), the base of MnasNet's factorized hierarchical space.
 const V2_STAGES: readonly (readonly [number, number, number])[] = [
   [16, 1, 1],
@@ -64,21 +90,11 @@ function mnasnet(name: string, size: number, stemStride: number, classes: number
       skip: { oneOf: [true, false] },
     },
   }));
-  return {
-    version: 1,
-    kind: 'space',
-    name,
-    input: { size, channels: 3 },
-    classes,
-    width: 1,
-    padding: 'symmetric',
-    // The batch-norm convention is a training setting, not something to search: TF's, as MnasNet trained.
-    bn: TF_BN,
-    dropout: 0.2,
-    stem: { kernel: 3, stride: stemStride, out: 32, act: RELU_FAMILY },
-    stages,
-    head: { conv: 1280, hidden: null, act: RELU_FAMILY },
-  };
+  return shell(name, size, classes, { kernel: 3, stride: stemStride, out: 32, act: RELU_FAMILY }, stages, {
+    conv: 1280,
+    hidden: null,
+    act: RELU_FAMILY,
+  });
 }
 
 // MobileNetV3-Large's stages (out, repeats, stride).
@@ -106,20 +122,11 @@ function mobilenetv3(name: string, size: number, stemStride: number, classes: nu
       skip: true,
     },
   }));
-  return {
-    version: 1,
-    kind: 'space',
-    name,
-    input: { size, channels: 3 },
-    classes,
-    width: 1,
-    padding: 'symmetric',
-    bn: TF_BN,
-    dropout: 0.2,
-    stem: { kernel: 3, stride: stemStride, out: 16, act: 'hswish' },
-    stages,
-    head: { conv: 960, hidden: 1280, act: 'hswish' },
-  };
+  return shell(name, size, classes, { kernel: 3, stride: stemStride, out: 16, act: 'hswish' }, stages, {
+    conv: 960,
+    hidden: 1280,
+    act: 'hswish',
+  });
 }
 
 interface BuiltinSpace {

@@ -118,8 +118,9 @@ export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrain
         },
       },
     });
-    // The test split is evaluated once, at the end, with the weights training evaluated (EMA when on).
-    const final = result.checkpoint ? await loadCheckpointModel(result.checkpoint) : null;
+    // The test split is evaluated once, at the end, with the weights training evaluated: the averaged ones from the
+    // last checkpoint when EMA is on, else the model in memory (equal to that checkpoint's).
+    const final = config.ema && result.checkpoint ? await loadCheckpointModel(result.checkpoint) : null;
     const test = await evaluateModel(final?.model ?? model, data.test, { batchSize: config.evalBatchSize });
     final?.model.dispose();
     const trainedEpochs = result.history.filter((h) => Number.isInteger(h.epoch));
