@@ -1,0 +1,63 @@
+// The seams of `nas search` (docs/ARCHITECTURE.md): a Strategy proposes decision vectors and learns from rewards,
+// an Engine runs evaluations somewhere (in process, a Piscina pool, one process per GPU), an Evaluator turns an
+// architecture into metrics. They meet only through the plain, JSON-serialisable types below.
+import type { JsonValue } from '../results/json.js';
+import type { ArchSpec } from '../space/arch.js';
+import type { SearchSpace } from '../space/searchSpace.js';
+
+/** One proposal's outcome as the strategy sees it. `reward` is null when the evaluation failed. */
+export interface Observation {
+  readonly decisions: readonly number[];
+  readonly reward: number | null;
+}
+
+/**
+ * A search strategy. The loop works in synchronous batches so that a search is a pure function of its seed,
+ * whatever the number of workers and the order in which evaluations finish:
+ *   propose(n) -> evaluate all -> observe(results in proposal order) -> toState() saved -> propose(n) ...
+ * Every random draw comes from the strategy's own seeded generator, whose position is part of toState().
+ */
+export interface Strategy {
+  readonly name: StrategyName;
+  /** The next batch: n decision vectors (indices into each decision's options, in the space's decision order). */
+  propose(n: number): number[][];
+  /** The results of the batch proposed last, in proposal order (the same length as that batch). */
+  observe(results: readonly Observation[]): void;
+  /** Everything needed to continue exactly: parameters, optimiser moments, population, baseline, RNG state. */
+  toState(): JsonValue;
+}
+
+export type StrategyName = 'rl' | 'evolution' | 'random';
+
+/** Builds a strategy for a space, fresh from a seed or restored from toState(). */
+export interface StrategyFactory {
+  create(space: SearchSpace, seed: number, options?: Readonly<Record<string, unknown>>): Strategy;
+  restore(space: SearchSpace, state: JsonValue): Strategy;
+}
+
+/** What an evaluator measured. `accuracy` (0..1) is required; the rest are optional and stored as given. */
+export interface Metrics {
+  readonly accuracy: number;
+  /** Network latency in milliseconds, if the evaluator (or the loop's latency source) measured it. */
+  readonly latencyMs?: number;
+  readonly madds?: number;
+  readonly params?: number;
+  readonly [extra: string]: JsonValue | undefined;
+}
+
+/** Handed to an evaluator with each architecture. */
+export interface EvalContext {
+  /** Seed for this candidate's own randomness (weight init, data order), derived from the run seed and the arch. */
+  readonly seed: number;
+  /** The canonical arch string (the candidate's identity). */
+  readonly arch: string;
+  /** The sampled decision indices, when the arch came from a search space. */
+  readonly decisions?: readonly number[];
+  /** The evaluator's settings, as the run was started with (proxy epochs, images, dataset, input...). */
+  readonly config: Readonly<Record<string, JsonValue>>;
+  /** Report progress of a long evaluation (0..1); optional to call. */
+  readonly progress?: (fraction: number) => void;
+}
+
+/** A user evaluator module (`--evaluator module.js`) exports this as `evaluate`. */
+export type EvaluateFn = (arch: ArchSpec, context: EvalContext) => Promise<Metrics> | Metrics;
