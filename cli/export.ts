@@ -12,6 +12,7 @@ interface ExportArgs {
   out: string;
   weights: 'ema' | 'raw';
   force: boolean;
+  fold: boolean;
   backend: BackendChoice;
   json: boolean;
 }
@@ -19,7 +20,7 @@ interface ExportArgs {
 function toText(r: ExportResult): string {
   const { size, channels } = r.input;
   return [
-    `exported ${r.checkpoint} (${r.weights} weights) to ${r.out}`,
+    `exported ${r.checkpoint} (${r.weights} weights${r.folded ? ', batch norm folded' : ''}) to ${r.out}`,
     `${r.arch}: ${thousands(r.parameters)} parameters, ${size}x${size}x${channels} input, ${r.classes} classes (${r.dataset})`,
     table(['file', 'bytes'], r.files.map((f) => [f.name, thousands(f.bytes)])),
   ].join('\n');
@@ -39,6 +40,11 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         describe: 'ema: the averaged weights training evaluated (when the checkpoint has them); raw: the trained ones',
       })
       .option('force', { type: 'boolean', default: false, describe: 'replace a non-empty --out' })
+      .option('fold', {
+        type: 'boolean',
+        default: true,
+        describe: 'fold batch norm into the convolutions (inference form, faster); --no-fold keeps it for further training',
+      })
       // Export only copies weights: the plain JavaScript backend avoids starting wasm or libtensorflow.
       .option('backend', { ...backendOption, default: 'cpu' })
       .option('json', jsonOption) as never,
@@ -50,6 +56,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       format: args.format,
       weights: args.weights,
       force: args.force,
+      fold: args.fold,
     });
     emit(result, args.json, toText);
   },

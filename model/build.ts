@@ -8,6 +8,11 @@ import { ConvBn, DenseAct, Dropout, GlobalAvgPool, type LayerActivation, Squeeze
 export interface BuildOptions {
   /** Seed of the weight initialisers; each layer draws from its own stream derived from it and its path. */
   readonly seed?: number;
+  /**
+   * The inference form: batch norm folded into each convolution (weights `kernel` and `bias`), no dropout layer.
+   * It cannot train; model/fold.ts fills it from a trained model. Latency is measured on this form.
+   */
+  readonly folded?: boolean;
 }
 
 /** FNV-1a of the path mixed with the seed: a stable per-layer initialiser seed. */
@@ -19,7 +24,8 @@ function layerSeed(seed: number, path: string): number {
 
 export function buildModel(arch: ResolvedArch, opts: BuildOptions = {}): tf.LayersModel {
   const seed = opts.seed ?? 0;
-  const bn = { bnDecay: arch.bn.decay, bnEps: arch.bn.eps, padding: arch.padding };
+  const folded = opts.folded === true;
+  const bn = { bnDecay: arch.bn.decay, bnEps: arch.bn.eps, padding: arch.padding, ...(folded ? { folded } : {}) };
   const convBn = (
     name: string,
     filters: number,
@@ -43,7 +49,7 @@ export function buildModel(arch: ResolvedArch, opts: BuildOptions = {}): tf.Laye
       x,
     ) as tf.SymbolicTensor;
   }
-  if (arch.dropout > 0) {
+  if (arch.dropout > 0 && !folded) {
     x = new Dropout({ name: 'head.dropout', rate: arch.dropout, seed: layerSeed(seed, 'head.dropout') }).apply(
       x,
     ) as tf.SymbolicTensor;

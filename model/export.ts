@@ -8,8 +8,10 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeDurable } from '../common/atomicFs.js';
 import { NasError, UsageError } from '../common/errors.js';
+import { resolve } from '../space/resolve.js';
 import { loadCheckpointModel } from '../train/checkpoint.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
+import { foldModel } from './fold.js';
 
 export const exportFormats = ['tfjs'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -27,6 +29,8 @@ export interface ExportOptions {
   /** Replace an existing non-empty `out`. */
   readonly force?: boolean;
   readonly shardBytes?: number;
+  /** Fold batch norm into the convolutions (default true): the inference form, one fused kernel per convolution. */
+  readonly fold?: boolean;
 }
 
 export interface ExportedFile {
@@ -44,6 +48,8 @@ export interface ExportResult {
   readonly dataset: string;
   readonly input: { readonly size: number; readonly channels: number };
   readonly classes: number;
+  /** Batch norm folded into the convolutions (the default), or kept (--no-fold, for further training). */
+  readonly folded: boolean;
   readonly parameters: number;
   readonly files: readonly ExportedFile[];
 }
@@ -152,8 +158,16 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     throw new UsageError(`--out ${out} exists and is not empty: pass --force to replace it`);
   }
 
-  const { model, checkpoint, weights } = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema' });
+  const loaded = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema' });
+  const { checkpoint, weights } = loaded;
+  const folded = opts.fold !== false;
+  let model = loaded.model;
   try {
+    if (folded) {
+      const f = foldModel(model, resolve(checkpoint.arch));
+      model.dispose();
+      model = f;
+    }
     const card = await readModelCard(checkpoint.path);
     const shape = modelShape(model);
     checkCard(card, shape, checkpoint.path);
@@ -181,6 +195,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
       dataset: card.dataset,
       input: { size: shape.size, channels: shape.channels },
       classes: shape.classes,
+      folded,
       parameters: model.countParams(),
       files: files.sort((a, b) => a.name.localeCompare(b.name)),
     };

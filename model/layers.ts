@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { activation as applyActivation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
+import { convBiasAct, denseBiasAct, squeezeExciteInfer } from '../backend/ops/inference.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
 import type { Activation, Padding } from '../space/arch.js';
 
@@ -40,6 +41,30 @@ function linearInit(seed: number): Initializer {
   return tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed });
 }
 
+export interface BatchNormWeights {
+  readonly gamma: tf.Tensor1D;
+  readonly beta: tf.Tensor1D;
+  readonly mean: tf.Tensor1D;
+  readonly variance: tf.Tensor1D;
+}
+
+/**
+ * Batch norm folded into the convolution before it: kernel * s and bias beta - mean * s, s = gamma / sqrt(var +
+ * eps), per output channel (the last axis of a regular kernel, the third of a depthwise one, [k, k, C, 1]).
+ */
+export function foldBatchNorm(
+  kernel: tf.Tensor4D,
+  depthwise: boolean,
+  bn: BatchNormWeights,
+  eps: number,
+): { kernel: tf.Tensor4D; bias: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.variance, eps))) as tf.Tensor1D;
+    const w = depthwise ? tf.mul(kernel, tf.reshape(scale, [1, 1, -1, 1])) : tf.mul(kernel, scale);
+    return { kernel: w as tf.Tensor4D, bias: tf.sub(bn.beta, tf.mul(bn.mean, scale)) as tf.Tensor1D };
+  });
+}
+
 export interface ConvBnConfig extends LayerArgs {
   filters: number;
   kernelSize: number;
@@ -50,11 +75,18 @@ export interface ConvBnConfig extends LayerArgs {
   bnDecay: number;
   bnEps: number;
   seed: number;
+  /**
+   * The inference form (model/fold.ts): batch norm folded into the convolution, whose weights are then `kernel`
+   * and `bias` only. For export and latency measurement; it cannot train.
+   */
+  folded?: boolean;
 }
 
 /**
  * Convolution (regular or depthwise, no bias) + batch norm + activation, one layer so that a block path names
  * all of its weights: `<path>/kernel`, `<path>/gamma`, `<path>/beta`, `<path>/moving_mean`, `<path>/moving_variance`.
+ * Outside training the batch norm is folded into the convolution on the fly (w * gamma / sqrt(var + eps), bias
+ * beta - mean * gamma / sqrt(var + eps)) and the whole layer is one fused kernel; the folded form stores that.
  */
 export class ConvBn extends tf.layers.Layer {
   static readonly className = 'NasConvBn';
@@ -64,6 +96,7 @@ export class ConvBn extends tf.layers.Layer {
   private beta: tf.LayerVariable | null = null;
   private movingMean: tf.LayerVariable | null = null;
   private movingVariance: tf.LayerVariable | null = null;
+  private bias: tf.LayerVariable | null = null;
 
   constructor(cfg: ConvBnConfig) {
     super(cfg);
@@ -84,6 +117,11 @@ export class ConvBn extends tf.layers.Layer {
       'float32',
       convInit(this.cfg.seed),
     );
+    if (this.cfg.folded === true) {
+      this.bias = this.addWeight('bias', [c], 'float32', tf.initializers.zeros());
+      this.built = true;
+      return;
+    }
     this.gamma = this.addWeight('gamma', [c], 'float32', tf.initializers.ones());
     this.beta = this.addWeight('beta', [c], 'float32', tf.initializers.zeros());
     this.movingMean = this.addWeight('moving_mean', [c], 'float32', tf.initializers.zeros(), undefined, false);
@@ -100,7 +138,24 @@ export class ConvBn extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = one(inputs) as tf.Tensor4D;
+    const training = kwargs['training'] === true;
+    if (this.cfg.folded === true) {
+      if (training) throw new Error(`${this.name}: a folded layer (batch norm in the convolution) cannot train`);
+      if (!this.kernel || !this.bias) throw new Error(`${this.name}: not built`);
+      return this.convInfer(x, this.kernel.read() as tf.Tensor4D, this.bias.read() as tf.Tensor1D);
+    }
     const { kernel, gamma, beta, movingMean, movingVariance } = this.weightsOrThrow();
+    if (!training) {
+      return tf.tidy(() => {
+        const { kernel: w, bias } = foldBatchNorm(
+          kernel.read() as tf.Tensor4D,
+          this.cfg.depthwise,
+          { gamma: gamma.read(), beta: beta.read(), mean: movingMean.read(), variance: movingVariance.read() } as BatchNormWeights,
+          this.cfg.bnEps,
+        );
+        return this.convInfer(x, w, bias);
+      });
+    }
     const k = this.cfg.kernelSize;
     const s = this.cfg.strides;
     const p = Math.floor(k / 2);
@@ -108,15 +163,22 @@ export class ConvBn extends tf.layers.Layer {
       this.cfg.padding === 'same' ? 'same' : [[0, 0], [p, p], [p, p], [0, 0]];
     const w = kernel.read() as tf.Tensor4D;
     const conv = this.cfg.depthwise ? tf.depthwiseConv2d(x, w, s, pad) : tf.conv2d(x, w, s, pad);
-    let y: tf.Tensor;
-    if (kwargs['training'] === true) {
-      const bn = batchNormTrain(conv, gamma.read() as tf.Tensor1D, beta.read() as tf.Tensor1D, this.cfg.bnEps);
-      this.updateMovingStats(bn.mean, bn.variance, conv.size / conv.shape[3]!);
-      y = bn.y;
-    } else {
-      y = tf.batchNorm(conv, movingMean.read(), movingVariance.read(), beta.read(), gamma.read(), this.cfg.bnEps);
-    }
-    return act(y, this.cfg.activation);
+    const bn = batchNormTrain(conv, gamma.read() as tf.Tensor1D, beta.read() as tf.Tensor1D, this.cfg.bnEps);
+    this.updateMovingStats(bn.mean, bn.variance, conv.size / conv.shape[3]!);
+    return act(bn.y, this.cfg.activation);
+  }
+
+  /** The inference convolution: one fused conv + bias + activation. */
+  private convInfer(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor {
+    return convBiasAct({
+      x,
+      filter: w,
+      bias,
+      strides: this.cfg.strides,
+      pad: this.cfg.padding === 'same' ? 'same' : Math.floor(this.cfg.kernelSize / 2),
+      depthwise: this.cfg.depthwise,
+      activation: this.cfg.activation,
+    });
   }
 
   /** Moving averages with the unbiased batch variance, as PyTorch and TF's fused batch norm keep them. */
@@ -143,7 +205,7 @@ export class ConvBn extends tf.layers.Layer {
   }
 
   override getConfig(): SerialConfig {
-    const { filters, kernelSize, strides, depthwise, padding, activation, bnDecay, bnEps, seed } = this.cfg;
+    const { filters, kernelSize, strides, depthwise, padding, activation, bnDecay, bnEps, seed, folded } = this.cfg;
     return {
       ...super.getConfig(),
       filters,
@@ -155,6 +217,7 @@ export class ConvBn extends tf.layers.Layer {
       bnDecay,
       bnEps,
       seed,
+      ...(folded === true ? { folded: true } : {}),
     };
   }
 }
@@ -196,9 +259,17 @@ export class SqueezeExcite extends tf.layers.Layer {
     return shapeOf(inputShape);
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     if (!this.w) throw new Error(`${this.name}: not built`);
     const x = one(inputs) as tf.Tensor4D;
+    if (kwargs['training'] !== true) {
+      const { rk, rb, ek, eb } = this.w;
+      return squeezeExciteInfer(
+        x,
+        { w1: rk.read() as tf.Tensor2D, b1: rb.read() as tf.Tensor1D, w2: ek.read() as tf.Tensor2D, b2: eb.read() as tf.Tensor1D },
+        this.cfg.gate,
+      );
+    }
     const s = globalAvgPool(x);
     const h = applyActivation(tf.add(tf.matMul(s, this.w.rk.read() as tf.Tensor2D), this.w.rb.read()), 'relu');
     const g = applyActivation(tf.add(tf.matMul(h as tf.Tensor2D, this.w.ek.read() as tf.Tensor2D), this.w.eb.read()), this.cfg.gate);
@@ -256,8 +327,11 @@ export class DenseAct extends tf.layers.Layer {
     return [s[0] ?? null, this.cfg.units];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     if (!this.kernel || !this.bias) throw new Error(`${this.name}: not built`);
+    if (kwargs['training'] !== true) {
+      return denseBiasAct(one(inputs) as tf.Tensor2D, this.kernel.read() as tf.Tensor2D, this.bias.read() as tf.Tensor1D, this.cfg.activation);
+    }
     const y = tf.add(tf.matMul(one(inputs) as tf.Tensor2D, this.kernel.read() as tf.Tensor2D), this.bias.read());
     return act(y, this.cfg.activation);
   }

@@ -23,6 +23,12 @@ export function activation(x: tf.Tensor, kind: ActivationKind): tf.Tensor {
   return op(x);
 }
 
+/** The forward alone, with no gradient bookkeeping (tf.customGrad costs tens of microseconds a call): inference. */
+export function activationForward(x: tf.Tensor, kind: ActivationKind): tf.Tensor {
+  if (!activationKinds.includes(kind)) throw new Error(`activation: unknown kind '${String(kind)}'`);
+  return useFusedKernels() ? tf.engine().runKernel<tf.Tensor>(kernelNames.activation, { x }, { kind }) : compositeForward(x, kind);
+}
+
 type Unary = (x: tf.Tensor) => tf.Tensor;
 
 function makeFused(kind: ActivationKind): Unary {

@@ -14,6 +14,9 @@ export const kernelNames = {
   globalAvgPoolGrad: 'NasGlobalAvgPoolGrad',
   channelScale: 'NasChannelScale',
   channelScaleGrad: 'NasChannelScaleGrad',
+  convBiasAct: 'NasConvBiasAct',
+  denseBiasAct: 'NasDenseBiasAct',
+  squeezeExciteInfer: 'NasSqueezeExciteInfer',
 } as const;
 
 export type ActivationKind = 'relu' | 'relu6' | 'hswish' | 'hsigmoid' | 'sigmoid';

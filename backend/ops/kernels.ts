@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { nativeFn } from '../native.js';
 import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
 import { type ActivationKind, installFusedKernels, kernelNames } from './fused.js';
+import { inferenceKernels, loadInferenceNatives } from './inferenceKernels.js';
 
 export {
   type ActivationKind,
@@ -275,6 +276,7 @@ const kernels: ReadonlyArray<readonly [string, tf.KernelFunc]> = [
   [kernelNames.globalAvgPoolGrad, globalAvgPoolGrad],
   [kernelNames.channelScale, channelScale],
   [kernelNames.channelScaleGrad, channelScaleGrad],
+  ...inferenceKernels,
 ];
 
 /** Registers the fused ops' kernels for the 'wasm' backend. Idempotent; does not need the addon until they run. */
@@ -287,4 +289,5 @@ export function registerFusedOpKernels(): void {
 installFusedKernels(() => {
   registerFusedOpKernels();
   native();
+  loadInferenceNatives();
 });

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "addon.h"
+#include "epilogue.h"
 
 namespace nas {
 
@@ -72,6 +73,31 @@ inline bool readConvCall(napi_env env, napi_callback_info info, const char* name
   call->a = p[0];
   call->b = p[1];
   call->out = p[2];
+  return true;
+}
+
+// The epilogue arguments of the inference convolutions, after the geometry: (..., biasOffset, kind) with
+// biasOffset < 0 for no bias. The bias holds `channels` floats. On failure a JS exception is pending.
+inline bool readEpilogue(napi_env env, napi_callback_info info, size_t pos, int channels, Epilogue* e) {
+  Args args(env, info);
+  size_t length = 0;
+  uint8_t* base = args.buffer(0, &length);
+  const double off = args.f64(pos);
+  const int kind = args.i32(pos + 1);
+  if (!args.ok()) return false;
+  if (!validActKind(kind)) {
+    napi_throw_range_error(env, nullptr, "unknown activation kind");
+    return false;
+  }
+  e->kind = kind;
+  e->bias = nullptr;
+  if (off >= 0) {
+    if (!fitsInHeap(length, static_cast<uint64_t>(off), static_cast<uint64_t>(channels))) {
+      napi_throw_range_error(env, nullptr, "convolution kernel: the bias runs past the end of the heap");
+      return false;
+    }
+    e->bias = reinterpret_cast<const float*>(base + static_cast<uint64_t>(off));
+  }
   return true;
 }
 

@@ -160,11 +160,19 @@ void col2imAdd(const float* dcol, const ConvGeom& g, int64_t r0, int64_t rows, f
   });
 }
 
-void conv2dForward(const float* x, const float* w, float* y, const ConvGeom& g) {
+// The forward convolution, with the epilogue (bias, activation) applied to each block of output rows right after
+// the block is computed, while it is in cache. Pointwise convolutions with an epilogue run the matrix product in
+// blocks of rows for that reason (B, the filter, is small next to the block's arithmetic).
+void conv2dForward(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& epi = {}) {
   const int64_t rows = g.outRows();
   if (rows == 0) return;
   if (g.isPointwise()) {
-    matmul(false, false, static_cast<int>(rows), g.outC, g.inC, x, w, y);
+    const int64_t block = epi.active() ? std::max<int64_t>(48, (kColFloats / std::max(1, g.outC)) / 6 * 6) : rows;
+    for (int64_t r0 = 0; r0 < rows; r0 += block) {
+      const int64_t n = std::min(block, rows - r0);
+      matmul(false, false, static_cast<int>(n), g.outC, g.inC, x + r0 * g.inC, w, y + r0 * g.outC);
+      applyEpilogue(y + r0 * g.outC, n, g.outC, epi);
+    }
     return;
   }
   const int rowLen = g.filterH * g.filterW * g.inC;
@@ -174,6 +182,7 @@ void conv2dForward(const float* x, const float* w, float* y, const ConvGeom& g) 
     const int64_t n = std::min(chunk, rows - r0);
     im2col(x, g, r0, n, col);
     matmul(false, false, static_cast<int>(n), g.outC, rowLen, col, w, y + r0 * g.outC);
+    applyEpilogue(y + r0 * g.outC, n, g.outC, epi);
   }
 }
 
@@ -223,6 +232,17 @@ napi_value Conv2dJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// conv2dBiasAct(heap, x, filter, y, ...geometry, biasOffset, kind): y = act(conv(x, filter) + bias).
+napi_value Conv2dBiasActJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "conv2dBiasAct: bad geometry", false, Role::Input, Role::Filter, Role::Output, &c))
+    return nullptr;
+  Epilogue epi;
+  if (!readEpilogue(env, info, 17, c.g.outC, &epi)) return nullptr;
+  conv2dForward(c.a, c.b, c.out, c.g, epi);
+  return nullptr;
+}
+
 napi_value Conv2dBackpropFilterJs(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "conv2dBackpropFilter: bad geometry", false, Role::Input, Role::Output,
@@ -242,6 +262,7 @@ napi_value Conv2dBackpropInputJs(napi_env env, napi_callback_info info) {
 }
 
 NAS_EXPORT("conv2d", Conv2dJs);
+NAS_EXPORT("conv2dBiasAct", Conv2dBiasActJs);
 NAS_EXPORT("conv2dBackpropFilter", Conv2dBackpropFilterJs);
 NAS_EXPORT("conv2dBackpropInput", Conv2dBackpropInputJs);
 

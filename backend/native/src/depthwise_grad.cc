@@ -37,6 +37,7 @@ struct Job {
   float* out;
   ConvGeom g;
   float* acc = nullptr;  // backprop filter: taps x 64 floats of scratch
+  Epilogue epi{};        // forward: bias and activation, applied in registers before the store
 };
 
 // Valid filter taps [ks, ke) for an output coordinate whose window starts at input coordinate i0.
@@ -50,6 +51,8 @@ struct ForwardBlock {
   static void run(int c0, const Mask& t, const Job& j) {
     const ConvGeom& g = j.g;
     const int64_t C = g.inC;
+    const float* bias = j.epi.bias == nullptr ? nullptr : j.epi.bias + c0;
+    const int kind = j.epi.kind;
     for (int n = 0; n < g.batch; ++n) {
       for (int oh = 0; oh < g.outH; ++oh) {
         const int ih0 = oh * g.strideH - g.padTop;
@@ -62,7 +65,7 @@ struct ForwardBlock {
           tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
           V acc[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) acc[v] = zero();
+          for (int v = 0; v < NV; ++v) acc[v] = bias == nullptr ? zero() : ld<NV, P>(bias, v, t);
           for (int kh = khs; kh < khe; ++kh) {
             const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
             const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
@@ -73,6 +76,10 @@ struct ForwardBlock {
               for (int v = 0; v < NV; ++v)
                 acc[v] = fma(ld<NV, P>(xp, v, t), ld<NV, P>(wp, v, t), acc[v]);
             }
+          }
+          if (kind != kLinear) {
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) acc[v] = activate(acc[v], kind);
           }
 #pragma GCC unroll 8
           for (int v = 0; v < NV; ++v) st<NV, P>(yRow + ow * C, v, acc[v], t);
@@ -255,6 +262,22 @@ napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// depthwiseConv2dBiasAct(heap, x, filter, y, ...geometry, biasOffset, kind): multiplier 1 only.
+napi_value DepthwiseBiasActJs(napi_env env, napi_callback_info info) {
+  ConvCall c;
+  if (!readConvCall(env, info, "depthwiseConv2dBiasAct: bad geometry", true, Role::Input, Role::Filter,
+                    Role::Output, &c))
+    return nullptr;
+  if (c.g.outC != c.g.inC) {
+    napi_throw_range_error(env, nullptr, "depthwiseConv2dBiasAct: channel multiplier must be 1");
+    return nullptr;
+  }
+  Job j{c.a, c.b, c.out, c.g};
+  if (!readEpilogue(env, info, 17, c.g.outC, &j.epi)) return nullptr;
+  forEachBlock<ForwardBlock>(j);
+  return nullptr;
+}
+
 napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBackpropInput: bad geometry", true, Role::Output, Role::Filter,
@@ -289,6 +312,7 @@ napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
 }
 
 NAS_EXPORT("depthwiseConv2d", DepthwiseJs);
+NAS_EXPORT("depthwiseConv2dBiasAct", DepthwiseBiasActJs);
 NAS_EXPORT("depthwiseConv2dBackpropFilter", DepthwiseBackpropFilterJs);
 NAS_EXPORT("depthwiseConv2dBackpropInput", DepthwiseBackpropInputJs);
 

@@ -5,6 +5,7 @@
 // Per image, channels are walked in chunks of up to 32 held in registers, rows (pixels) with stride C.
 #include "addon.h"
 #include "f32x8.h"
+#include "pool.h"
 
 namespace {
 
@@ -19,23 +20,7 @@ napi_value PoolForward(napi_env env, napi_callback_info info) {
   const float* x = h.at(1, N * HW * C);
   float* y = h.at(2, N * C);
   if (!h.ok()) return nullptr;
-  const V inv = set1(1.0f / static_cast<float>(HW));
-  for (size_t n = 0; n < N; ++n) {
-    const float* xn = x + n * HW * C;
-    float* yn = y + n * C;
-    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
-      constexpr int NV = decltype(nv)::value;
-      constexpr bool MK = decltype(mk)::value;
-      V acc[NV];
-      for (int v = 0; v < NV; ++v) acc[v] = zero();
-      const float* p = xn + c0;
-      for (size_t r = 0; r < HW; ++r, p += C) {
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[v] = acc[v] + ld<NV, MK>(p, v, m);
-      }
-      for (int v = 0; v < NV; ++v) st<NV, MK>(yn + c0, v, acc[v] * inv, m);
-    });
-  }
+  for (size_t n = 0; n < N; ++n) nas::meanOverRows(x + n * HW * C, HW, C, y + n * C);
   return nullptr;
 }
 

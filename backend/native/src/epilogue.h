@@ -1,0 +1,59 @@
+// The epilogue of the inference kernels: y = act(y + bias) per channel, applied to a block of output rows while it
+// is still in cache (conv2dBiasAct, depthwiseConv2dBiasAct, denseBiasAct, squeezeExciteInfer). Activation kinds
+// are those of activation.cc, plus kLinear; the formulas are the same, so a fused kernel's output equals the
+// separate ops' bit for bit where the arithmetic order is the same.
+#pragma once
+#include <cstdint>
+
+#include "f32x8.h"
+
+namespace nas {
+
+enum ActKind { kLinear = -1, kRelu = 0, kRelu6 = 1, kHswish = 2, kHsigmoid = 3, kSigmoid = 4 };
+
+inline bool validActKind(int kind) { return kind >= kLinear && kind <= kSigmoid; }
+
+inline f32x8::V activate(f32x8::V v, int kind) {
+  using namespace f32x8;
+  switch (kind) {
+    case kRelu:
+      return max(zero(), v);
+    case kRelu6:
+      return min(set1(6.0f), max(zero(), v));
+    case kHswish:
+      return v * (min(set1(6.0f), max(zero(), v + set1(3.0f))) * set1(1.0f / 6.0f));
+    case kHsigmoid:
+      return min(set1(6.0f), max(zero(), v + set1(3.0f))) * set1(1.0f / 6.0f);
+    case kSigmoid:
+      return set1(1.0f) / (set1(1.0f) + exp(zero() - v));
+    default:
+      return v;
+  }
+}
+
+struct Epilogue {
+  const float* bias = nullptr;  // [C] or null
+  int kind = kLinear;
+  bool active() const { return bias != nullptr || kind != kLinear; }
+};
+
+// y[r, c] = act(y[r, c] + bias[c]) for rows [0, rows) of a dense rows x C block.
+inline void applyEpilogue(float* y, int64_t rows, int C, const Epilogue& e) {
+  using namespace f32x8;
+  if (!e.active()) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y + r * C;
+    forChannelChunks<4>(static_cast<size_t>(C), [&](size_t c0, auto nv, auto mk, const Mask& m) {
+      constexpr int NV = decltype(nv)::value;
+      constexpr bool MK = decltype(mk)::value;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        V a = ld<NV, MK>(row + c0, v, m);
+        if (e.bias != nullptr) a = a + ld<NV, MK>(e.bias + c0, v, m);
+        st<NV, MK>(row + c0, v, activate(a, e.kind), m);
+      }
+    });
+  }
+}
+
+}  // namespace nas

@@ -1,0 +1,158 @@
+// The wasm kernels of the inference ops (inference.ts): each one native call (conv2dBiasAct,
+// depthwiseConv2dBiasAct, denseBiasAct, squeezeExciteInfer). Node-only, like kernels.ts, which registers them.
+import * as tf from '@tensorflow/tfjs';
+import { nativeFn } from '../native.js';
+import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
+import { kernelNames } from './fused.js';
+import type { ConvPad, InferenceActivation } from './inference.js';
+
+/** The addon's activation codes (native/src/epilogue.h). */
+const ACT_CODES: Readonly<Record<InferenceActivation, number>> = {
+  linear: -1,
+  relu: 0,
+  relu6: 1,
+  hswish: 2,
+  hsigmoid: 3,
+  sigmoid: 4,
+};
+
+type NativeConvBiasAct = (
+  heap: ArrayBuffer, x: number, filter: number, y: number,
+  batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+  filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
+  bias: number, kind: number,
+) => void;
+type NativeDense = (heap: ArrayBuffer, x: number, w: number, bias: number, y: number, M: number, K: number, N: number, kind: number) => void;
+type NativeSe = (
+  heap: ArrayBuffer, x: number, w1: number, b1: number, w2: number, b2: number, y: number,
+  N: number, HW: number, C: number, R: number, gate: number,
+) => void;
+
+let natives: { conv: NativeConvBiasAct; dw: NativeConvBiasAct; dense: NativeDense; se: NativeSe } | null = null;
+
+function native(): NonNullable<typeof natives> {
+  natives ??= {
+    conv: nativeFn<NativeConvBiasAct>('conv2dBiasAct'),
+    dw: nativeFn<NativeConvBiasAct>('depthwiseConv2dBiasAct'),
+    dense: nativeFn<NativeDense>('denseBiasAct'),
+    se: nativeFn<NativeSe>('squeezeExciteInfer'),
+  };
+  return natives;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+function input(args: KernelArgs, name: string, kernel: string): tf.TensorInfo {
+  const t = args.inputs[name];
+  if (!t) throw new Error(`${kernel}: input '${name}' is missing`);
+  if (t.dtype !== 'float32') throw new Error(`${kernel}: input '${name}' must be float32, got ${t.dtype}`);
+  return t;
+}
+
+function optional(args: KernelArgs, name: string, kernel: string): tf.TensorInfo | null {
+  return args.inputs[name] === undefined ? null : input(args, name, kernel);
+}
+
+function actCode(v: unknown, kernel: string): number {
+  const code = typeof v === 'string' ? ACT_CODES[v as InferenceActivation] : undefined;
+  if (code === undefined) throw new Error(`${kernel}: unknown activation '${String(v)}'`);
+  return code;
+}
+
+function expect(t: tf.TensorInfo, shape: readonly number[], what: string, kernel: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`${kernel}: ${what} must be [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  }
+}
+
+type Shape4 = [number, number, number, number];
+
+/** inputs {x, filter, bias?}, attrs {strides, pad: 'same' | p, depthwise, activation} -> y. */
+function convBiasAct(args: KernelArgs): tf.TensorInfo {
+  const k = kernelNames.convBiasAct;
+  const b = args.backend as unknown as WasmBackend;
+  const x = input(args, 'x', k);
+  const filter = input(args, 'filter', k);
+  const bias = optional(args, 'bias', k);
+  const attrs = args.attrs as { strides: number; pad: ConvPad; depthwise: boolean; activation: InferenceActivation };
+  const kind = actCode(attrs.activation, k);
+  if (x.shape.length !== 4 || filter.shape.length !== 4) throw new Error(`${k}: x and filter must have rank 4`);
+  const p = attrs.pad;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1,
+    p === 'same' ? 'same' : [[0, 0], [p, p], [p, p], [0, 0]], undefined, attrs.depthwise, 'channelsLast',
+  );
+  if (attrs.depthwise && filter.shape[3] !== 1) throw new Error(`${k}: depthwise filters must have multiplier 1`);
+  if (bias !== null) expect(bias, [info.outChannels], 'bias', k);
+  const xo = offsetOf(b, x);
+  const fo = offsetOf(b, filter);
+  const bo = bias === null ? -1 : offsetOf(b, bias);
+  const y = b.makeOutput(info.outShape, 'float32');
+  if (info.outShape.some((d) => d === 0)) return y;
+  const yo = offsetOf(b, y);
+  (attrs.depthwise ? native().dw : native().conv)(
+    heap(b), xo, fo, yo,
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    bo, kind,
+  );
+  return y;
+}
+
+/** inputs {x: [M, K], w: [K, N], bias?: [N]}, attrs {activation} -> y [M, N]. */
+function denseBiasAct(args: KernelArgs): tf.TensorInfo {
+  const k = kernelNames.denseBiasAct;
+  const b = args.backend as unknown as WasmBackend;
+  const x = input(args, 'x', k);
+  const w = input(args, 'w', k);
+  const bias = optional(args, 'bias', k);
+  const kind = actCode((args.attrs as { activation: unknown }).activation, k);
+  const [M = 0, K = 0] = x.shape;
+  const N = w.shape[1] ?? 0;
+  if (x.shape.length !== 2) throw new Error(`${k}: x must be [M, K], got [${x.shape.join(', ')}]`);
+  expect(w, [K, N], 'w', k);
+  if (bias !== null) expect(bias, [N], 'bias', k);
+  const xo = offsetOf(b, x);
+  const wo = offsetOf(b, w);
+  const bo = bias === null ? -1 : offsetOf(b, bias);
+  const y = b.makeOutput([M, N], 'float32');
+  const yo = offsetOf(b, y);
+  native().dense(heap(b), xo, wo, bo, yo, M, K, N, kind);
+  return y;
+}
+
+/** inputs {x: [N,H,W,C], w1: [C,R], b1: [R], w2: [R,C], b2: [C]}, attrs {gate} -> y [N,H,W,C]. */
+function squeezeExciteInfer(args: KernelArgs): tf.TensorInfo {
+  const k = kernelNames.squeezeExciteInfer;
+  const b = args.backend as unknown as WasmBackend;
+  const x = input(args, 'x', k);
+  const w1 = input(args, 'w1', k);
+  const b1 = input(args, 'b1', k);
+  const w2 = input(args, 'w2', k);
+  const b2 = input(args, 'b2', k);
+  const gate = (args.attrs as { gate: unknown }).gate;
+  if (gate !== 'hsigmoid' && gate !== 'sigmoid') throw new Error(`${k}: gate must be hsigmoid or sigmoid, got '${String(gate)}'`);
+  const [n = 0, h = 0, wd = 0, c = 0] = x.shape;
+  if (x.shape.length !== 4) throw new Error(`${k}: x must be NHWC, got [${x.shape.join(', ')}]`);
+  const r = w1.shape[1] ?? 0;
+  expect(w1, [c, r], 'w1', k);
+  expect(b1, [r], 'b1', k);
+  expect(w2, [r, c], 'w2', k);
+  expect(b2, [c], 'b2', k);
+  const offs = [x, w1, b1, w2, b2].map((t) => offsetOf(b, t)) as [number, number, number, number, number];
+  const y = b.makeOutput([...x.shape], 'float32');
+  const yo = offsetOf(b, y);
+  native().se(heap(b), ...offs, yo, n, h * wd, c, r, ACT_CODES[gate]);
+  return y;
+}
+
+export const inferenceKernels: ReadonlyArray<readonly [string, tf.KernelFunc]> = [
+  [kernelNames.convBiasAct, convBiasAct as unknown as tf.KernelFunc],
+  [kernelNames.denseBiasAct, denseBiasAct as unknown as tf.KernelFunc],
+  [kernelNames.squeezeExciteInfer, squeezeExciteInfer as unknown as tf.KernelFunc],
+];
+
+/** Loads the native functions (throws NasError('E_NATIVE') when the addon lacks them). */
+export function loadInferenceNatives(): void {
+  native();
+}
