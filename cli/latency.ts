@@ -1,12 +1,13 @@
-// `nas latency measure`: whole-network latency on the local tfjs backend; `lut build`, `predict` and `validate`:
-// lookup tables of block latencies (docs/LATENCY_LUT.md).
+// `nas latency measure`: whole-network latency on a runner (the local tfjs backend, or tfjs in headless Chromium);
+// `lut build`, `predict` and `validate`: lookup tables of block latencies (docs/LATENCY_LUT.md).
+import type { Options } from 'yargs';
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { type BackendChoice, backendChoices } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
 import { buildArchs, buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
-import { type ArchLatency, checkMeasureCounts, measureArch } from '../latency/measure.js';
+import { type ArchLatency, checkMeasureCounts, measureArchOn } from '../latency/measure.js';
 import { calibrate, missingError, predictLatency } from '../latency/predict.js';
+import { checkRunner, openRunner, runnerBackends, runnerNames } from '../latency/runner.js';
 import { measureArchsInterleaved, type ValidationReport, validatePredictions } from '../latency/validate.js';
 import { openStore } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
@@ -14,17 +15,31 @@ import { encodeArch } from '../space/blockString.js';
 import { loadArch } from '../space/load.js';
 import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
-import { backendOption, jsonOption } from './options.js';
+import { jsonOption } from './options.js';
 import { emit, table } from './output.js';
 
 const BLOCK_RE = /^(conv|ds|ir)_/;
+
+// Checked against the runner by checkRunner (one line naming what that runner offers), not by yargs choices.
+const runnerOption = {
+  type: 'string',
+  default: 'node',
+  describe: `where to measure: ${runnerNames.join(' | ')} (headless Chromium)`,
+} as const satisfies Options;
+
+const runnerBackendOption = {
+  type: 'string',
+  default: 'wasm',
+  describe: `backend of the runner: node ${runnerBackends.node.join('|')}; browser ${runnerBackends.browser.join('|')}`,
+} as const satisfies Options;
 
 interface MeasureArgs {
   readonly arch: string[];
   readonly input: number | undefined;
   readonly classes: number | undefined;
   readonly width: number | undefined;
-  readonly backend: BackendChoice;
+  readonly runner: string;
+  readonly backend: string;
   readonly threads: number;
   readonly warmup: number;
   readonly runs: number;
@@ -56,7 +71,7 @@ function measureText(r: MeasureResult): string {
   const setting =
     first === undefined
       ? ''
-      : `backend ${first.backend}, threads ${first.threads ?? 'auto'}, input ${first.input.join('x')}, batch 1\n`;
+      : `runner ${first.runner}, backend ${first.backend}, threads ${first.threads ?? 'auto'}, input ${first.input.join('x')}, batch 1\n`;
   return (
     setting +
     table(
@@ -68,7 +83,7 @@ function measureText(r: MeasureResult): string {
 
 const measureCommand: CommandModule<object, MeasureArgs> = {
   command: 'measure',
-  describe: 'Measure whole-network latency on the local backend (batch 1, median of timed runs after warm-up)',
+  describe: 'Measure whole-network latency on a runner (batch 1, median of timed runs after warm-up)',
   builder: (y: Argv) =>
     y
       .option('arch', {
@@ -80,7 +95,8 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('input', { type: 'number', describe: 'input size (square)' })
       .option('classes', { type: 'number', describe: 'number of classes' })
       .option('width', { type: 'number', describe: 'width multiplier (replaces the spec width)' })
-      .option('backend', { ...backendOption, default: 'wasm' })
+      .option('runner', runnerOption)
+      .option('backend', runnerBackendOption)
       .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
       .option('warmup', { type: 'number', default: 10, describe: 'untimed runs first' })
       .option('runs', { type: 'number', default: 30, describe: 'timed runs' })
@@ -91,18 +107,18 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
     if (!Number.isInteger(args.threads) || args.threads < 1) {
       throw new UsageError(`--threads must be a positive integer, got ${args.threads}`);
     }
+    checkRunner(args.runner, args.backend, args.threads);
     const overrides = { input: args.input, classes: args.classes, width: args.width };
     const specs: [string, ArchSpec][] = groupArchRefs(args.arch).map((refs) => [refs.join(' '), loadArch(refs, overrides)]);
     const results: MeasureEntry[] = [];
-    for (const [ref, spec] of specs) {
-      const m = await measureArch(spec, {
-        warmup: args.warmup,
-        runs: args.runs,
-        minSeconds: args.minSeconds,
-        backend: args.backend,
-        threads: args.threads,
-      });
-      results.push({ ref, ...m });
+    const runner = await openRunner(args.runner, { backend: args.backend, threads: args.threads });
+    try {
+      for (const [ref, spec] of specs) {
+        const m = await measureArchOn(runner, spec, { warmup: args.warmup, runs: args.runs, minSeconds: args.minSeconds });
+        results.push({ ref, ...m });
+      }
+    } finally {
+      await runner.close();
     }
     emit({ results }, args.json, measureText);
   },
@@ -127,7 +143,8 @@ interface LutBuildArgs {
   readonly seed: number;
   readonly arch: string[] | undefined;
   readonly input: number;
-  readonly backend: BackendChoice;
+  readonly runner: string;
+  readonly backend: string;
   readonly threads: number;
   readonly warmup: number;
   readonly runs: number;
@@ -144,6 +161,7 @@ interface LutBuildResult {
   readonly reused: number;
   readonly overheadMs: number;
   readonly calibratedOn: number;
+  readonly runner: string;
   readonly backend: string;
   readonly threads: number | null;
   readonly machine: string;
@@ -160,7 +178,8 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('seed', { type: 'number', default: 0, describe: 'seed of the samples' })
       .option('arch', { type: 'string', array: true, describe: 'architectures (names, spec files, arch strings)' })
       .option('input', { type: 'number', demandOption: true, describe: 'input size (square)' })
-      .option('backend', { ...backendOption, default: 'wasm' })
+      .option('runner', runnerOption)
+      .option('backend', runnerBackendOption)
       .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
       .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
       .option('runs', { type: 'number', default: 20, describe: 'timed runs per entry' })
@@ -175,6 +194,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     checkPosInt('calibrate', args.calibrate, 0);
     if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space with --samples, or --arch');
     if (args.space !== undefined && args.samples === undefined) throw new UsageError('--space needs --samples N');
+    checkRunner(args.runner, args.backend, args.threads);
     const space = args.space === undefined ? undefined : builtinSpace(args.space);
     const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
     const common = {
@@ -186,39 +206,41 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     };
     const all = buildArchs(common); // bad --samples fails before anything is measured
     const existing = existsSync(args.out) ? readLut(args.out) : undefined;
-    const store = args.db === undefined ? undefined : openStore(args.db);
+    const runner = await openRunner(args.runner, { backend: args.backend, threads: args.threads });
     let lut: Lut;
     let measured = 0;
-    try {
-      lut = await buildLut({
-        ...common,
-        backend: args.backend,
-        threads: args.threads,
-        warmup: args.warmup,
-        runs: args.runs,
-        ...(existing === undefined ? {} : { existing }),
-        ...(store === undefined ? {} : { store }),
-        onProgress: (p) => {
-          measured = p.done;
-          writeLut(args.out, p.lut);
-          progressLine('lut', p.done, p.total, p.key);
-        },
-      });
-    } finally {
-      store?.close();
-    }
     const k = Math.min(args.calibrate, all.length);
-    if (k > 0) {
-      const specs = all.slice(0, k);
-      const times = await measureArchsInterleaved(specs, {
-        backend: args.backend,
-        threads: lut.threads,
-        warmup: args.warmup,
-        runs: args.runs,
-        onProgress: (done, total, t) => progressLine('calibrate', done, total, `${t.toFixed(2)} ms`),
-      });
-      const calibration = specs.map((spec, i) => ({ spec, ms: times[i] ?? Number.NaN }));
-      lut = calibrate(lut, calibration);
+    try {
+      const store = args.db === undefined ? undefined : openStore(args.db);
+      try {
+        lut = await buildLut({
+          ...common,
+          runner,
+          warmup: args.warmup,
+          runs: args.runs,
+          ...(existing === undefined ? {} : { existing }),
+          ...(store === undefined ? {} : { store }),
+          onProgress: (p) => {
+            measured = p.done;
+            writeLut(args.out, p.lut);
+            progressLine('lut', p.done, p.total, p.key);
+          },
+        });
+      } finally {
+        store?.close();
+      }
+      if (k > 0) {
+        const specs = all.slice(0, k);
+        const times = await measureArchsInterleaved(runner, specs, {
+          warmup: args.warmup,
+          runs: args.runs,
+          onProgress: (done, total, t) => progressLine('calibrate', done, total, `${t.toFixed(2)} ms`),
+        });
+        const calibration = specs.map((spec, i) => ({ spec, ms: times[i] ?? Number.NaN }));
+        lut = calibrate(lut, calibration);
+      }
+    } finally {
+      await runner.close();
     }
     writeLut(args.out, lut);
     const result: LutBuildResult = {
@@ -228,6 +250,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       reused: Object.keys(lut.entries).length - measured,
       overheadMs: lut.overheadMs,
       calibratedOn: k,
+      runner: lut.runner,
       backend: lut.backend,
       threads: lut.threads,
       machine: lut.machine,
@@ -235,7 +258,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     };
     emit(result, args.json, (r) =>
       `${r.out}: ${r.entries} entries (${r.measured} measured now), overhead ${r.overheadMs.toFixed(3)} ms` +
-      `${r.calibratedOn > 0 ? ` calibrated on ${r.calibratedOn} archs` : ''}; ${r.backend}, threads ${r.threads ?? 'auto'}, ` +
+      `${r.calibratedOn > 0 ? ` calibrated on ${r.calibratedOn} archs` : ''}; ${r.runner}, ${r.backend}, threads ${r.threads ?? 'auto'}, ` +
       `input ${r.input.join('x')}, ${r.machine}`,
     );
   },
@@ -278,7 +301,7 @@ const predictCommand: CommandModule<object, PredictArgs> = {
       if (p.missing.length > 0) throw missingError(p.missing, ref, lut.input[0], args.lut);
       return { ref, arch: encodeArch(spec), predictedMs: p.predictedMs, entries: lutKeys(resolve(spec)).length };
     });
-    emit({ lut: args.lut, overheadMs: lut.overheadMs, results }, args.json, (r) =>
+    emit({ lut: args.lut, runner: lut.runner, backend: lut.backend, overheadMs: lut.overheadMs, results }, args.json, (r) =>
       table(['arch', 'predicted ms', 'entries'], r.results.map((x) => [x.ref, ms(x.predictedMs), String(x.entries)])),
     );
   },
@@ -298,7 +321,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate',
-  describe: 'Measure sampled archs whole and compare with the LUT prediction (within +-10%/5%, MAPE, Kendall tau)',
+  describe: 'Measure sampled archs whole on the LUT\'s runner and compare with its prediction (within +-10%/5%, MAPE, tau)',
   builder: (y: Argv) =>
     y
       .option('lut', { type: 'string', demandOption: true, describe: 'the LUT file' })
@@ -312,9 +335,6 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
     checkMeasureCounts(args);
     checkPosInt('samples', args.samples, 2);
     const lut = readLut(args.lut);
-    if (lut.runner !== 'node' || !(backendChoices as readonly string[]).includes(lut.backend)) {
-      throw new UsageError(`${args.lut} was measured on runner ${lut.runner}, backend ${lut.backend}: the node runner cannot validate it`);
-    }
     const space = builtinSpace(args.space);
     const archs = sampleArchs(space, args.samples, lut.input[0], args.seed);
     const report = await validatePredictions(lut, archs, {

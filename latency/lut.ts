@@ -2,20 +2,16 @@
 // network that was never built is a sum of lookups (predict.ts). The JSON form is documented in docs/LATENCY_LUT.md.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { dirname, basename, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { type BackendChoice, type BackendName, useBackend } from '../backend/select.js';
 import { NasError, UsageError } from '../common/errors.js';
-import { ConvBn, DenseAct, GlobalAvgPool, type LayerActivation, SqueezeExcite } from '../model/layers.js';
 import type { LatencyApi, LatencyTableKey } from '../results/latency.js';
 import type { ArchSpec, Padding } from '../space/arch.js';
 import { applyOverrides } from '../space/load.js';
 import { type ResolvedArch, type ResolvedBlock, resolve } from '../space/resolve.js';
 import { applySample, type SearchSpace, sampleUniform } from '../space/searchSpace.js';
-import { measureLatency } from './measure.js';
-import { iqr, median } from './stats.js';
+import type { EntryRef } from './entryModels.js';
+import type { LatencyRunner } from './runner.js';
 
 /** Entries measured together (interleaved), and written together. */
 const BATCH = 8;
@@ -43,23 +39,17 @@ export interface Lut {
   readonly overheadMs: number;
 }
 
-/** One measurable piece of a network: its key and how to build it alone. */
+/** One measurable piece of a network: its key and, as data, what to build to time it alone (entryModels.ts). */
 export interface LutItem {
   readonly key: string;
   readonly kind: 'stem' | 'block' | 'head';
   readonly input: readonly [number, number, number];
-  readonly build: () => tf.LayersModel;
+  readonly ref: EntryRef;
 }
 
 const ACT: Record<string, string> = { relu: 're', relu6: 'r6', hswish: 'hs' };
 const pad = (p: Padding): string => (p === 'same' ? '_same' : '');
 const hw = (size: number, c: number): string => `${size}x${size}x${c}`;
-
-/** The machine string of this host: CPU model and core count. */
-export function machineName(): string {
-  const cs = cpus();
-  return `${(cs[0]?.model ?? 'unknown cpu').trim()} x${cs.length}`;
-}
 
 function blockKey(b: ResolvedBlock, padding: Padding): string {
   const se = b.se === null ? 'nose' : `se${b.se.reduce}${b.se.gate === 'hsigmoid' ? 'hsig' : 'sig'}`;
@@ -78,70 +68,21 @@ function headKey(a: ResolvedArch): string {
   return `head_i${hw(h.inSize, h.inC)}_c${h.conv}_${hidden}_cls${a.classes}_${ACT[h.act] ?? h.act}`;
 }
 
-type ConvBnMaker = (name: string, filters: number, k: number, s: number, act: LayerActivation, dw?: boolean) => ConvBn;
-
-function convBnMaker(a: ResolvedArch): ConvBnMaker {
-  return (name, filters, kernelSize, strides, activation, depthwise = false) =>
-    new ConvBn({
-      name,
-      filters,
-      kernelSize,
-      strides,
-      depthwise,
-      activation,
-      seed: 1,
-      padding: a.padding,
-      bnDecay: a.bn.decay,
-      bnEps: a.bn.eps,
-    });
-}
-
-// Mirrors model/build.ts layer for layer, so an entry times exactly what the whole network runs.
-function blockModel(a: ResolvedArch, b: ResolvedBlock): tf.LayersModel {
-  const convBn = convBnMaker(a);
-  const input = tf.input({ shape: [b.inSize, b.inSize, b.inC] });
-  let x = input;
-  if (b.type === 'conv') {
-    x = convBn('conv', b.outC, b.kernel, b.stride, b.act).apply(x) as tf.SymbolicTensor;
-  } else {
-    if (b.hasExpand) x = convBn('expand', b.exp, 1, 1, b.act).apply(x) as tf.SymbolicTensor;
-    x = convBn('dw', b.exp, b.kernel, b.stride, b.act, true).apply(x) as tf.SymbolicTensor;
-    if (b.se) x = new SqueezeExcite({ name: 'se', reduce: b.se.reduce, gate: b.se.gate, seed: 2 }).apply(x) as tf.SymbolicTensor;
-    x = convBn('project', b.outC, 1, 1, 'linear').apply(x) as tf.SymbolicTensor;
-  }
-  if (b.residual) x = tf.layers.add({ name: 'add' }).apply([input, x]) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: x });
-}
-
-function stemModel(a: ResolvedArch): tf.LayersModel {
-  const s = a.stem;
-  const input = tf.input({ shape: [s.inSize, s.inSize, s.inC] });
-  const x = convBnMaker(a)('stem', s.outC, s.kernel, s.stride, s.act).apply(input) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: x });
-}
-
-function headModel(a: ResolvedArch): tf.LayersModel {
-  const h = a.head;
-  const input = tf.input({ shape: [h.inSize, h.inSize, h.inC] });
-  let x = convBnMaker(a)('conv', h.conv, 1, 1, h.act).apply(input) as tf.SymbolicTensor;
-  x = new GlobalAvgPool({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  if (h.hidden !== null) {
-    x = new DenseAct({ name: 'hidden', units: h.hidden, activation: h.act, seed: 3 }).apply(x) as tf.SymbolicTensor;
-  }
-  x = new DenseAct({ name: 'classifier', units: a.classes, activation: 'linear', seed: 4 }).apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: x });
-}
-
 /** The stem, every block and the head of `a`, in network order (repeated shapes repeat). */
 export function lutItems(a: ResolvedArch): LutItem[] {
   const s = a.stem;
   const h = a.head;
   return [
-    { key: stemKey(a), kind: 'stem', input: [s.inSize, s.inSize, s.inC], build: () => stemModel(a) },
+    { key: stemKey(a), kind: 'stem', input: [s.inSize, s.inSize, s.inC], ref: { arch: a.spec, piece: { kind: 'stem' } } },
     ...a.blocks.map(
-      (b): LutItem => ({ key: blockKey(b, a.padding), kind: 'block', input: [b.inSize, b.inSize, b.inC], build: () => blockModel(a, b) }),
+      (b, index): LutItem => ({
+        key: blockKey(b, a.padding),
+        kind: 'block',
+        input: [b.inSize, b.inSize, b.inC],
+        ref: { arch: a.spec, piece: { kind: 'block', index } },
+      }),
     ),
-    { key: headKey(a), kind: 'head', input: [h.inSize, h.inSize, h.inC], build: () => headModel(a) },
+    { key: headKey(a), kind: 'head', input: [h.inSize, h.inSize, h.inC], ref: { arch: a.spec, piece: { kind: 'head' } } },
   ];
 }
 
@@ -176,8 +117,8 @@ export interface BuildLutOptions {
   readonly seed?: number;
   /** Square input size; every arch is set to it. */
   readonly input: number;
-  readonly backend: BackendChoice;
-  readonly threads: number;
+  /** Where the entries are measured; the LUT's runner, backend, threads and machine are its. */
+  readonly runner: LatencyRunner;
   readonly warmup: number;
   /** Timed runs per entry, at least (rounded up to a multiple of `rounds`). */
   readonly runs: number;
@@ -225,12 +166,12 @@ export function buildArchs(opts: Pick<BuildLutOptions, 'archs' | 'space' | 'samp
 /** Measure each distinct entry of the given archs (or space samples) once, skipping those already known. */
 export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
   const archs = buildArchs(opts);
-  const info = await useBackend(opts.backend, { threads: opts.threads });
+  const { runner } = opts;
   const setting = {
-    runner: 'node',
-    backend: info.name as BackendName,
-    threads: info.threads,
-    machine: machineName(),
+    runner: runner.name,
+    backend: runner.backend,
+    threads: runner.threads,
+    machine: runner.machine,
     input: [opts.input, opts.input, archs[0]?.input.channels ?? 3] as const,
   };
   if (opts.existing !== undefined) checkSameSetting(opts.existing, setting);
@@ -257,29 +198,20 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
   const rounds = Math.max(1, Math.min(opts.rounds ?? 4, opts.runs));
   for (let at = 0; at < items.length; at += BATCH) {
     const batch = items.slice(at, at + BATCH);
-    const models = batch.map((item) => item.build());
-    try {
-      // Rounds interleave the entries of a batch, so a burst of load from other processes spreads over all of them
-      // instead of inflating the few that happened to be timed during it.
-      const samples = batch.map(() => [] as number[]);
-      for (let r = 0; r < rounds; r++) {
-        const runs = Math.ceil(opts.runs / rounds);
-        batch.forEach((item, i) => {
-          const m = measureLatency(models[i] as tf.LayersModel, { input: item.input, warmup: r === 0 ? opts.warmup : 1, runs });
-          samples[i]?.push(...m.samplesMs);
-        });
-      }
-      batch.forEach((item, i) => {
-        const xs = samples[i] ?? [];
-        const e: LutEntry = { medianMs: median(xs), iqrMs: iqr(xs), runs: xs.length };
-        entries[item.key] = e;
-        opts.store?.upsertLatencyEntries(sk, [{ entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs }]);
-        done++;
-        opts.onProgress?.({ done, total: items.length, key: item.key, lut: snapshot() });
-      });
-    } finally {
-      for (const m of models) m.dispose();
-    }
+    // Interleaved rounds within the runner: a burst of load from other processes spreads over the whole batch.
+    const stats = await runner.measureEntries(
+      batch.map((item) => item.ref),
+      { warmup: opts.warmup, runs: opts.runs, rounds },
+    );
+    batch.forEach((item, i) => {
+      const m = stats[i];
+      if (m === undefined) throw new Error(`runner ${runner.name} answered ${stats.length} of ${batch.length} entries`);
+      const e: LutEntry = { medianMs: m.medianMs, iqrMs: m.iqrMs, runs: m.runs };
+      entries[item.key] = e;
+      opts.store?.upsertLatencyEntries(sk, [{ entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs }]);
+      done++;
+      opts.onProgress?.({ done, total: items.length, key: item.key, lut: snapshot() });
+    });
   }
   return snapshot();
 }

@@ -1,25 +1,18 @@
 // Whole-network latency on the local tfjs backend (the `node` runner): batch 1, input already on the backend,
-// untimed warm-up, then timed forward passes that include reading the result back.
-import { performance } from 'node:perf_hooks';
-import * as tf from '@tensorflow/tfjs';
-import { type BackendChoice, type BackendName, useBackend } from '../backend/select.js';
+// untimed warm-up, then timed forward passes that include reading the result back (the loop is timing.ts, shared
+// with the browser runner's page).
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendChoice } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
-import { buildModel } from '../model/build.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { resolve } from '../space/resolve.js';
+import type { LatencyRunner } from './runner.js';
+import { openNodeRunner } from './runners/node.js';
 import { type SampleSummary, summarize } from './stats.js';
+import { type TimingOptions, timeForward } from './timing.js';
 
-export interface MeasureOptions {
-  /** Input [height, width, channels]; the batch is 1. */
-  readonly input: readonly [number, number, number];
-  /** Untimed runs first (JIT, allocator and XNNPACK packing settle). */
-  readonly warmup: number;
-  /** Timed runs, at least. */
-  readonly runs: number;
-  /** Keep timing past `runs` until this much time has been spent timing (default 0). */
-  readonly minSeconds?: number;
-}
+export type MeasureOptions = TimingOptions;
 
 export interface LatencyStats extends SampleSummary {
   readonly runs: number;
@@ -44,29 +37,7 @@ export function checkMeasureCounts(opts: { warmup: number; runs: number; minSeco
 export function measureLatency(model: tf.LayersModel, opts: MeasureOptions): LatencyStats {
   checkMeasureCounts(opts);
   for (const d of opts.input) checkInt('input', d, 1);
-  const minMs = (opts.minSeconds ?? 0) * 1000;
-  const x = tf.randomUniform([1, ...opts.input], 0, 1, 'float32', 1);
-  // dataSync inside the run: on asynchronous backends predict only enqueues work.
-  const once = (): void => {
-    tf.tidy(() => {
-      const y = model.predict(x);
-      for (const t of Array.isArray(y) ? y : [y]) t.dataSync();
-    });
-  };
-  const samplesMs: number[] = [];
-  try {
-    for (let i = 0; i < opts.warmup; i++) once();
-    let spent = 0;
-    while (samplesMs.length < opts.runs || spent < minMs) {
-      const t0 = performance.now();
-      once();
-      const dt = performance.now() - t0;
-      samplesMs.push(dt);
-      spent += dt;
-    }
-  } finally {
-    x.dispose();
-  }
+  const samplesMs = timeForward(model, opts);
   return { ...summarize(samplesMs), runs: samplesMs.length, samplesMs };
 }
 
@@ -86,30 +57,38 @@ export interface ArchLatency extends LatencyStats {
   /** The canonical arch string. */
   readonly arch: string;
   readonly name: string;
-  readonly backend: BackendName;
-  /** Threads the backend computed with (null: libtensorflow decides). */
+  /** The runner that measured (node, browser). */
+  readonly runner: string;
+  readonly backend: string;
+  /** Threads the backend computed with (null: the runtime decides). */
   readonly threads: number | null;
   readonly input: readonly [number, number, number];
 }
 
-/** Select the backend, build `spec`, time it, dispose it. */
+/** Time `spec` whole on an open runner: warm-up, then timed runs (and `minSeconds`), one arch at a time. */
+export async function measureArchOn(
+  runner: LatencyRunner,
+  spec: ArchSpec,
+  opts: Pick<MeasureArchOptions, 'warmup' | 'runs' | 'minSeconds' | 'seed'>,
+): Promise<ArchLatency> {
+  checkMeasureCounts(opts);
+  const resolved = resolve(spec);
+  const input = [resolved.inputSize, resolved.inputSize, resolved.inputChannels] as const;
+  const [stats] = await runner.measureArchs([spec], {
+    warmup: opts.warmup,
+    runs: opts.runs,
+    rounds: 1,
+    seed: opts.seed ?? 0,
+    ...(opts.minSeconds === undefined ? {} : { minSeconds: opts.minSeconds }),
+  });
+  if (stats === undefined) throw new Error(`runner ${runner.name} returned no measurement`);
+  return { arch: encodeArch(spec), name: spec.name, runner: runner.name, backend: runner.backend, threads: runner.threads, input, ...stats };
+}
+
+/** Select the local backend (the node runner), build `spec`, time it, dispose it. */
 export async function measureArch(spec: ArchSpec, opts: MeasureArchOptions): Promise<ArchLatency> {
   checkMeasureCounts(opts);
   if (opts.threads !== undefined) checkInt('threads', opts.threads, 1);
-  const arch = encodeArch(spec);
-  const resolved = resolve(spec);
-  const info = await useBackend(opts.backend ?? 'wasm', { threads: opts.threads ?? 1 });
-  const input = [resolved.inputSize, resolved.inputSize, resolved.inputChannels] as const;
-  const model = buildModel(resolved, { seed: opts.seed ?? 0 });
-  try {
-    const stats = measureLatency(model, {
-      input,
-      warmup: opts.warmup,
-      runs: opts.runs,
-      ...(opts.minSeconds === undefined ? {} : { minSeconds: opts.minSeconds }),
-    });
-    return { arch, name: spec.name, backend: info.name, threads: info.threads, input, ...stats };
-  } finally {
-    model.dispose();
-  }
+  const runner = await openNodeRunner(opts.backend ?? 'wasm', opts.threads ?? 1);
+  return measureArchOn(runner, spec, opts);
 }

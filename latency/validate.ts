@@ -1,14 +1,11 @@
 // How well a LUT predicts: whole-network measurements of sampled archs against the LUT's predictions.
+import { UsageError } from '../common/errors.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
-import type * as tf from '@tensorflow/tfjs';
-import { type BackendChoice, useBackend } from '../backend/select.js';
-import { buildModel } from '../model/build.js';
-import { resolve } from '../space/resolve.js';
 import type { Lut } from './lut.js';
-import { measureLatency } from './measure.js';
 import { missingError, predictLatency } from './predict.js';
-import { kendallTau, mean, median } from './stats.js';
+import { isRunnerName, type LatencyRunner, openRunner, runnerNames } from './runner.js';
+import { kendallTau, mean } from './stats.js';
 
 /** Whole networks built and measured together. */
 const BATCH = 5;
@@ -41,6 +38,8 @@ export interface ValidateOptions {
   readonly onProgress?: (done: number, total: number, row: ValidationRow) => void;
   /** Named in the missing-entries error. */
   readonly lutPath?: string;
+  /** An open runner of the LUT's setting; by default one is opened from the LUT (and closed). */
+  readonly runner?: LatencyRunner;
 }
 
 /** Figures from paired predictions and measurements. */
@@ -58,8 +57,6 @@ export function summarizeValidation(rows: readonly ValidationRow[]): ValidationR
 }
 
 export interface WholeMeasureOptions {
-  readonly backend: BackendChoice;
-  readonly threads: number | null;
   readonly warmup: number;
   /** Timed runs per arch, at least (rounded up to a multiple of `rounds`). */
   readonly runs: number;
@@ -68,39 +65,51 @@ export interface WholeMeasureOptions {
   readonly onProgress?: (done: number, total: number, medianMs: number) => void;
 }
 
-/** Median whole-network latency of each arch, measured in interleaved rounds over batches of archs. */
-export async function measureArchsInterleaved(archs: readonly ArchSpec[], opts: WholeMeasureOptions): Promise<number[]> {
-  await useBackend(opts.backend, opts.threads === null ? {} : { threads: opts.threads });
+/** Median whole-network latency of each arch on `runner`, measured in interleaved rounds over batches of archs. */
+export async function measureArchsInterleaved(
+  runner: LatencyRunner,
+  archs: readonly ArchSpec[],
+  opts: WholeMeasureOptions,
+): Promise<number[]> {
   const out: number[] = [];
   const rounds = Math.max(1, Math.min(opts.rounds ?? 3, opts.runs));
   for (let at = 0; at < archs.length; at += BATCH) {
-    const batch = archs.slice(at, at + BATCH).map((spec) => resolve(spec));
-    const models = batch.map((r) => buildModel(r));
-    try {
-      // Interleaved rounds, as in buildLut: a load burst spreads over the batch instead of hitting one arch.
-      const samples = batch.map(() => [] as number[]);
-      for (let r = 0; r < rounds; r++) {
-        batch.forEach((a, i) => {
-          const m = measureLatency(models[i] as tf.LayersModel, {
-            input: [a.inputSize, a.inputSize, a.inputChannels],
-            warmup: r === 0 ? opts.warmup : 1,
-            runs: Math.ceil(opts.runs / rounds),
-          });
-          samples[i]?.push(...m.samplesMs);
-        });
-      }
-      for (const xs of samples) {
-        out.push(median(xs));
-        opts.onProgress?.(out.length, archs.length, median(xs));
-      }
-    } finally {
-      for (const m of models) m.dispose();
+    // Interleaved rounds, as in buildLut: a load burst spreads over the batch instead of hitting one arch.
+    const stats = await runner.measureArchs(archs.slice(at, at + BATCH), { warmup: opts.warmup, runs: opts.runs, rounds });
+    for (const m of stats) {
+      out.push(m.medianMs);
+      opts.onProgress?.(out.length, archs.length, m.medianMs);
     }
   }
   return out;
 }
 
-/** Predict every arch (all must be covered by the LUT), then measure each whole on the LUT's backend and threads. */
+/** Refuse a runner whose setting is not the LUT's: its times would not be comparable. */
+export function checkLutRunner(lut: Lut, runner: LatencyRunner, where = 'the LUT'): void {
+  const diffs: string[] = [];
+  if (lut.runner !== runner.name) diffs.push(`runner ${lut.runner} vs ${runner.name}`);
+  if (lut.backend !== runner.backend) diffs.push(`backend ${lut.backend} vs ${runner.backend}`);
+  if (lut.threads !== runner.threads) diffs.push(`threads ${lut.threads ?? 'auto'} vs ${runner.threads ?? 'auto'}`);
+  if (lut.machine !== runner.machine) diffs.push(`machine '${lut.machine}' vs '${runner.machine}'`);
+  if (diffs.length > 0) throw new UsageError(`${where} was measured in another setting than this one (${diffs.join(', ')}): validate it where it was built`);
+}
+
+/** Open the runner a LUT names, with its backend and threads. */
+export async function openLutRunner(lut: Lut, where = 'the LUT'): Promise<LatencyRunner> {
+  if (!isRunnerName(lut.runner)) {
+    throw new UsageError(`${where} was measured on runner '${lut.runner}': nas measures only on ${runnerNames.join(' or ')}`);
+  }
+  const runner = await openRunner(lut.runner, { backend: lut.backend, ...(lut.threads === null ? {} : { threads: lut.threads }) });
+  try {
+    checkLutRunner(lut, runner, where);
+  } catch (e) {
+    await runner.close();
+    throw e;
+  }
+  return runner;
+}
+
+/** Predict every arch (all must be covered by the LUT), then measure each whole on the LUT's runner, backend and threads. */
 export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], opts: ValidateOptions): Promise<ValidationReport> {
   const predicted = archs.map((spec) => {
     const p = predictLatency(lut, spec);
@@ -108,20 +117,24 @@ export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], 
     return p.predictedMs;
   });
   const rows: ValidationRow[] = [];
-  await measureArchsInterleaved(archs, {
-    backend: lut.backend as BackendChoice,
-    threads: lut.threads,
-    warmup: opts.warmup,
-    runs: opts.runs,
-    ...(opts.rounds === undefined ? {} : { rounds: opts.rounds }),
-    onProgress: (done, total, measured) => {
-      const i = done - 1;
-      const p = predicted[i] ?? Number.NaN;
-      const spec = archs[i] as ArchSpec;
-      const row = { arch: encodeArch(spec), predictedMs: p, measuredMs: measured, error: (p - measured) / measured };
-      rows.push(row);
-      opts.onProgress?.(done, total, row);
-    },
-  });
+  const runner = opts.runner ?? (await openLutRunner(lut, opts.lutPath));
+  try {
+    if (opts.runner !== undefined) checkLutRunner(lut, runner, opts.lutPath);
+    await measureArchsInterleaved(runner, archs, {
+      warmup: opts.warmup,
+      runs: opts.runs,
+      ...(opts.rounds === undefined ? {} : { rounds: opts.rounds }),
+      onProgress: (done, total, measured) => {
+        const i = done - 1;
+        const p = predicted[i] ?? Number.NaN;
+        const spec = archs[i] as ArchSpec;
+        const row = { arch: encodeArch(spec), predictedMs: p, measuredMs: measured, error: (p - measured) / measured };
+        rows.push(row);
+        opts.onProgress?.(done, total, row);
+      },
+    });
+  } finally {
+    if (opts.runner === undefined) await runner.close();
+  }
   return summarizeValidation(rows);
 }

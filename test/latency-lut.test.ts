@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { NasError } from '../common/errors.js';
 import { buildLut, LUT_FORMAT, type Lut, lutKeys, readLut, sampleArchs, validateLut, writeLut } from '../latency/lut.js';
 import { calibrate, predictLatency } from '../latency/predict.js';
+import { type LatencyRunner, openRunner } from '../latency/runner.js';
 import { summarizeValidation, validatePredictions } from '../latency/validate.js';
 import type { LatencyEntry, LatencyEntryInput, LatencyTableKey } from '../results/latency.js';
 import type { ArchSpec } from '../space/arch.js';
@@ -20,7 +21,10 @@ const arch = (blocks: string[], input = 32): ArchSpec => loadArch(blocks, { inpu
 const A = arch(['ir_k3_s2_x16_c16_re', 'ir_k3_s1_x48_c16_re', 'ir_k3_s1_x48_c16_re']);
 const B = arch(['ir_k3_s2_x16_c16_re', 'ir_k5_s2_x64_c24_se_hs']);
 const C = arch(['ds_k3_s1_c16_re', 'ir_k3_s2_x96_c32_hs']);
-const fast = { input: 32, backend: 'wasm', threads: 1, warmup: 1, runs: 3 } as const;
+let fast: { input: number; runner: LatencyRunner; warmup: number; runs: number };
+before(async () => {
+  fast = { input: 32, runner: await openRunner('node', { backend: 'wasm', threads: 1 }), warmup: 1, runs: 3 };
+});
 
 const distinct = (specs: ArchSpec[]): Set<string> => new Set(specs.flatMap((s) => lutKeys(resolve(s))));
 

@@ -1,5 +1,5 @@
-// Builds the browser module (web/index.ts -> dist/web/nas.js) and the example page (web/example -> dist/web/example)
-// with esbuild. @tensorflow/tfjs stays an import for the page to resolve, so our layers register with the page's
+// Builds the browser module (web/index.ts -> dist/web/nas.js), the example page (web/example -> dist/web/example)
+// and the latency page of the browser runner (latency/page -> dist/web/latency) with esbuild. @tensorflow/tfjs stays an import for the page to resolve, so our layers register with the page's
 // tfjs; sharp, which data/image.ts imports to decode files in Node, becomes a stub that throws: pages decode with
 // a canvas. Run by `npm run build:web` after `tsc -p web/tsconfig.json` has type-checked the sources.
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -47,6 +47,14 @@ await build({
   entryPoints: [join(root, 'web', 'example', 'app.ts')],
   outfile: join(out, 'example', 'app.js'),
   plugins: [exampleUsesBundle],
+});
+// The latency page is served alone by the browser runner, so tfjs and its wasm backend are bundled into it.
+await build({
+  ...common,
+  external: [],
+  entryPoints: [join(root, 'latency', 'page', 'main.ts')],
+  outfile: join(out, 'latency', 'page.js'),
+  plugins: [noSharp],
 });
 await mkdir(join(out, 'example'), { recursive: true });
 await copyFile(join(root, 'web', 'example', 'index.html'), join(out, 'example', 'index.html'));

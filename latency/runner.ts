@@ -1,0 +1,107 @@
+// The seam between what is measured (LUT entries, whole networks) and where: a runner owns a backend on one device
+// and times models there. `node` is the local tfjs backend in this process; `browser` is tfjs inside a page of
+// headless Chromium, the latency a web deployment sees.
+import { cpus } from 'node:os';
+import { backendChoices } from '../backend/select.js';
+import { NasError, UsageError } from '../common/errors.js';
+import type { ArchSpec } from '../space/arch.js';
+import type { EntryRef } from './entryModels.js';
+import type { LatencyStats } from './measure.js';
+import { summarize } from './stats.js';
+
+export const runnerNames = ['node', 'browser'] as const;
+export type RunnerName = (typeof runnerNames)[number];
+
+/** The backends each runner offers (node: as `--backend` elsewhere; browser: what a page's tfjs can run). */
+export const runnerBackends: Readonly<Record<RunnerName, readonly string[]>> = {
+  node: backendChoices,
+  browser: ['wasm', 'webgl'],
+};
+
+export interface RunnerMeasureOptions {
+  /** Untimed runs of each model before its first timed round. */
+  readonly warmup: number;
+  /** Timed runs per model, at least (rounded up to a multiple of `rounds`). */
+  readonly runs: number;
+  /** Interleaved passes over the models (1: each model timed once, in order). */
+  readonly rounds: number;
+  /** Keep timing each model until this much time is spent on it. */
+  readonly minSeconds?: number;
+}
+
+export interface ArchMeasureOptions extends RunnerMeasureOptions {
+  /** Weight initialiser seed (default 0). */
+  readonly seed?: number;
+}
+
+export interface LatencyRunner {
+  readonly name: RunnerName;
+  /** The backend that computes (after `auto` is decided). */
+  readonly backend: string;
+  /** Threads the backend computes with (null: the runtime decides). */
+  readonly threads: number | null;
+  /** Where the times hold: the host CPU, and for the browser the Chromium version (and WebGL renderer). */
+  readonly machine: string;
+  /** Time the models of LUT entries together, in interleaved rounds; stats in the order given. */
+  measureEntries(entries: readonly EntryRef[], opts: RunnerMeasureOptions): Promise<LatencyStats[]>;
+  /** Time whole networks together, in interleaved rounds; stats in the order given. */
+  measureArchs(archs: readonly ArchSpec[], opts: ArchMeasureOptions): Promise<LatencyStats[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenRunnerOptions {
+  /** Default wasm. */
+  readonly backend?: string;
+  /** wasm threads (default 1). */
+  readonly threads?: number;
+}
+
+/** The machine string of this host: CPU model and core count. */
+export function machineName(): string {
+  const cs = cpus();
+  return `${(cs[0]?.model ?? 'unknown cpu').trim()} x${cs.length}`;
+}
+
+/** Stats of each list of samples. */
+export function statsOf(samples: readonly (readonly number[])[]): LatencyStats[] {
+  return samples.map((xs) => ({ ...summarize(xs), runs: xs.length, samplesMs: [...xs] }));
+}
+
+export function isRunnerName(name: string): name is RunnerName {
+  return (runnerNames as readonly string[]).includes(name);
+}
+
+/** Check a runner, backend and thread count as the user typed them, before anything is launched. */
+export function checkRunner(name: string, backend: string, threads = 1): RunnerName {
+  if (!isRunnerName(name)) throw new UsageError(`unknown runner '${name}': use --runner ${runnerNames.join(' or ')}`);
+  const offered = runnerBackends[name];
+  if (!offered.includes(backend)) {
+    throw new UsageError(`the ${name} runner has no backend '${backend}': use --backend ${offered.join(', ')}`);
+  }
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got ${threads}`);
+  // tfjs-backend-wasm 4.22's threaded binary starts in the cross-origin-isolated page but keeps one thread.
+  if (name === 'browser' && threads !== 1) throw new UsageError(`the browser runner measures with one thread: drop --threads ${threads}`);
+  return name;
+}
+
+/** Open a runner; close it when done (the browser runner holds a Chromium process and an HTTP server). */
+export async function openRunner(name: string, opts: OpenRunnerOptions = {}): Promise<LatencyRunner> {
+  const backend = opts.backend ?? 'wasm';
+  const threads = opts.threads ?? 1;
+  const runner = checkRunner(name, backend, threads);
+  if (runner === 'node') {
+    const { openNodeRunner } = await import('./runners/node.js');
+    return openNodeRunner(backend as (typeof backendChoices)[number], threads);
+  }
+  let mod: typeof import('./runners/browser.js');
+  try {
+    mod = await import('./runners/browser.js');
+  } catch (e) {
+    const msg = (e as Error).message;
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && msg.includes('playwright-core')) {
+      throw new NasError('E_BACKEND', 'the browser runner needs playwright-core: npm install playwright-core');
+    }
+    throw e;
+  }
+  return mod.openBrowserRunner(backend as 'wasm' | 'webgl', threads);
+}

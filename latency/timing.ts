@@ -1,0 +1,95 @@
+// The timing loop of every runner, browser-safe (no Node imports): the node runner and the latency page both time
+// through it, so a LUT measured in Chromium means the same thing as one measured in Node.
+import * as tf from '@tensorflow/tfjs';
+
+export interface TimingOptions {
+  /** Input [height, width, channels]; the batch is 1. */
+  readonly input: readonly [number, number, number];
+  /** Untimed runs first (JIT, allocator and XNNPACK packing settle). */
+  readonly warmup: number;
+  /** Timed runs, at least. */
+  readonly runs: number;
+  /** Keep timing past `runs` until this much time has been spent timing (default 0). */
+  readonly minSeconds?: number;
+}
+
+/**
+ * Time `model`'s forward pass on the current backend: batch 1, input already on the backend, untimed warm-up, then
+ * timed runs that include reading the result back. Returns the samples in ms. Counts are not checked here.
+ */
+export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[] {
+  const minMs = (opts.minSeconds ?? 0) * 1000;
+  const x = tf.randomUniform([1, ...opts.input], 0, 1, 'float32', 1);
+  // dataSync inside the run: on asynchronous backends (webgl) predict only enqueues work.
+  const once = (): void => {
+    tf.tidy(() => {
+      const y = model.predict(x);
+      for (const t of Array.isArray(y) ? y : [y]) t.dataSync();
+    });
+  };
+  const samplesMs: number[] = [];
+  try {
+    for (let i = 0; i < opts.warmup; i++) once();
+    let spent = 0;
+    while (samplesMs.length < opts.runs || spent < minMs) {
+      const t0 = performance.now();
+      once();
+      const dt = performance.now() - t0;
+      samplesMs.push(dt);
+      spent += dt;
+    }
+  } finally {
+    x.dispose();
+  }
+  return samplesMs;
+}
+
+export interface RoundsOptions {
+  readonly warmup: number;
+  /** Timed runs per model, at least (rounded up to a multiple of `rounds`). */
+  readonly runs: number;
+  /** Interleaved passes over the models (at most `runs`). */
+  readonly rounds: number;
+  readonly minSeconds?: number;
+}
+
+/**
+ * Time several models in interleaved rounds (each round times runs / rounds runs of every model, the warm-up in the
+ * first round), so that a burst of load from other processes spreads over all of them instead of inflating the few
+ * timed during it. One list of samples per model.
+ */
+export function timeInterleaved(
+  models: readonly { readonly model: tf.LayersModel; readonly input: readonly [number, number, number] }[],
+  opts: RoundsOptions,
+): number[][] {
+  const rounds = Math.max(1, Math.min(opts.rounds, opts.runs));
+  const runs = Math.ceil(opts.runs / rounds);
+  const samples = models.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    models.forEach((m, i) => {
+      const xs = timeForward(m.model, {
+        input: m.input,
+        warmup: r === 0 ? opts.warmup : 1,
+        runs,
+        ...(opts.minSeconds === undefined ? {} : { minSeconds: opts.minSeconds / rounds }),
+      });
+      samples[i]?.push(...xs);
+    });
+  }
+  return samples;
+}
+
+/** Build a model of each item, time them together with timeInterleaved, and dispose them whatever happens. */
+export function timeBuilt<T>(
+  items: readonly T[],
+  make: (item: T) => { readonly model: tf.LayersModel; readonly input: readonly [number, number, number] },
+  opts: RoundsOptions,
+): number[][] {
+  const models: { model: tf.LayersModel; input: readonly [number, number, number] }[] = [];
+  try {
+    for (const item of items) models.push(make(item));
+    return timeInterleaved(models, opts);
+  } finally {
+    for (const m of models) m.model.dispose();
+  }
+}
