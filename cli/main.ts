@@ -13,6 +13,7 @@ import { exportCommand } from './export.js';
 import { importWeightsCommand } from './importWeights.js';
 import { latencyCommand } from './latency.js';
 import { predictCommand } from './predict.js';
+import { resultsCommand } from './results.js';
 import { runsCommand } from './runs.js';
 import { trainFinalCommand } from './trainFinal.js';
 
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(importWeightsCommand)
     .command(latencyCommand)
     .command(predictCommand)
+    .command(resultsCommand)
     .command(runsCommand)
     .command(trainFinalCommand)
     .demandCommand(1, 'name a command: nas --help lists them')

@@ -109,7 +109,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     const input = args.input ?? (data === 'folder' ? 224 : 32);
     const archRefs = args.arch ?? [`mobilenetv3-${args.variant}`];
     // Validate the architecture before loading data: bad input fails fast.
-    loadArch(archRefs, { input, width: args.width });
+    loadArch(archRefs, { input, width: args.width, db: args.db });
     await useBackend(args.backend);
     const dataset = await loadDataset(data, {
       input: { size: input, channels: 3 },
@@ -118,6 +118,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
       ...(args.limit !== undefined ? { limit: { train: args.limit, test: args.limit } } : {}),
     });
     const arch = loadArch(archRefs, {
+      db: args.db,
       input,
       classes: dataset.classes,
       channels: 3,

@@ -1,7 +1,8 @@
-// Turn what a user typed after a command into an ArchSpec: a reference name, a spec .json file, a whole-arch string
-// or block strings, plus command-line overrides.
+// Turn what a user typed after a command into an ArchSpec: a reference name, a spec .json file, a whole-arch string,
+// block strings or a result in the store (run:RUN#best, run:RUN#N, run:RUN), plus command-line overrides.
 import { readFileSync, statSync } from 'node:fs';
 import { ArchError, NasError, UsageError } from '../common/errors.js';
+import { archFromRunRef, isRunRef } from '../results/archRef.js';
 import type { ArchSpec, Block } from './arch.js';
 import { decodeArch, decodeBlock } from './blockString.js';
 import { isReferenceName, referenceArch, referenceNames } from './reference.js';
@@ -18,6 +19,8 @@ export interface ArchOverrides {
    * instead of 1x1 at 32 px. Everything else stays as published.
    */
   readonly smallInput?: boolean | undefined;
+  /** The results database that `run:` references read (default $NAS_DB, else ./nas.db). */
+  readonly db?: string | undefined;
 }
 
 const BLOCK_RE = /^(conv|ds|ir)_/;
@@ -70,11 +73,11 @@ function isFile(path: string): boolean {
 function unknown(ref: string): ArchError {
   return new ArchError(
     `unknown architecture '${ref}': not a reference name (${referenceNames().join(', ')}), ` +
-      'a spec .json file, an arch string (v1_...) or block strings (e.g. ir_k3_s1_x16_c16_re)',
+      'a spec .json file, an arch string (v1_...), block strings (e.g. ir_k3_s1_x16_c16_re) or run:RUN#best',
   );
 }
 
-function fromRefs(refs: readonly string[]): ArchSpec {
+function fromRefs(refs: readonly string[], db: string | undefined): ArchSpec {
   // Block strings may also come as one quoted list ("ir_... ir_..." or "ir_...,ir_..."); arch strings contain commas.
   const words = refs.flatMap((r) => (ARCH_RE.test(r.trim()) ? [r.trim()] : r.split(/[\s,]+/))).filter((w) => w !== '');
   const [first] = words;
@@ -90,6 +93,7 @@ function fromRefs(refs: readonly string[]): ArchSpec {
     throw new UsageError(`give one architecture (got ${words.length}: ${words.join(' ')}); only block strings can be listed`);
   }
   if (isReferenceName(first)) return referenceArch(first);
+  if (isRunRef(first)) return archFromRunRef(first, db);
   if (ARCH_RE.test(first)) return decodeArch(first);
   if (first.toLowerCase().endsWith('.json') || isFile(first)) return readArchFile(first);
   throw unknown(first);
@@ -117,9 +121,9 @@ export function applyOverrides(spec: ArchSpec, o: ArchOverrides): ArchSpec {
 }
 
 /**
- * Load the architecture named by `refs` (a reference name, a spec .json path, an arch string, or one or more block
- * strings) and apply `overrides`.
+ * Load the architecture named by `refs` (a reference name, a spec .json path, an arch string, one or more block
+ * strings, or a `run:` reference into the results store: results/archRef.ts) and apply `overrides`.
  */
 export function loadArch(refs: readonly string[], overrides: ArchOverrides = {}): ArchSpec {
-  return applyOverrides(fromRefs(refs), overrides);
+  return applyOverrides(fromRefs(refs, overrides.db), overrides);
 }
