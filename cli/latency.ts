@@ -174,7 +174,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
   builder: (y: Argv) =>
     y
       .option('space', { type: 'string', describe: 'built-in search space to sample' })
-      .option('samples', { type: 'number', describe: 'how many archs to sample from --space' })
+      .option('samples', { type: 'number', describe: 'how many archs to sample from --space (default: every entry of the space)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the samples' })
       .option('arch', { type: 'string', array: true, describe: 'architectures (names, spec files, arch strings)' })
       .option('input', { type: 'number', demandOption: true, describe: 'input size (square)' })
@@ -182,9 +182,9 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('backend', runnerBackendOption)
       .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
       .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
-      .option('runs', { type: 'number', default: 20, describe: 'timed runs per entry' })
+      .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry' })
       .option('out', { type: 'string', default: 'lut.json', describe: 'the LUT file; an existing one is resumed' })
-      .option('calibrate', { type: 'number', default: 3, describe: 'whole archs measured to calibrate the overhead (0: keep)' })
+      .option('calibrate', { type: 'number', default: 10, describe: 'whole archs measured to calibrate the overheads (0: keep)' })
       .option('db', { type: 'string', describe: 'also cache entries in this results database' })
       .option('json', jsonOption) as never,
   handler: async (args) => {
@@ -192,8 +192,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     checkPosInt('input', args.input);
     checkPosInt('threads', args.threads);
     checkPosInt('calibrate', args.calibrate, 0);
-    if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space with --samples, or --arch');
-    if (args.space !== undefined && args.samples === undefined) throw new UsageError('--space needs --samples N');
+    if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space (with or without --samples) or --arch');
     checkRunner(args.runner, args.backend, args.threads);
     const space = args.space === undefined ? undefined : builtinSpace(args.space);
     const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
@@ -209,7 +208,8 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     const runner = await openRunner(args.runner, { backend: args.backend, threads: args.threads });
     let lut: Lut;
     let measured = 0;
-    const k = Math.min(args.calibrate, all.length);
+    const coverage = space !== undefined && args.samples === undefined;
+    const k = coverage ? args.calibrate : Math.min(args.calibrate, all.length);
     try {
       const store = args.db === undefined ? undefined : openStore(args.db);
       try {
@@ -230,10 +230,14 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
         store?.close();
       }
       if (k > 0) {
-        const specs = all.slice(0, k);
+        // Calibration wants typical networks: with a whole space covered, fresh samples of it (the coverage list is
+        // biased to rare entries); else the archs the table was built for.
+        const specs = coverage ? sampleArchs(space, k, args.input, args.seed + 1) : all.slice(0, k);
         const times = await measureArchsInterleaved(runner, specs, {
+          statistic: lut.statistic ?? 'median',
           warmup: args.warmup,
-          runs: args.runs,
+          runs: 60,
+          rounds: 6,
           onProgress: (done, total, t) => progressLine('calibrate', done, total, `${t.toFixed(2)} ms`),
         });
         const calibration = specs.map((spec, i) => ({ spec, ms: times[i] ?? Number.NaN }));
@@ -327,9 +331,9 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('lut', { type: 'string', demandOption: true, describe: 'the LUT file' })
       .option('space', { type: 'string', demandOption: true, describe: 'built-in search space to sample' })
       .option('samples', { type: 'number', demandOption: true, describe: 'how many archs to sample and measure' })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the samples: the same as lut build, so the archs are in the LUT' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the samples (a LUT built from --samples covers the same seed)' })
       .option('warmup', { type: 'number', default: 10, describe: 'untimed runs per arch' })
-      .option('runs', { type: 'number', default: 30, describe: 'timed runs per arch' })
+      .option('runs', { type: 'number', default: 60, describe: 'timed runs per arch (in 6 interleaved rounds)' })
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
@@ -340,6 +344,7 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
     const report = await validatePredictions(lut, archs, {
       warmup: args.warmup,
       runs: args.runs,
+      rounds: 6,
       lutPath: args.lut,
       onProgress: (done, total, row) => progressLine('validate', done, total, `${pct(row.error)}`),
     });

@@ -23,6 +23,20 @@ export interface LutEntry {
   readonly medianMs: number;
   readonly iqrMs: number;
   readonly runs: number;
+  /** 10th percentile of the samples; present in every entry of a `p10` table. */
+  readonly p10Ms?: number;
+}
+
+/**
+ * Which figure of an entry (and of a whole network) a table's predictions use. `p10`, what nas builds: the 10th
+ * percentile, which on a machine shared with other work repeats within a few percent where the median moves by
+ * ten or more. `median`: tables without the field (and devices of one's own that time nothing else).
+ */
+export type LutStatistic = 'median' | 'p10';
+
+/** The figure of `s` that a table of statistic `stat` uses. */
+export function statOf(s: { readonly medianMs: number; readonly p10Ms?: number }, stat: LutStatistic): number {
+  return stat === 'p10' ? (s.p10Ms ?? Number.NaN) : s.medianMs;
 }
 
 export interface Lut {
@@ -35,8 +49,15 @@ export interface Lut {
   /** Network input [height, width, channels]; batch 1. */
   readonly input: readonly [number, number, number];
   readonly entries: Readonly<Record<string, LutEntry>>;
+  /** Absent in tables from before nas recorded it: 'median'. */
+  readonly statistic?: LutStatistic;
   /** Whole-network time not in any entry (calibrated; may be negative: each entry carries its own call overhead). */
   readonly overheadMs: number;
+  /**
+   * Added per entry of a network (calibrated; usually negative: the call overhead an entry timed alone carries and
+   * a layer inside a network does not). Absent: 0.
+   */
+  readonly perEntryMs?: number;
 }
 
 /** One measurable piece of a network: its key and, as data, what to build to time it alone (entryModels.ts). */
@@ -151,15 +172,65 @@ function checkSameSetting(existing: Lut, want: Omit<Lut, 'entries' | 'overheadMs
   if (diffs.length > 0) throw new UsageError(`existing LUT was built for another setting (${diffs.join(', ')}); use another --out`);
 }
 
-/** The architectures a build covers. */
+/** Samples without a new entry after which a space's entries count as covered. */
+export const COVERAGE_PATIENCE = 3000;
+/** Samples at most, whatever the patience (a space with very many rare entries: use --samples then). */
+export const COVERAGE_MAX_SAMPLES = 400_000;
+
+export interface Coverage {
+  /** The archs that brought at least one new entry, in sampling order: their entries are every entry found. */
+  readonly archs: ArchSpec[];
+  readonly entries: number;
+  readonly samples: number;
+  /** False when COVERAGE_MAX_SAMPLES ran out before the patience did. */
+  readonly complete: boolean;
+}
+
+/**
+ * Every distinct entry a space can produce, found by sampling (uniform per decision, seeded) until
+ * COVERAGE_PATIENCE samples in a row bring no new entry. A space's entries depend on few decisions each (a block's
+ * own choices and its input width), so this saturates quickly: the built-in spaces at 224 have 1,324 (mobilenetv3)
+ * and 3,392 (mnasnet) entries, all found within 5,000 samples.
+ */
+export function spaceCoverage(space: SearchSpace, input: number, seed: number): Coverage {
+  const rng = seedrandom(`coverage:${seed}`);
+  const seen = new Set<string>();
+  const archs: ArchSpec[] = [];
+  let samples = 0;
+  let quiet = 0;
+  while (quiet < COVERAGE_PATIENCE && samples < COVERAGE_MAX_SAMPLES) {
+    const spec = applyOverrides(applySample(space, sampleUniform(space, rng)), { input });
+    samples++;
+    let fresh = false;
+    for (const k of lutKeys(resolve(spec))) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        fresh = true;
+      }
+    }
+    if (fresh) {
+      archs.push(spec);
+      quiet = 0;
+    } else {
+      quiet++;
+    }
+  }
+  return { archs, entries: seen.size, samples, complete: quiet >= COVERAGE_PATIENCE };
+}
+
+/** The architectures a build covers: given archs, `samples` of a space, or (no samples) the space's coverage. */
 export function buildArchs(opts: Pick<BuildLutOptions, 'archs' | 'space' | 'samples' | 'seed' | 'input'>): ArchSpec[] {
   const archs = (opts.archs ?? []).map((a) => applyOverrides(a, { input: opts.input }));
   if (opts.space !== undefined) {
-    const n = opts.samples ?? 0;
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--samples must be a positive integer, got ${n}`);
-    archs.push(...sampleArchs(opts.space, n, opts.input, opts.seed ?? 0));
+    if (opts.samples === undefined) {
+      archs.push(...spaceCoverage(opts.space, opts.input, opts.seed ?? 0).archs);
+    } else {
+      const n = opts.samples;
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--samples must be a positive integer, got ${n}`);
+      archs.push(...sampleArchs(opts.space, n, opts.input, opts.seed ?? 0));
+    }
   }
-  if (archs.length === 0) throw new UsageError('nothing to measure: give --arch or --space with --samples');
+  if (archs.length === 0) throw new UsageError('nothing to measure: give --arch or --space');
   return archs;
 }
 
@@ -175,11 +246,14 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
     input: [opts.input, opts.input, archs[0]?.input.channels ?? 3] as const,
   };
   if (opts.existing !== undefined) checkSameSetting(opts.existing, setting);
-  const entries: Record<string, LutEntry> = { ...(opts.existing?.entries ?? {}) };
+  // A table nas builds predicts from p10: entries of an older table without it are measured again.
+  const entries: Record<string, LutEntry> = Object.fromEntries(
+    Object.entries(opts.existing?.entries ?? {}).filter(([, e]) => e.p10Ms !== undefined),
+  );
   const sk = storeKey(setting);
   if (opts.store !== undefined) {
     for (const [k, e] of opts.store.readLatencyTable(sk)) {
-      entries[k] ??= { medianMs: e.medianMs, iqrMs: e.spreadMs, runs: e.samples };
+      if (e.p10Ms !== undefined) entries[k] ??= { medianMs: e.medianMs, iqrMs: e.spreadMs, runs: e.samples, p10Ms: e.p10Ms };
     }
   }
   const todo = new Map<string, LutItem>();
@@ -190,8 +264,10 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
     format: LUT_FORMAT,
     version: LUT_VERSION,
     ...setting,
+    statistic: 'p10',
     entries: { ...entries },
     overheadMs: opts.existing?.overheadMs ?? 0,
+    ...(opts.existing?.perEntryMs === undefined ? {} : { perEntryMs: opts.existing.perEntryMs }),
   });
   let done = 0;
   const items = [...todo.values()];
@@ -206,9 +282,11 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
     batch.forEach((item, i) => {
       const m = stats[i];
       if (m === undefined) throw new Error(`runner ${runner.name} answered ${stats.length} of ${batch.length} entries`);
-      const e: LutEntry = { medianMs: m.medianMs, iqrMs: m.iqrMs, runs: m.runs };
+      const e: LutEntry = { medianMs: m.medianMs, iqrMs: m.iqrMs, runs: m.runs, p10Ms: m.p10Ms };
       entries[item.key] = e;
-      opts.store?.upsertLatencyEntries(sk, [{ entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs }]);
+      opts.store?.upsertLatencyEntries(sk, [
+        { entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs, p10Ms: m.p10Ms },
+      ]);
       done++;
       opts.onProgress?.({ done, total: items.length, key: item.key, lut: snapshot() });
     });
@@ -251,13 +329,23 @@ export function validateLut(json: unknown, where = 'LUT'): Lut {
   if (!isNum(json.overheadMs)) bad('overheadMs must be a finite number');
   if (!isObj(json.entries)) return bad('entries must be an object');
   const entries: Record<string, LutEntry> = {};
+  const statistic = json.statistic ?? 'median';
+  if (statistic !== 'median' && statistic !== 'p10') bad(`statistic must be 'p10' or 'median', got ${JSON.stringify(json.statistic)}`);
+  if (json.perEntryMs !== undefined && !isNum(json.perEntryMs)) bad('perEntryMs must be a finite number');
   for (const [k, e] of Object.entries(json.entries)) {
     if (!isObj(e) || !isNum(e.medianMs) || e.medianMs < 0 || !isNum(e.iqrMs) || e.iqrMs < 0) {
       bad(`entry ${k}: medianMs and iqrMs must be finite numbers >= 0`);
     }
     const r = e as Record<string, unknown>;
     if (!(Number.isInteger(r.runs) && (r.runs as number) >= 1)) bad(`entry ${k}: runs must be a positive integer`);
-    entries[k] = { medianMs: r.medianMs as number, iqrMs: r.iqrMs as number, runs: r.runs as number };
+    if (r.p10Ms !== undefined && !(isNum(r.p10Ms) && r.p10Ms >= 0)) bad(`entry ${k}: p10Ms must be a finite number >= 0`);
+    if (statistic === 'p10' && r.p10Ms === undefined) bad(`entry ${k}: a p10 table needs p10Ms in every entry`);
+    entries[k] = {
+      medianMs: r.medianMs as number,
+      iqrMs: r.iqrMs as number,
+      runs: r.runs as number,
+      ...(r.p10Ms === undefined ? {} : { p10Ms: r.p10Ms as number }),
+    };
   }
   const [h, w, c] = input as number[];
   return {
@@ -268,8 +356,10 @@ export function validateLut(json: unknown, where = 'LUT'): Lut {
     threads: threads as number | null,
     machine: json.machine as string,
     input: [h ?? 0, w ?? 0, c ?? 0],
+    statistic: statistic as LutStatistic,
     entries,
     overheadMs: json.overheadMs as number,
+    ...(json.perEntryMs === undefined ? {} : { perEntryMs: json.perEntryMs as number }),
   };
 }
 

@@ -72,6 +72,8 @@ export function kendallTau(xs: readonly number[], ys: readonly number[]): number
 
 export interface SampleSummary {
   readonly medianMs: number;
+  /** The 10th percentile: on a machine shared with other work, the robust estimate of the uncontended time. */
+  readonly p10Ms: number;
   readonly meanMs: number;
   readonly minMs: number;
   readonly maxMs: number;
@@ -83,6 +85,7 @@ export function summarize(samplesMs: readonly number[]): SampleSummary {
   checkNonEmpty(samplesMs, 'summary');
   return {
     medianMs: median(samplesMs),
+    p10Ms: quantile(samplesMs, 0.1),
     meanMs: mean(samplesMs),
     minMs: Math.min(...samplesMs),
     maxMs: Math.max(...samplesMs),

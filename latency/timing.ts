@@ -11,6 +11,12 @@ export interface TimingOptions {
   readonly runs: number;
   /** Keep timing past `runs` until this much time has been spent timing (default 0). */
   readonly minSeconds?: number;
+  /**
+   * What each run reads back: the whole output (default; a network's logits), or one element of it (a LUT entry,
+   * whose output is a feature map the whole network never reads back: copying it out would be counted in every
+   * entry). One element still waits for the whole computation on asynchronous backends.
+   */
+  readonly readBack?: 'all' | 'one';
 }
 
 /**
@@ -21,10 +27,14 @@ export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[
   const minMs = (opts.minSeconds ?? 0) * 1000;
   const x = tf.randomUniform([1, ...opts.input], 0, 1, 'float32', 1);
   // dataSync inside the run: on asynchronous backends (webgl) predict only enqueues work.
+  const one = opts.readBack === 'one';
   const once = (): void => {
     tf.tidy(() => {
       const y = model.predict(x);
-      for (const t of Array.isArray(y) ? y : [y]) t.dataSync();
+      for (const t of Array.isArray(y) ? y : [y]) {
+        if (one && t.size > 1) tf.slice(t, t.shape.map(() => 0), t.shape.map(() => 1)).dataSync();
+        else t.dataSync();
+      }
     });
   };
   const samplesMs: number[] = [];
@@ -58,8 +68,14 @@ export interface RoundsOptions {
  * first round), so that a burst of load from other processes spreads over all of them instead of inflating the few
  * timed during it. One list of samples per model.
  */
+export interface TimedModel {
+  readonly model: tf.LayersModel;
+  readonly input: readonly [number, number, number];
+  readonly readBack?: 'all' | 'one';
+}
+
 export function timeInterleaved(
-  models: readonly { readonly model: tf.LayersModel; readonly input: readonly [number, number, number] }[],
+  models: readonly TimedModel[],
   opts: RoundsOptions,
 ): number[][] {
   const rounds = Math.max(1, Math.min(opts.rounds, opts.runs));
@@ -69,6 +85,7 @@ export function timeInterleaved(
     models.forEach((m, i) => {
       const xs = timeForward(m.model, {
         input: m.input,
+        ...(m.readBack === undefined ? {} : { readBack: m.readBack }),
         warmup: r === 0 ? opts.warmup : 1,
         runs,
         ...(opts.minSeconds === undefined ? {} : { minSeconds: opts.minSeconds / rounds }),
@@ -82,10 +99,10 @@ export function timeInterleaved(
 /** Build a model of each item, time them together with timeInterleaved, and dispose them whatever happens. */
 export function timeBuilt<T>(
   items: readonly T[],
-  make: (item: T) => { readonly model: tf.LayersModel; readonly input: readonly [number, number, number] },
+  make: (item: T) => TimedModel,
   opts: RoundsOptions,
 ): number[][] {
-  const models: { model: tf.LayersModel; input: readonly [number, number, number] }[] = [];
+  const models: TimedModel[] = [];
   try {
     for (const item of items) models.push(make(item));
     return timeInterleaved(models, opts);

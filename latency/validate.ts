@@ -2,7 +2,7 @@
 import { UsageError } from '../common/errors.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
-import type { Lut } from './lut.js';
+import { type Lut, type LutStatistic, statOf } from './lut.js';
 import { missingError, predictLatency } from './predict.js';
 import { isRunnerName, type LatencyRunner, openRunner, runnerNames } from './runner.js';
 import { kendallTau, mean } from './stats.js';
@@ -62,10 +62,12 @@ export interface WholeMeasureOptions {
   readonly runs: number;
   /** Interleaved passes over each batch of archs (default 3). */
   readonly rounds?: number;
-  readonly onProgress?: (done: number, total: number, medianMs: number) => void;
+  /** The figure of each network's samples to return (the LUT's statistic; default median). */
+  readonly statistic?: LutStatistic;
+  readonly onProgress?: (done: number, total: number, ms: number) => void;
 }
 
-/** Median whole-network latency of each arch on `runner`, measured in interleaved rounds over batches of archs. */
+/** Whole-network latency (the statistic's figure) of each arch on `runner`, measured in interleaved rounds over batches of archs. */
 export async function measureArchsInterleaved(
   runner: LatencyRunner,
   archs: readonly ArchSpec[],
@@ -77,8 +79,9 @@ export async function measureArchsInterleaved(
     // Interleaved rounds, as in buildLut: a load burst spreads over the batch instead of hitting one arch.
     const stats = await runner.measureArchs(archs.slice(at, at + BATCH), { warmup: opts.warmup, runs: opts.runs, rounds });
     for (const m of stats) {
-      out.push(m.medianMs);
-      opts.onProgress?.(out.length, archs.length, m.medianMs);
+      const v = statOf(m, opts.statistic ?? 'median');
+      out.push(v);
+      opts.onProgress?.(out.length, archs.length, v);
     }
   }
   return out;
@@ -121,6 +124,7 @@ export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], 
   try {
     if (opts.runner !== undefined) checkLutRunner(lut, runner, opts.lutPath);
     await measureArchsInterleaved(runner, archs, {
+      statistic: lut.statistic ?? 'median',
       warmup: opts.warmup,
       runs: opts.runs,
       ...(opts.rounds === undefined ? {} : { rounds: opts.rounds }),

@@ -19,6 +19,8 @@ export interface LatencyEntryInput {
   /** Dispersion of the samples (the measuring code's choice, e.g. the interquartile range), in ms. */
   readonly spreadMs: number;
   readonly samples: number;
+  /** The 10th percentile of the samples (absent in entries measured before nas recorded it). */
+  readonly p10Ms?: number;
 }
 
 export interface LatencyEntry extends LatencyEntryInput {
@@ -43,6 +45,7 @@ interface EntryRow {
   median_ms: number;
   spread_ms: number;
   samples: number;
+  p10_ms: number | null;
   measured_at: string;
 }
 
@@ -53,15 +56,19 @@ export function latencyApi(c: Conn): LatencyApi {
         if (!(Number.isFinite(e.medianMs) && e.medianMs >= 0 && Number.isFinite(e.spreadMs) && e.spreadMs >= 0)) {
           throw new RangeError(`latency entry ${e.entry}: times must be finite and >= 0`);
         }
+        if (e.p10Ms !== undefined && !(Number.isFinite(e.p10Ms) && e.p10Ms >= 0)) {
+          throw new RangeError(`latency entry ${e.entry}: p10Ms must be finite and >= 0`);
+        }
         if (!(Number.isInteger(e.samples) && e.samples > 0)) {
           throw new RangeError(`latency entry ${e.entry}: samples must be a positive integer`);
         }
       }
       const upsert = c.stmt(
-        `INSERT INTO latency_lut (runner, backend, machine, input, entry, median_ms, spread_ms, samples, measured_at)
-         VALUES (@runner, @backend, @machine, @input, @entry, @median_ms, @spread_ms, @samples, @measured_at)
+        `INSERT INTO latency_lut (runner, backend, machine, input, entry, median_ms, spread_ms, samples, p10_ms, measured_at)
+         VALUES (@runner, @backend, @machine, @input, @entry, @median_ms, @spread_ms, @samples, @p10_ms, @measured_at)
          ON CONFLICT (runner, backend, machine, input, entry) DO UPDATE SET median_ms = excluded.median_ms,
-           spread_ms = excluded.spread_ms, samples = excluded.samples, measured_at = excluded.measured_at`,
+           spread_ms = excluded.spread_ms, samples = excluded.samples, p10_ms = excluded.p10_ms,
+           measured_at = excluded.measured_at`,
       );
       return c.write(() => {
         const now = c.now();
@@ -75,6 +82,7 @@ export function latencyApi(c: Conn): LatencyApi {
             median_ms: e.medianMs,
             spread_ms: e.spreadMs,
             samples: e.samples,
+            p10_ms: e.p10Ms ?? null,
             measured_at: now,
           });
         }
@@ -85,7 +93,7 @@ export function latencyApi(c: Conn): LatencyApi {
     readLatencyTable(key) {
       const rows = c
         .stmt<EntryRow>(
-          `SELECT entry, median_ms, spread_ms, samples, measured_at FROM latency_lut
+          `SELECT entry, median_ms, spread_ms, samples, p10_ms, measured_at FROM latency_lut
            WHERE runner = ? AND backend = ? AND machine = ? AND input = ?`,
         )
         .all(key.runner, key.backend, key.machine, key.input);
@@ -95,6 +103,7 @@ export function latencyApi(c: Conn): LatencyApi {
           medianMs: r.median_ms,
           spreadMs: r.spread_ms,
           samples: r.samples,
+          ...(r.p10_ms === null ? {} : { p10Ms: r.p10_ms }),
           measuredAt: r.measured_at,
         }),
       );

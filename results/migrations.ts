@@ -116,7 +116,12 @@ const v1: Migration = (db) => {
   `);
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1];
+/** v2: the 10th percentile of each LUT entry's samples, the robust latency on a machine shared with other work. */
+const v2: Migration = (db) => {
+  db.exec('ALTER TABLE latency_lut ADD COLUMN p10_ms REAL CHECK (p10_ms IS NULL OR p10_ms >= 0)');
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 
 /** The schema version this nas writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

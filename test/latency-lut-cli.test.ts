@@ -57,7 +57,7 @@ test('bad input: one line, exit 2', () => {
   userError(run(['predict', '--lut', wrong, '--arch', 'mobilenetv3-small']), 'unsupported version 9');
   userError(run(['predict', '--lut', join(dir, 'none.json'), '--arch', 'mobilenetv3-small']), 'cannot read LUT');
   userError(run(['lut', 'build', '--input', '32', '--out', join(dir, 'x.json')]), '--space', '--arch');
-  userError(run(['lut', 'build', '--space', 'mobilenetv3', '--input', '32', '--out', join(dir, 'x.json')]), '--samples');
+  userError(run(['lut', 'build', '--space', 'mobilenetv3', '--arch', 'mobilenetv3-small', '--input', '32', '--out', join(dir, 'x.json')]), '--space');
   userError(run(['lut', 'build', '--space', 'nope', '--samples', '2', '--input', '32', '--out', join(dir, 'x.json')]), 'nope');
   userError(run(['lut', 'build', '--arch', ...ARCH, '--input', '0', '--out', join(dir, 'x.json')]), '--input');
   userError(run(['validate', '--lut', wrong, '--space', 'mobilenetv3', '--samples', '1']), '--samples');

@@ -31,7 +31,10 @@ const distinct = (specs: ArchSpec[]): Set<string> => new Set(specs.flatMap((s) =
 function fakeLut(keys: Iterable<string>, ms = 1, overheadMs = 0): Lut {
   const entries: Record<string, { medianMs: number; iqrMs: number; runs: number }> = {};
   for (const k of keys) entries[k] = { medianMs: ms, iqrMs: 0, runs: 1 };
-  return { format: LUT_FORMAT, version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'm', input: [32, 32, 3], entries, overheadMs };
+  return {
+    format: LUT_FORMAT, version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'm', input: [32, 32, 3], statistic: 'median',
+    entries, overheadMs,
+  };
 }
 
 test('keys: stem, one per block, head; identical blocks coincide, different shapes differ', () => {
@@ -62,7 +65,11 @@ test('build measures each distinct key once; resume skips what exists (file or s
   assert.equal(seen.length, want.size);
   assert.deepEqual(new Set(seen), want);
   assert.deepEqual(new Set(Object.keys(lut.entries)), want);
-  for (const e of Object.values(lut.entries)) assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 3);
+  for (const e of Object.values(lut.entries)) {
+    assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 3);
+    assert.ok(e.p10Ms !== undefined && e.p10Ms > 0 && e.p10Ms <= e.medianMs);
+  }
+  assert.equal(lut.statistic, 'p10');
   assert.equal(lut.runner, 'node');
   assert.equal(lut.backend, 'wasm');
   assert.deepEqual(lut.input, [32, 32, 3]);
@@ -75,7 +82,9 @@ test('build measures each distinct key once; resume skips what exists (file or s
   // a store that already holds A's entries: only B's others are measured, and they are written back
   const table = new Map<string, LatencyEntry>();
   for (const [k, e] of Object.entries(lut.entries)) {
-    if (distinct([A]).has(k)) table.set(k, { entry: k, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs, measuredAt: 'x' });
+    if (distinct([A]).has(k)) {
+      table.set(k, { entry: k, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs, p10Ms: e.p10Ms ?? 0, measuredAt: 'x' });
+    }
   }
   const upserts: LatencyEntryInput[] = [];
   const store = {
@@ -115,6 +124,9 @@ test('write/read round trip, atomic, and validation errors', () => {
   bad((j) => (j.overheadMs = 'x'), /overheadMs/);
   bad((j) => ((j.entries as Record<string, unknown>).k = { medianMs: -1, iqrMs: 0, runs: 1 }), /entry k/);
   bad((j) => ((j.entries as Record<string, unknown>).k = { medianMs: 1, iqrMs: 0, runs: 0 }), /entry k: runs/);
+  bad((j) => (j.statistic = 'mean'), /statistic must be/);
+  bad((j) => (j.statistic = 'p10'), /p10 table needs p10Ms/);
+  bad((j) => (j.perEntryMs = 'x'), /perEntryMs/);
   writeFileSync(join(dir, 'broken.json'), '{');
   assert.throws(() => readLut(join(dir, 'broken.json')), /not valid JSON/);
   assert.throws(() => readLut(join(dir, 'none.json')), (e: unknown) => e instanceof NasError && e.code === 'E_IO');
@@ -124,22 +136,26 @@ test('write/read round trip, atomic, and validation errors', () => {
 test('predict = sum of entries + overhead; missing keys listed once', () => {
   const keys = lutKeys(resolve(A));
   const lut = fakeLut(keys, 2, 0.5);
-  assert.deepEqual(predictLatency(lut, A), { predictedMs: keys.length * 2 + 0.5, missing: [] });
+  assert.deepEqual(predictLatency(lut, A), { predictedMs: keys.length * 2 + 0.5, entries: keys.length, missing: [] });
+  assert.equal(predictLatency({ ...lut, perEntryMs: -0.25 }, A).predictedMs, keys.length * (2 - 0.25) + 0.5);
   const p = predictLatency(lut, B);
   assert.deepEqual(new Set(p.missing), new Set(lutKeys(resolve(B)).filter((k) => !keys.includes(k))));
   assert.throws(() => predictLatency(lut, arch(['ir_k3_s2_x16_c16_re'], 64)), /LUT is for input 32x32x3/);
 });
 
-test('calibrate sets the overhead to the median of measured - sum', () => {
-  const lut = fakeLut(distinct([A, B, C]), 1, 0);
-  const sum = (s: ArchSpec): number => lutKeys(resolve(s)).length;
-  const cal = calibrate(lut, [
-    { spec: A, ms: sum(A) + 3 },
-    { spec: B, ms: sum(B) + 4 },
-    { spec: C, ms: sum(C) + 40 },
-  ]);
-  assert.equal(cal.overheadMs, 4);
-  assert.equal(predictLatency(cal, A).predictedMs, sum(A) + 4);
+test('calibrate fits overhead + per-entry cost robustly (Theil-Sen), or the median offset alone', () => {
+  const nets = [1, 2, 3, 4, 5].map((n) => arch(Array.from({ length: n }, () => 'ir_k3_s1_x32_c16_re')));
+  const lut = fakeLut(distinct(nets), 1, 0);
+  const n = (s: ArchSpec): number => lutKeys(resolve(s)).length;
+  // measured = sum + 10 - 0.5 per entry, one network far off: the fit ignores it
+  const cal = calibrate(lut, nets.map((spec, i) => ({ spec, ms: n(spec) + 10 - 0.5 * n(spec) + (i === 2 ? 30 : 0) })));
+  assert.ok(Math.abs((cal.perEntryMs ?? 0) + 0.5) < 1e-9, `perEntryMs ${cal.perEntryMs}`);
+  assert.ok(Math.abs(cal.overheadMs - 10) < 1e-9, `overheadMs ${cal.overheadMs}`);
+  assert.ok(Math.abs(predictLatency(cal, nets[0]!).predictedMs - (n(nets[0]!) * 0.5 + 10)) < 1e-9);
+  // fewer than 3 networks: the median offset, no slope
+  const two = calibrate(lut, [{ spec: nets[0]!, ms: n(nets[0]!) + 3 }, { spec: nets[1]!, ms: n(nets[1]!) + 5 }]);
+  assert.equal(two.perEntryMs, 0);
+  assert.equal(two.overheadMs, 4);
   assert.throws(() => calibrate(fakeLut([]), [{ spec: A, ms: 1 }]), /missing/);
 });
 

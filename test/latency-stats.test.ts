@@ -26,9 +26,9 @@ test('MAD is the median absolute deviation, robust to an outlier', () => {
   assert.equal(mad([3, 3, 3, 1000]), 0);
 });
 
-test('summarize reports median, mean, min, max, IQR and MAD', () => {
+test('summarize reports median, 10th percentile, mean, min, max, IQR and MAD', () => {
   const s = summarize([1, 2, 3, 4, 100]);
-  assert.deepEqual(s, { medianMs: 3, meanMs: 22, minMs: 1, maxMs: 100, iqrMs: 2, madMs: 1 });
+  assert.deepEqual(s, { medianMs: 3, p10Ms: 1.4, meanMs: 22, minMs: 1, maxMs: 100, iqrMs: 2, madMs: 1 });
   assert.equal(mean([2, 4]), 3);
 });
 

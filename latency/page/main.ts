@@ -60,7 +60,7 @@ const api: LatencyPageApi = {
       req.entries,
       (e) => {
         const a = resolve(e.arch);
-        return { model: entryModel(a, e.piece), input: entryInput(a, e.piece) };
+        return { model: entryModel(a, e.piece), input: entryInput(a, e.piece), readBack: 'one' };
       },
       req,
     ),

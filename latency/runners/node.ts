@@ -19,7 +19,7 @@ export async function openNodeRunner(backend: BackendChoice, threads: number): P
           entries,
           (e) => {
             const a = resolve(e.arch);
-            return { model: entryModel(a, e.piece), input: entryInput(a, e.piece) };
+            return { model: entryModel(a, e.piece), input: entryInput(a, e.piece), readBack: 'one' };
           },
           opts,
         ),

@@ -1,0 +1,95 @@
+// One proxy evaluation per sampled architecture of the 'mnasnet-small-input' space, with the evaluator's defaults
+// (or --config JSON) on one core: seconds per candidate (data loading reported apart: a worker pays it once) and
+// the accuracies, whose spread says whether the proxy ranks architectures at all. CPU seconds are printed beside
+// wall seconds: on a shared machine they are the steadier figure of what one core needs.
+// Usage: node dist/bench/proxy-train.js [--archs 6] [--seed 0] [--config '{"proxyImages":2048}'] [--json]
+import { parseArgs } from 'node:util';
+import seedrandom from 'seedrandom';
+import { parseProxyConfig } from '../proxy-train/config.js';
+import { evaluate } from '../proxy-train/evaluate.js';
+import type { JsonValue } from '../results/json.js';
+import { encodeArch } from '../space/blockString.js';
+import { applySample, sampleUniform } from '../space/searchSpace.js';
+import { builtinSpace } from '../space/spaces.js';
+
+const { values } = parseArgs({
+  options: {
+    archs: { type: 'string', default: '6' },
+    seed: { type: 'string', default: '0' },
+    space: { type: 'string', default: 'mnasnet-small-input' },
+    config: { type: 'string', default: '{}' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const config = JSON.parse(values.config) as Record<string, JsonValue>;
+const settings = parseProxyConfig(config);
+const space = builtinSpace(values.space);
+const rng = seedrandom(`bench-proxy-${values.seed}`);
+interface Row {
+  arch: string;
+  madds: number;
+  params: number;
+  accuracy: number;
+  seconds: number;
+  cpuSeconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  steps: number;
+}
+const rows: Row[] = [];
+let loadSeconds = 0;
+for (let i = 0; i < Number(values.archs); i++) {
+  const arch = applySample(space, sampleUniform(space, rng));
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const m = await evaluate(arch, { seed: Number(values.seed) * 1000 + i, arch: encodeArch(arch), config });
+  const used = process.cpuUsage(c0);
+  const load = Number(m['loadSeconds'] ?? 0);
+  loadSeconds += load;
+  const row = {
+    arch: encodeArch(arch),
+    madds: Number(m.madds),
+    params: Number(m.params),
+    accuracy: m.accuracy,
+    seconds: (performance.now() - t0) / 1000 - load,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    trainSeconds: Number(m['trainSeconds']),
+    evalSeconds: Number(m['evalSeconds']),
+    steps: Number(m['steps']),
+  };
+  rows.push(row);
+  if (!values.json) {
+    process.stderr.write(
+      `${i + 1}: ${(row.madds / 1e6).toFixed(1)}M MAdds, ${(row.params / 1e6).toFixed(2)}M params: ` +
+        `top-1 ${(100 * row.accuracy).toFixed(2)}% in ${row.seconds.toFixed(1)} s, ${row.cpuSeconds.toFixed(1)} CPU s (train ${row.trainSeconds.toFixed(1)}, eval ${row.evalSeconds.toFixed(1)})\n`,
+    );
+  }
+}
+
+const acc = rows.map((r) => r.accuracy);
+const secs = rows.map((r) => r.seconds);
+const cpu = rows.map((r) => r.cpuSeconds);
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]): number => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+const result = {
+  space: values.space,
+  settings,
+  dataLoadSeconds: loadSeconds,
+  secondsPerCandidate: { mean: mean(secs), max: Math.max(...secs), min: Math.min(...secs) },
+  cpuSecondsPerCandidate: { mean: mean(cpu), max: Math.max(...cpu), min: Math.min(...cpu) },
+  accuracy: { mean: mean(acc), sd: sd(acc), min: Math.min(...acc), max: Math.max(...acc) },
+  candidates: rows,
+};
+if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+else {
+  process.stdout.write(
+    `${rows.length} archs of ${values.space}, ${settings.proxyImages} images x ${settings.proxyEpochs} epochs, ` +
+      `validation ${settings.valImages}, ${settings.backend}, one thread\n` +
+      `seconds per candidate: mean ${result.secondsPerCandidate.mean.toFixed(1)}, max ${result.secondsPerCandidate.max.toFixed(1)} ` +
+      `(data load ${loadSeconds.toFixed(1)} s, once per worker); CPU seconds mean ${result.cpuSecondsPerCandidate.mean.toFixed(1)}, ` +
+      `max ${result.cpuSecondsPerCandidate.max.toFixed(1)}\n` +
+      `validation top-1: mean ${(100 * result.accuracy.mean).toFixed(2)}%, sd ${(100 * result.accuracy.sd).toFixed(2)} points, ` +
+      `range ${(100 * result.accuracy.min).toFixed(2)}..${(100 * result.accuracy.max).toFixed(2)}%\n`,
+  );
+}
