@@ -15,6 +15,7 @@ import { latencyCommand } from './latency.js';
 import { predictCommand } from './predict.js';
 import { resultsCommand } from './results.js';
 import { runsCommand } from './runs.js';
+import { searchCommand } from './search.js';
 import { trainFinalCommand } from './trainFinal.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(predictCommand)
     .command(resultsCommand)
     .command(runsCommand)
+    .command(searchCommand)
     .command(trainFinalCommand)
     .demandCommand(1, 'name a command: nas --help lists them')
     .strict()

@@ -25,6 +25,8 @@ export interface Strategy {
   observe(results: readonly Observation[]): void;
   /** Everything needed to continue exactly: parameters, optimiser moments, population, baseline, RNG state. */
   toState(): JsonValue;
+  /** Frees what the strategy holds outside the JS heap (the rl controller's tensors). */
+  dispose?(): void;
 }
 
 export type StrategyName = 'rl' | 'evolution' | 'random';

@@ -1,0 +1,290 @@
+// `nas search`: MnasNet's platform-aware search. Parses and checks the options, builds the run's settings and calls
+// search/loop.ts; `--resume RUN` continues a killed, stopped or finished run with its stored settings.
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { BackendChoice } from '../backend/select.js';
+import { ArchError, UsageError } from '../common/errors.js';
+import { parseLatencySource } from '../latency/resources.js';
+import type { JsonValue } from '../results/json.js';
+import { openStore } from '../results/store.js';
+import { validateSpace } from '../space/searchSpace.js';
+import { builtinSpace } from '../space/spaces.js';
+import {
+  type CandidateEvent,
+  type CandidateSummary,
+  type EngineOptions,
+  failedRunError,
+  parseDuration,
+  resumeSearch,
+  runSearch,
+  type SearchHooks,
+  type SearchResult,
+  type SearchSettings,
+  type SpaceRef,
+} from '../search/loop.js';
+import type { RewardMode } from '../search/reward.js';
+import { STRATEGY_NAMES } from '../search/strategies/index.js';
+import type { StrategyName } from '../search/types.js';
+import { backendOption, dbOption, jsonOption } from './options.js';
+import { emit, table, thousands } from './output.js';
+
+/** The embedded default: 32 proxy-trained candidates of the small-input MnasNet space on MNIST. */
+export const DEFAULT_SPACE = 'mnasnet-small-input';
+export const DEFAULT_BUDGET = 32;
+// 16: PPO learns from batches of sampled models, and the controller's per-update cost is mostly fixed (tfjs
+// per-op overhead), so 16 keeps rl above 50 samples/s where 8 would not.
+export const DEFAULT_BATCH = 16;
+export const DEFAULT_LATENCY = 'madds';
+
+interface SearchArgs {
+  space: string | undefined;
+  strategy: string | undefined;
+  target: string[] | undefined;
+  reward: string | undefined;
+  w: number | undefined;
+  alpha: number | undefined;
+  beta: number | undefined;
+  evaluator: string | undefined;
+  dataset: string | undefined;
+  'proxy-epochs': number | undefined;
+  'proxy-images': number | undefined;
+  input: number | undefined;
+  latency: string | undefined;
+  workers: number | undefined;
+  gpus: string | undefined;
+  batch: number | undefined;
+  budget: number | undefined;
+  time: string | undefined;
+  'max-failures': number | undefined;
+  seed: number | undefined;
+  top: number;
+  db: string;
+  resume: string | undefined;
+  json: boolean;
+  backend: BackendChoice | undefined;
+}
+
+/** Options that define a run: fixed at its start, so --resume refuses them. */
+const RUN_DEFINING = [
+  'space', 'strategy', 'target', 'reward', 'w', 'alpha', 'beta', 'evaluator', 'dataset', 'proxy-epochs',
+  'proxy-images', 'input', 'latency', 'batch', 'seed', 'backend',
+] as const;
+
+function spaceRef(text: string): SpaceRef {
+  if (existsSync(text) || text.endsWith('.json')) {
+    const file = resolvePath(text);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message.split('\n')[0];
+      throw new UsageError(`--space ${text}: cannot read the space file (${why})`);
+    }
+    try {
+      return { file, json: validateSpace(json) as unknown as JsonValue };
+    } catch (e) {
+      if (e instanceof ArchError) throw new ArchError(`--space ${text}: ${e.message}`);
+      throw e;
+    }
+  }
+  builtinSpace(text); // an unknown name is a one-line ArchError listing the known ones
+  return { name: text };
+}
+
+function checkInt(name: string, v: number | undefined, min: number): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+}
+
+function parseGpus(text: string): string[] {
+  const ids = text.split(',').map((s) => s.trim());
+  if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id)) || new Set(ids).size !== ids.length) {
+    throw new UsageError(`--gpus ${text}: expected distinct GPU ids separated by commas, e.g. 0,1`);
+  }
+  return ids;
+}
+
+function engineOptions(args: SearchArgs): EngineOptions {
+  checkInt('workers', args.workers, 0);
+  if (args.gpus !== undefined) {
+    if (args.workers !== undefined) throw new UsageError('give either --workers or --gpus (one process per GPU), not both');
+    return { workers: 0, gpus: parseGpus(args.gpus) };
+  }
+  return { workers: args.workers ?? availableParallelism() };
+}
+
+/** The evaluator's settings: the proxy evaluator's keys, only those given (its own defaults fill the rest). */
+function evaluatorConfig(args: SearchArgs, evaluator: string, space: SpaceRef): Record<string, JsonValue> {
+  const given: Record<string, JsonValue> = {};
+  if (args.dataset !== undefined) given['dataset'] = args.dataset;
+  if (args['proxy-epochs'] !== undefined) given['proxyEpochs'] = args['proxy-epochs'];
+  if (args['proxy-images'] !== undefined) given['proxyImages'] = args['proxy-images'];
+  if (args.input !== undefined) given['input'] = args.input;
+  if (args.backend !== undefined) given['backend'] = args.backend;
+  if (evaluator === 'proxy') return given;
+  // The synthetic evaluator and user modules also get the space: a built-in's name, or a space file's validated JSON
+  // (the synthetic evaluator derives its optimum from it).
+  return { space: 'name' in space ? space.name : (space.json as JsonValue), ...given };
+}
+
+function settingsFrom(args: SearchArgs): SearchSettings {
+  const strategy = args.strategy ?? 'rl';
+  if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) {
+    throw new UsageError(`--strategy ${strategy}: expected one of ${STRATEGY_NAMES.join(', ')}`);
+  }
+  const mode = args.reward ?? 'soft';
+  if (mode !== 'soft' && mode !== 'hard') throw new UsageError(`--reward ${mode}: expected soft or hard`);
+  const targets = args.target ?? [];
+  if (targets.length === 0) throw new UsageError('give at least one --target, e.g. --target latency=15ms (also madds=60M, params=2M)');
+  checkInt('batch', args.batch, 1);
+  checkInt('budget', args.budget, 1);
+  checkInt('max-failures', args['max-failures'], 0);
+  checkInt('seed', args.seed, 0);
+  const space = spaceRef(args.space ?? DEFAULT_SPACE);
+  const evaluator = args.evaluator ?? 'proxy';
+  return {
+    space,
+    strategy: strategy as StrategyName,
+    targets,
+    reward: {
+      mode: mode as RewardMode,
+      ...(args.w === undefined ? {} : { w: args.w }),
+      ...(args.alpha === undefined ? {} : { alpha: args.alpha }),
+      ...(args.beta === undefined ? {} : { beta: args.beta }),
+    },
+    evaluator: evaluator === 'proxy' || evaluator === 'synthetic' ? evaluator : resolvePath(evaluator),
+    evaluatorConfig: evaluatorConfig(args, evaluator, space),
+    latency: parseLatencySource(args.latency ?? DEFAULT_LATENCY),
+    batch: args.batch ?? DEFAULT_BATCH,
+    budget: args.budget ?? DEFAULT_BUDGET,
+    timeSeconds: args.time === undefined ? null : parseDuration(args.time),
+    maxFailures: args['max-failures'] ?? null,
+  };
+}
+
+const f4 = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
+const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+const count = (v: number | null): string => (v === null ? '-' : thousands(v));
+
+function candidateRows(cs: readonly CandidateSummary[]): string[][] {
+  return cs.map((c) => [String(c.seq), f4(c.reward), f4(c.accuracy), ms(c.latencyMs), count(c.madds), count(c.params), c.arch]);
+}
+
+const HEADER = ['seq', 'reward', 'accuracy', 'latency ms', 'MAdds', 'params', 'arch'];
+
+function toText(r: SearchResult): string {
+  const s = r.session;
+  return [
+    `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.strategy} on ${r.space}, seed ${r.seed}, target ${r.targets.join(' ')}`,
+    `${r.counts.total} candidates (${r.counts.done} done, ${r.counts.failed} failed): ${r.message}`,
+    `this session: ${s.samples} samples, ${s.evaluated} evaluated, ${s.cached} from the cache, ` +
+      `${s.seconds.toFixed(1)} s (${s.samplesPerSec.toFixed(1)} samples/s)`,
+    '',
+    `best ${r.best.length} by reward:`,
+    table(HEADER, candidateRows(r.best)),
+    '',
+    'Pareto front, accuracy vs latency:',
+    table(HEADER, candidateRows(r.pareto)),
+    '',
+    `more: nas results show ${r.runId}; nas results pareto ${r.runId}`,
+  ].join('\n');
+}
+
+function progressHooks(): SearchHooks {
+  const width = (n: number): number => String(n).length;
+  return {
+    onStart: (i) =>
+      process.stderr.write(
+        `search ${i.runId}${i.resumed ? ' (resumed)' : ''}: engine ${i.engine}, ${i.concurrency} at a time\n`,
+      ),
+    onCandidate: (e: CandidateEvent) => {
+      const n = `[${String(e.distinct).padStart(width(e.budget))}/${e.budget}]`;
+      const what = e.ok
+        ? `acc ${f4(e.metrics?.accuracy ?? null)}  lat ${ms(e.metrics?.latencyMs ?? null)} ms  reward ${f4(e.reward)}`
+        : `FAILED: ${e.failure ?? 'unknown'}`;
+      const src = e.source === 'evaluated' ? `${e.seconds.toFixed(1)} s` : e.source;
+      process.stderr.write(`${n} batch ${e.batch} seq ${e.seq}  ${what}  (${src})\n`);
+    },
+    onBatch: (b) => {
+      if (b.replayed) process.stderr.write(`batch ${b.batch} replayed from the store\n`);
+    },
+  };
+}
+
+export const searchCommand: CommandModule<object, SearchArgs> = {
+  command: 'search',
+  describe: 'Platform-aware architecture search (MnasNet): sample, proxy-train, reward ACC x (LAT/T)^w, learn',
+  builder: (y) =>
+    y
+      .option('space', { type: 'string', describe: `search space: a built-in name or a JSON file (default ${DEFAULT_SPACE})` })
+      .option('strategy', { type: 'string', describe: 'rl (LSTM controller + PPO, default), evolution or random' })
+      .option('target', { type: 'string', array: true, describe: 'resource target (repeatable): latency=15ms, madds=60M, params=2M' })
+      .option('reward', { type: 'string', describe: 'soft (alpha = beta = -0.07, default) or hard (alpha = 0, beta = -1)' })
+      .option('w', { type: 'number', describe: 'reward exponent: alpha = beta = w' })
+      .option('alpha', { type: 'number', describe: 'reward exponent within the target' })
+      .option('beta', { type: 'number', describe: 'reward exponent beyond the target' })
+      .option('evaluator', { type: 'string', describe: 'proxy (proxy training, default), synthetic, or a module exporting evaluate' })
+      .option('dataset', { type: 'string', describe: 'proxy-training dataset (default mnist)' })
+      .option('proxy-epochs', { type: 'number', describe: 'proxy-training epochs' })
+      .option('proxy-images', { type: 'number', describe: 'training images used by proxy training' })
+      .option('input', { type: 'number', describe: 'proxy-training input size (default the space\'s)' })
+      .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, madds (default: 1 ms per 1M MAdds) or module:FILE` })
+      .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core)' })
+      .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
+      .option('batch', { type: 'number', describe: `candidates per strategy step (default ${DEFAULT_BATCH}; independent of --workers)` })
+      .option('budget', { type: 'number', describe: `distinct candidates to evaluate (default ${DEFAULT_BUDGET})` })
+      .option('time', { type: 'string', describe: 'stop after the batch in progress once this much time passed: 2h, 30m, 90s' })
+      .option('max-failures', { type: 'number', describe: 'failed candidates allowed before the run fails (default max(5, 25% of the budget))' })
+      .option('seed', { type: 'number', describe: 'run seed (default 0)' })
+      .option('top', { type: 'number', default: 5, describe: 'best candidates to list' })
+      .option('resume', { type: 'string', describe: 'continue this search run (with --budget N to extend it)' })
+      .option('db', dbOption)
+      .option('json', jsonOption)
+      .option('backend', { ...backendOption, default: undefined }) as never,
+  handler: async (args) => {
+    for (const [k, v] of Object.entries(args)) {
+      if (Array.isArray(v) && k !== 'target' && k !== '_' && k.length > 1) throw new UsageError(`--${k} is given more than once; give it once`);
+    }
+    checkInt('top', args.top, 1);
+    const timeSeconds = args.time === undefined ? undefined : parseDuration(args.time);
+    const engine = engineOptions(args);
+    const hooks = args.json ? {} : progressHooks();
+    let result: SearchResult;
+    if (args.resume !== undefined) {
+      const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
+      if (fixed.length > 0) {
+        throw new UsageError(
+          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --workers and --gpus apply)`,
+        );
+      }
+      checkInt('budget', args.budget, 1);
+      checkInt('max-failures', args['max-failures'], 0);
+      const store = openStore(args.db);
+      try {
+        result = await resumeSearch(
+          store,
+          args.resume,
+          {
+            ...(args.budget === undefined ? {} : { budget: args.budget }),
+            ...(timeSeconds === undefined ? {} : { timeSeconds }),
+            ...(args['max-failures'] === undefined ? {} : { maxFailures: args['max-failures'] }),
+          },
+          { engine, hooks, top: args.top },
+        );
+      } finally {
+        store.close();
+      }
+    } else {
+      const settings = settingsFrom(args);
+      const store = openStore(args.db);
+      try {
+        result = await runSearch(store, settings, { seed: args.seed ?? 0, engine, hooks, top: args.top });
+      } finally {
+        store.close();
+      }
+    }
+    emit(result, args.json, toText);
+    if (result.status === 'failed') throw failedRunError(result);
+  },
+};

@@ -1,0 +1,55 @@
+// Where evaluations run. The loop hands an Engine one task per candidate and gets back an outcome that never throws:
+// an evaluator exception, a crashed worker or invalid metrics become { ok: false, reason }, so one bad candidate costs
+// the search that candidate only. Engines: in process (--workers 0), a Piscina pool (--workers N), one child process
+// per GPU (--gpus 0,1). A queue-backed engine (e.g. BullMQ) fits the same interface.
+import type { LatencySourceSpec } from '../../latency/resources.js';
+import type { JsonValue } from '../../results/json.js';
+import type { ArchSpec } from '../../space/arch.js';
+import type { Metrics } from '../types.js';
+
+/** What every worker needs once: which evaluator to load and how to fill in latency. Plain data (sent to workers). */
+export interface WorkerSetup {
+  /** The evaluator module, as a file: URL; it exports `evaluate` (search/types.ts EvaluateFn). */
+  readonly evaluatorUrl: string;
+  /**
+   * Where latency comes from when the evaluator does not return latencyMs; null: leave it out. The worker loads the
+   * source once (a LUT is read once, a module imported once).
+   */
+  readonly latency: LatencySourceSpec | null;
+}
+
+/** One candidate to evaluate: plain data (structured-cloned to workers). */
+export interface EvalTask {
+  readonly arch: ArchSpec;
+  /** EvalContext without the progress callback, which cannot cross a thread. */
+  readonly context: {
+    readonly seed: number;
+    readonly arch: string;
+    readonly decisions?: readonly number[];
+    readonly config: Readonly<Record<string, JsonValue>>;
+  };
+}
+
+export type EvalOutcome =
+  | { readonly ok: true; readonly metrics: Metrics; readonly seconds: number }
+  | { readonly ok: false; readonly reason: string; readonly seconds: number };
+
+export type EngineKind = 'in-process' | 'pool' | 'processes';
+
+export interface Engine {
+  readonly kind: EngineKind;
+  /** How many evaluations run at once; the loop keeps this many in flight. */
+  readonly concurrency: number;
+  /** Evaluates one candidate; resolves with a failure outcome instead of rejecting. */
+  run(task: EvalTask): Promise<EvalOutcome>;
+  /** Stops the workers; pending runs resolve as failures. */
+  close(): Promise<void>;
+}
+
+/** The first line of an error, as a failure reason. */
+export function reasonOf(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const line = err.message.split('\n')[0] ?? '';
+  const name = err.name === 'Error' || err.name === '' ? '' : `${err.name}: `;
+  return `${name}${line}`.slice(0, 500) || 'unknown error';
+}

@@ -1,0 +1,35 @@
+// Random search: independent uniform draws per decision from the strategy's seeded generator.
+import type { JsonValue } from '../../results/json.js';
+import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
+import type { Observation, Strategy, StrategyFactory } from '../types.js';
+import { type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
+import { checkState, optionCounts, rejectUnknown } from './state.js';
+
+class RandomStrategy implements Strategy {
+  readonly name = 'random' as const;
+  constructor(
+    private readonly space: SearchSpace,
+    private readonly rng: Rng,
+  ) {}
+
+  propose(n: number): number[][] {
+    return Array.from({ length: n }, () => sampleUniform(this.space, this.rng));
+  }
+
+  observe(_results: readonly Observation[]): void {}
+
+  toState(): JsonValue {
+    return { strategy: this.name, options: optionCounts(this.space), rng: rngStateJson(this.rng) };
+  }
+}
+
+export const randomStrategy: StrategyFactory = {
+  create(space, seed, options) {
+    rejectUnknown('random', options, []);
+    return new RandomStrategy(space, rngFromSeed(seed));
+  },
+  restore(space, state) {
+    const s = checkState('random', space, state);
+    return new RandomStrategy(space, rngFromState(s['rng']));
+  },
+};

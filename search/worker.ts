@@ -1,0 +1,142 @@
+// The evaluation worker: the entry of Piscina's worker threads (default export) and of the per-GPU child processes
+// (NAS_SEARCH_WORKER=process: tasks arrive over IPC). The in-process engine calls runTask directly. The evaluator
+// module and the latency source are loaded once per worker and reused for every task.
+import { isMainThread } from 'node:worker_threads';
+import type { LatencySourceSpec, ResourceModel } from '../latency/resources.js';
+import type { JsonValue } from '../results/json.js';
+import { costOf } from '../space/cost.js';
+import { resolve } from '../space/resolve.js';
+import { type EvalOutcome, type EvalTask, reasonOf, type WorkerSetup } from './engine/types.js';
+import type { EvaluateFn, Metrics } from './types.js';
+
+/** The `evaluate` function a module exports (named, or on its default export), or null. */
+export function evaluateExport(mod: Record<string, unknown>): EvaluateFn | null {
+  const fn = mod['evaluate'] ?? (mod['default'] as Record<string, unknown> | undefined)?.['evaluate'];
+  return typeof fn === 'function' ? (fn as EvaluateFn) : null;
+}
+
+const evaluators = new Map<string, Promise<EvaluateFn>>();
+const resourceModels = new Map<string, Promise<ResourceModel>>();
+
+function loadEvaluator(url: string): Promise<EvaluateFn> {
+  let p = evaluators.get(url);
+  if (p === undefined) {
+    p = import(url).then((mod: Record<string, unknown>) => {
+      const fn = evaluateExport(mod);
+      if (fn === null) throw new Error(`evaluator ${url} does not export a function evaluate(arch, context)`);
+      return fn;
+    });
+    evaluators.set(url, p);
+  }
+  return p;
+}
+
+function loadResourceModel(source: LatencySourceSpec): Promise<ResourceModel> {
+  const key = JSON.stringify(source);
+  let p = resourceModels.get(key);
+  if (p === undefined) {
+    // Imported lazily: measuring pulls in tfjs, which a synthetic or user evaluator may not need.
+    p = import('../latency/resources.js').then((m) => m.createResourceModel(source));
+    resourceModels.set(key, p);
+  }
+  return p;
+}
+
+/** Metrics as the store can keep them: accuracy a finite number in [0, 1], every other value plain finite JSON. */
+export function checkMetrics(raw: unknown): Metrics {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error(`the evaluator returned ${raw === null ? 'null' : typeof raw}, not a metrics object`);
+  }
+  const m = raw as Record<string, unknown>;
+  const acc = m['accuracy'];
+  if (typeof acc !== 'number' || !Number.isFinite(acc) || acc < 0 || acc > 1) {
+    throw new Error(`invalid metrics: accuracy ${String(acc)} is not a number in [0, 1]`);
+  }
+  const bad = (v: unknown, path: string): string | null => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean' || v === undefined) return null;
+    if (typeof v === 'number') return Number.isFinite(v) ? null : `${path} is ${v}`;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const b = bad(v[i], `${path}[${i}]`);
+        if (b !== null) return b;
+      }
+      return null;
+    }
+    if (typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        const b = bad(x, `${path}.${k}`);
+        if (b !== null) return b;
+      }
+      return null;
+    }
+    return `${path} is a ${typeof v}`;
+  };
+  const problem = bad(m, 'metrics');
+  if (problem !== null) throw new Error(`invalid metrics: ${problem}`);
+  const lat = m['latencyMs'];
+  if (lat !== undefined && !(typeof lat === 'number' && lat > 0)) {
+    throw new Error(`invalid metrics: latencyMs ${String(lat)} is not a positive number`);
+  }
+  // A plain copy: class instances and prototypes do not survive the store anyway.
+  return JSON.parse(JSON.stringify(m)) as Metrics;
+}
+
+const OOM = /out of memory|allocation failed|ERR_WORKER_OUT_OF_MEMORY|Aborted\(OOM\)|heap limit/i;
+
+/** Failure reasons name an out-of-memory condition plainly, whatever layer raised it. */
+export function failureReason(e: unknown): string {
+  const r = reasonOf(e);
+  return OOM.test(r) && !r.startsWith('out of memory') ? `out of memory: ${r}` : r;
+}
+
+/** Evaluates one task; never throws. */
+export async function runTask(setup: WorkerSetup, task: EvalTask): Promise<EvalOutcome> {
+  const t0 = performance.now();
+  const seconds = (): number => (performance.now() - t0) / 1000;
+  try {
+    const evaluate = await loadEvaluator(setup.evaluatorUrl);
+    // A GPU child process runs the backend its environment names (processes.ts sets NAS_BACKEND=tensorflow).
+    const envBackend = process.env['NAS_BACKEND'];
+    const config: Readonly<Record<string, JsonValue>> =
+      envBackend !== undefined && envBackend !== '' ? { ...task.context.config, backend: envBackend } : task.context.config;
+    const raw: unknown = await evaluate(task.arch, { ...task.context, config });
+    let metrics = checkMetrics(raw);
+    if (metrics.madds === undefined || metrics.params === undefined) {
+      const cost = costOf(resolve(task.arch));
+      metrics = { ...metrics, madds: metrics.madds ?? cost.madds, params: metrics.params ?? cost.params };
+    }
+    if (metrics.latencyMs === undefined && setup.latency !== null) {
+      const model = await loadResourceModel(setup.latency);
+      metrics = { ...metrics, latencyMs: await model.latency(task.arch), latencySource: setup.latency.kind };
+    }
+    return { ok: true, metrics, seconds: seconds() };
+  } catch (e) {
+    return { ok: false, reason: failureReason(e), seconds: seconds() };
+  }
+}
+
+/** Piscina's entry: one task per call. */
+export default function piscinaTask(msg: { readonly setup: WorkerSetup; readonly task: EvalTask }): Promise<EvalOutcome> {
+  return runTask(msg.setup, msg.task);
+}
+
+/** Messages between the processes engine and a child: { id, setup, task } in, { id, outcome } out. */
+export interface ProcessRequest {
+  readonly id: number;
+  readonly setup: WorkerSetup;
+  readonly task: EvalTask;
+}
+export interface ProcessReply {
+  readonly id: number;
+  readonly outcome: EvalOutcome;
+}
+
+if (isMainThread && process.env['NAS_SEARCH_WORKER'] === 'process' && process.send !== undefined) {
+  const send = process.send.bind(process);
+  process.on('message', (msg: ProcessRequest) => {
+    void runTask(msg.setup, msg.task).then((outcome) => send({ id: msg.id, outcome } satisfies ProcessReply));
+  });
+  // The parent went away (killed, crashed): nothing will read our results.
+  process.on('disconnect', () => process.exit(0));
+  send({ ready: true });
+}
