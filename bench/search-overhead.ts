@@ -1,12 +1,13 @@
 // Per-candidate overhead of `nas search`: the whole loop (strategy sampling and updates, store writes, engine) with
 // the synthetic evaluator, which returns at once, in process, on a fresh temporary database. Issue 5 asks for >= 50
 // samples/s with rl over 2,000 samples.
-// Run: node dist/bench/search-overhead.js [--samples 2000] [--strategy rl] [--batch 8] [--workers 0]
+// Run: node dist/bench/search-overhead.js [--samples 2000] [--strategy rl] [--batch 16] [--workers 0]
 //      [--strategy-backend cpu|wasm] [--json]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../results/store.js';
+import { DEFAULT_BATCH } from '../cli/search.js';
 import { type SearchSettings, runSearch } from '../search/loop.js';
 import type { StrategyName } from '../search/types.js';
 
@@ -17,7 +18,7 @@ function arg(name: string, fallback: string): string {
 
 const samples = Number(arg('samples', '2000'));
 const strategy = arg('strategy', 'rl') as StrategyName;
-const batch = Number(arg('batch', '8'));
+const batch = Number(arg('batch', String(DEFAULT_BATCH)));
 const workers = Number(arg('workers', '0'));
 const strategyBackend = arg('strategy-backend', 'wasm') as 'cpu' | 'wasm';
 const json = process.argv.includes('--json');
