@@ -148,6 +148,7 @@ interface LutBuildArgs {
   readonly threads: number;
   readonly warmup: number;
   readonly runs: number;
+  readonly sweeps: number;
   readonly out: string;
   readonly calibrate: number;
   readonly db: string | undefined;
@@ -182,7 +183,8 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('backend', runnerBackendOption)
       .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
       .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
-      .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry' })
+      .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry and pass' })
+      .option('sweeps', { type: 'number', default: 2, describe: 'passes over the table; each entry keeps its lowest figures' })
       .option('out', { type: 'string', default: 'lut.json', describe: 'the LUT file; an existing one is resumed' })
       .option('calibrate', { type: 'number', default: 10, describe: 'whole archs measured to calibrate the overheads (0: keep)' })
       .option('db', { type: 'string', describe: 'also cache entries in this results database' })
@@ -208,6 +210,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     const runner = await openRunner(args.runner, { backend: args.backend, threads: args.threads });
     let lut: Lut;
     let measured = 0;
+    const measuredKeys = new Set<string>();
     const coverage = space !== undefined && args.samples === undefined;
     const k = coverage ? args.calibrate : Math.min(args.calibrate, all.length);
     try {
@@ -218,10 +221,12 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
           runner,
           warmup: args.warmup,
           runs: args.runs,
+          sweeps: args.sweeps,
           ...(existing === undefined ? {} : { existing }),
           ...(store === undefined ? {} : { store }),
           onProgress: (p) => {
-            measured = p.done;
+            measuredKeys.add(p.key);
+            measured = measuredKeys.size;
             writeLut(args.out, p.lut);
             progressLine('lut', p.done, p.total, p.key);
           },

@@ -25,6 +25,8 @@ export interface LutEntry {
   readonly runs: number;
   /** 10th percentile of the samples; present in every entry of a `p10` table. */
   readonly p10Ms?: number;
+  /** Passes over the table that measured this entry (absent: 1); the entry keeps the lowest p10 and median. */
+  readonly sweeps?: number;
 }
 
 /**
@@ -145,6 +147,11 @@ export interface BuildLutOptions {
   readonly runs: number;
   /** Interleaved passes over each batch of entries, each timing runs / rounds runs (default 4). */
   readonly rounds?: number;
+  /**
+   * Passes over the whole table (default 2): each entry is measured once per pass, minutes apart, and keeps its
+   * lowest figures, so a slow spell of the machine (other work, a noisy neighbour) inflates no entry for good.
+   */
+  readonly sweeps?: number;
   readonly onProgress?: (p: BuildProgress) => void;
   /** A previous (partial) table of the same setting: its entries are kept, not measured again. */
   readonly existing?: Lut;
@@ -251,15 +258,20 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
     Object.entries(opts.existing?.entries ?? {}).filter(([, e]) => e.p10Ms !== undefined),
   );
   const sk = storeKey(setting);
+  const sweeps = opts.sweeps ?? 2;
+  if (!Number.isInteger(sweeps) || sweeps < 1) throw new UsageError(`--sweeps must be a positive integer, got ${sweeps}`);
+  // The store keeps finished entries only (written after their last pass).
   if (opts.store !== undefined) {
     for (const [k, e] of opts.store.readLatencyTable(sk)) {
-      if (e.p10Ms !== undefined) entries[k] ??= { medianMs: e.medianMs, iqrMs: e.spreadMs, runs: e.samples, p10Ms: e.p10Ms };
+      if (e.p10Ms !== undefined) entries[k] ??= { medianMs: e.medianMs, iqrMs: e.spreadMs, runs: e.samples, p10Ms: e.p10Ms, sweeps };
     }
   }
-  const todo = new Map<string, LutItem>();
-  for (const a of archs) {
-    for (const item of lutItems(resolve(a))) if (entries[item.key] === undefined && !todo.has(item.key)) todo.set(item.key, item);
-  }
+  const items = new Map<string, LutItem>();
+  for (const a of archs) for (const item of lutItems(resolve(a))) if (!items.has(item.key)) items.set(item.key, item);
+  const passesOf = (k: string): number => {
+    const e = entries[k];
+    return e === undefined ? 0 : (e.sweeps ?? 1);
+  };
   const snapshot = (): Lut => ({
     format: LUT_FORMAT,
     version: LUT_VERSION,
@@ -270,26 +282,41 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
     ...(opts.existing?.perEntryMs === undefined ? {} : { perEntryMs: opts.existing.perEntryMs }),
   });
   let done = 0;
-  const items = [...todo.values()];
+  const total = [...items.keys()].reduce((n, k) => n + Math.max(0, sweeps - passesOf(k)), 0);
   const rounds = Math.max(1, Math.min(opts.rounds ?? 4, opts.runs));
-  for (let at = 0; at < items.length; at += BATCH) {
-    const batch = items.slice(at, at + BATCH);
-    // Interleaved rounds within the runner: a burst of load from other processes spreads over the whole batch.
-    const stats = await runner.measureEntries(
-      batch.map((item) => item.ref),
-      { warmup: opts.warmup, runs: opts.runs, rounds },
-    );
-    batch.forEach((item, i) => {
-      const m = stats[i];
-      if (m === undefined) throw new Error(`runner ${runner.name} answered ${stats.length} of ${batch.length} entries`);
-      const e: LutEntry = { medianMs: m.medianMs, iqrMs: m.iqrMs, runs: m.runs, p10Ms: m.p10Ms };
-      entries[item.key] = e;
-      opts.store?.upsertLatencyEntries(sk, [
-        { entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs, p10Ms: m.p10Ms },
-      ]);
-      done++;
-      opts.onProgress?.({ done, total: items.length, key: item.key, lut: snapshot() });
-    });
+  for (let pass = 1; pass <= sweeps; pass++) {
+    const todo = [...items.values()].filter((item) => passesOf(item.key) < pass);
+    for (let at = 0; at < todo.length; at += BATCH) {
+      const batch = todo.slice(at, at + BATCH);
+      // Interleaved rounds within the runner: a burst of load from other processes spreads over the whole batch.
+      const stats = await runner.measureEntries(
+        batch.map((item) => item.ref),
+        { warmup: opts.warmup, runs: opts.runs, rounds },
+      );
+      batch.forEach((item, i) => {
+        const m = stats[i];
+        if (m === undefined) throw new Error(`runner ${runner.name} answered ${stats.length} of ${batch.length} entries`);
+        const old = entries[item.key];
+        const e: LutEntry =
+          old === undefined
+            ? { medianMs: m.medianMs, iqrMs: m.iqrMs, runs: m.runs, p10Ms: m.p10Ms, sweeps: 1 }
+            : {
+                medianMs: Math.min(old.medianMs, m.medianMs),
+                iqrMs: m.iqrMs,
+                runs: old.runs + m.runs,
+                p10Ms: Math.min(old.p10Ms ?? m.p10Ms, m.p10Ms),
+                sweeps: (old.sweeps ?? 1) + 1,
+              };
+        entries[item.key] = e;
+        if ((e.sweeps ?? 1) >= sweeps) {
+          opts.store?.upsertLatencyEntries(sk, [
+            { entry: item.key, medianMs: e.medianMs, spreadMs: e.iqrMs, samples: e.runs, p10Ms: e.p10Ms ?? m.p10Ms },
+          ]);
+        }
+        done++;
+        opts.onProgress?.({ done, total, key: item.key, lut: snapshot() });
+      });
+    }
   }
   return snapshot();
 }
@@ -340,11 +367,13 @@ export function validateLut(json: unknown, where = 'LUT'): Lut {
     if (!(Number.isInteger(r.runs) && (r.runs as number) >= 1)) bad(`entry ${k}: runs must be a positive integer`);
     if (r.p10Ms !== undefined && !(isNum(r.p10Ms) && r.p10Ms >= 0)) bad(`entry ${k}: p10Ms must be a finite number >= 0`);
     if (statistic === 'p10' && r.p10Ms === undefined) bad(`entry ${k}: a p10 table needs p10Ms in every entry`);
+    if (r.sweeps !== undefined && !(Number.isInteger(r.sweeps) && (r.sweeps as number) >= 1)) bad(`entry ${k}: sweeps must be a positive integer`);
     entries[k] = {
       medianMs: r.medianMs as number,
       iqrMs: r.iqrMs as number,
       runs: r.runs as number,
       ...(r.p10Ms === undefined ? {} : { p10Ms: r.p10Ms as number }),
+      ...(r.sweeps === undefined ? {} : { sweeps: r.sweeps as number }),
     };
   }
   const [h, w, c] = input as number[];

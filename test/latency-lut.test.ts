@@ -62,12 +62,13 @@ test('build measures each distinct key once; resume skips what exists (file or s
   const seen: string[] = [];
   const lut = await buildLut({ ...fast, archs: [A, B], onProgress: (p) => seen.push(p.key) });
   const want = distinct([A, B]);
-  assert.equal(seen.length, want.size);
+  assert.equal(seen.length, 2 * want.size, 'two sweeps: each entry measured twice');
   assert.deepEqual(new Set(seen), want);
   assert.deepEqual(new Set(Object.keys(lut.entries)), want);
   for (const e of Object.values(lut.entries)) {
-    assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 3);
+    assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 6);
     assert.ok(e.p10Ms !== undefined && e.p10Ms > 0 && e.p10Ms <= e.medianMs);
+    assert.equal(e.sweeps, 2);
   }
   assert.equal(lut.statistic, 'p10');
   assert.equal(lut.runner, 'node');
@@ -75,7 +76,7 @@ test('build measures each distinct key once; resume skips what exists (file or s
   assert.deepEqual(lut.input, [32, 32, 3]);
 
   const again: string[] = [];
-  const more = await buildLut({ ...fast, archs: [A, B, C], existing: lut, onProgress: (p) => again.push(p.key) });
+  const more = await buildLut({ ...fast, archs: [A, B, C], existing: lut, sweeps: 1, onProgress: (p) => again.push(p.key) });
   assert.deepEqual(new Set(again), new Set([...distinct([C])].filter((k) => !want.has(k))));
   assert.equal(more.entries[seen[0] ?? '']?.medianMs, lut.entries[seen[0] ?? '']?.medianMs);
 
@@ -92,7 +93,7 @@ test('build measures each distinct key once; resume skips what exists (file or s
     upsertLatencyEntries: (_k: LatencyTableKey, es: readonly LatencyEntryInput[]) => (upserts.push(...es), es.length),
   };
   const fromStore: string[] = [];
-  await buildLut({ ...fast, archs: [A, B], store, onProgress: (p) => fromStore.push(p.key) });
+  await buildLut({ ...fast, archs: [A, B], store, sweeps: 1, onProgress: (p) => fromStore.push(p.key) });
   const onlyB = [...distinct([B])].filter((k) => !distinct([A]).has(k));
   assert.deepEqual(new Set(fromStore), new Set(onlyB));
   assert.deepEqual(new Set(upserts.map((u) => u.entry)), new Set(onlyB));
