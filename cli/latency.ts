@@ -4,6 +4,8 @@ import type { Options } from 'yargs';
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
+import { parseTargets, type Resource, type Target } from '../latency/targets.js';
+import { costOf } from '../space/cost.js';
 import { buildArchs, buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
 import { type ArchLatency, checkMeasureCounts, measureArchOn } from '../latency/measure.js';
 import { calibrate, missingError, predictLatency } from '../latency/predict.js';
@@ -283,7 +285,15 @@ const lutCommand: CommandModule = {
 interface PredictArgs {
   readonly lut: string;
   readonly arch: string[];
+  readonly target: string[] | undefined;
   readonly json: boolean;
+}
+
+interface TargetCheck {
+  readonly target: string;
+  readonly value: number;
+  readonly limit: number;
+  readonly meets: boolean;
 }
 
 interface PredictRow {
@@ -291,6 +301,14 @@ interface PredictRow {
   readonly arch: string;
   readonly predictedMs: number;
   readonly entries: number;
+  readonly madds: number;
+  readonly params: number;
+  readonly targets: readonly TargetCheck[];
+}
+
+/** Each target against the arch's predicted latency, MAdds and parameters. */
+function checkTargets(targets: readonly Target[], values: Readonly<Record<Resource, number>>): TargetCheck[] {
+  return targets.map((t) => ({ target: t.text, value: values[t.resource], limit: t.value, meets: values[t.resource] <= t.value }));
 }
 
 const predictCommand: CommandModule<object, PredictArgs> = {
@@ -300,18 +318,48 @@ const predictCommand: CommandModule<object, PredictArgs> = {
     y
       .option('lut', { type: 'string', demandOption: true, describe: 'the LUT file' })
       .option('arch', { type: 'string', array: true, demandOption: true, describe: 'architectures (set to the LUT input size)' })
+      .option('target', {
+        type: 'string',
+        array: true,
+        describe: 'check against a budget: latency=15ms, madds=60M, params=2M (repeatable)',
+      })
       .option('json', jsonOption) as never,
   handler: (args) => {
+    const targets = parseTargets(args.target ?? []);
+    const relative = targets.find((t) => t.relative);
+    if (relative !== undefined) {
+      throw new UsageError(`--target ${relative.text}: a relative target needs a reference network (nas netadapt); give an absolute value`);
+    }
     const lut = readLut(args.lut);
     const results: PredictRow[] = groupArchRefs(args.arch).map((refs) => {
       const ref = refs.join(' ');
       const spec = loadArch(refs, { input: lut.input[0] });
       const p = predictLatency(lut, spec);
       if (p.missing.length > 0) throw missingError(p.missing, ref, lut.input[0], args.lut);
-      return { ref, arch: encodeArch(spec), predictedMs: p.predictedMs, entries: lutKeys(resolve(spec)).length };
+      const cost = costOf(resolve(spec));
+      const values = { latency: p.predictedMs, madds: cost.madds, params: cost.params };
+      return {
+        ref,
+        arch: encodeArch(spec),
+        predictedMs: p.predictedMs,
+        entries: p.entries,
+        madds: cost.madds,
+        params: cost.params,
+        targets: checkTargets(targets, values),
+      };
     });
     emit({ lut: args.lut, runner: lut.runner, backend: lut.backend, overheadMs: lut.overheadMs, results }, args.json, (r) =>
-      table(['arch', 'predicted ms', 'entries'], r.results.map((x) => [x.ref, ms(x.predictedMs), String(x.entries)])),
+      table(
+        ['arch', 'predicted ms', 'MAdds', 'params', 'entries', ...(targets.length > 0 ? ['targets'] : [])],
+        r.results.map((x) => [
+          x.ref,
+          ms(x.predictedMs),
+          `${(x.madds / 1e6).toFixed(1)}M`,
+          `${(x.params / 1e6).toFixed(2)}M`,
+          String(x.entries),
+          ...(targets.length > 0 ? [x.targets.map((t) => `${t.target} ${t.meets ? 'met' : 'exceeded'}`).join(', ')] : []),
+        ]),
+      ),
     );
   },
 };

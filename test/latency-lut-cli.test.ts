@@ -45,7 +45,18 @@ test('lut build, resume, predict', () => {
   assert.equal(pj.results[0]?.entries, 4);
   assert.ok(Number.isFinite(pj.results[0]?.predictedMs));
   const text = run(['predict', '--lut', out, '--arch', ...ARCH]);
-  assert.match(text.stdout, /^arch\s+predicted ms\s+entries/m);
+  assert.match(text.stdout, /^arch\s+predicted ms\s+MAdds\s+params\s+entries/m);
+
+  // budgets: latency from the LUT, MAdds and parameters from the cost model
+  const t = run(['predict', '--lut', out, '--arch', ...ARCH, '--target', 'latency=1000ms', '--target', 'params=1K', '--json']);
+  assert.equal(t.status, 0, t.stderr);
+  const tj = JSON.parse(t.stdout) as { results: { params: number; targets: { target: string; meets: boolean; value: number }[] }[] };
+  const checks = tj.results[0]?.targets ?? [];
+  assert.deepEqual(checks.map((c) => [c.target, c.meets]), [['latency=1000ms', true], ['params=1K', false]]);
+  assert.equal(checks[1]?.value, tj.results[0]?.params);
+  userError(run(['predict', '--lut', out, '--arch', ...ARCH, '--target', 'latency=abc']), "--target latency=abc: value 'abc'");
+  userError(run(['predict', '--lut', out, '--arch', ...ARCH, '--target', 'latency=0.8x']), 'relative target');
+  userError(run(['predict', '--lut', out, '--arch', ...ARCH, '--target', 'speed=3']), "unknown resource 'speed'");
 
   userError(run(['predict', '--lut', out, '--arch', 'ir_k5_s2_x16_c16_re']), '1 LUT entry is missing', `nas latency lut build --arch ir_k5_s2_x16_c16_re --input 32 --out ${out}`);
   userError(run(['validate', '--lut', out, '--space', 'mobilenetv3-small-input', '--samples', '2', '--runs', '1']), 'missing');
