@@ -8,18 +8,11 @@ import { parseRunRef, runRefDbPath } from '../results/archRef.js';
 import { openStore } from '../results/store.js';
 import { encodeArch } from '../space/blockString.js';
 import { loadArch } from '../space/load.js';
+import { failsWith } from './error-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-load-run-ref-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function failsWith(f: () => unknown, type: new (...a: never[]) => NasError, ...parts: string[]): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    assert.ok(!e.message.includes('\n'), 'one line');
-    for (const p of parts) assert.ok(e.message.includes(p), `'${e.message}' should mention '${p}'`);
-    return true;
-  });
-}
 
 const arch = (blocks: string[]): string => encodeArch(loadArch(blocks, { input: 28, channels: 1, classes: 10 }));
 const A = arch(['ir_k3_s1_x16_c16_re']);

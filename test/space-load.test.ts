@@ -7,18 +7,11 @@ import { ArchError, NasError, UsageError } from '../common/errors.js';
 import { encodeArch } from '../space/blockString.js';
 import { archFromBlocks, loadArch } from '../space/load.js';
 import { referenceArch, referenceNames } from '../space/reference.js';
+import { failsWith } from './error-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function failsWith(f: () => unknown, type: new (...a: never[]) => NasError, ...parts: string[]): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
-    assert.ok(!e.message.includes('\n'), 'one line');
-    for (const p of parts) assert.ok(e.message.includes(p), `'${e.message}' should mention '${p}'`);
-    return true;
-  });
-}
 
 test('a reference name loads that reference', () => {
   assert.deepEqual(loadArch(['mnasnet-a1'], {}), referenceArch('mnasnet-a1'));
