@@ -179,7 +179,7 @@ function toText(r: SearchResult): string {
     `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.strategy} on ${r.space}, seed ${r.seed}, target ${r.targets.join(' ')}`,
     `${r.counts.total} candidates (${r.counts.done} done, ${r.counts.failed} failed): ${r.message}`,
     `this session: ${s.samples} samples, ${s.evaluated} evaluated, ${s.cached} from the cache, ` +
-      `${s.seconds.toFixed(1)} s (${s.samplesPerSec.toFixed(1)} samples/s)`,
+      `${s.seconds.toFixed(1)} s (${s.samplesPerSec >= 1 ? `${s.samplesPerSec.toFixed(1)} samples/s` : `${(1 / Math.max(s.samplesPerSec, 1e-9)).toFixed(1)} s per sample`})`,
     '',
     `best ${r.best.length} by reward:`,
     table(HEADER, candidateRows(r.best)),
