@@ -12,6 +12,7 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { importWeightsCommand } from './importWeights.js';
 import { latencyCommand } from './latency.js';
+import { netadaptCommand } from './netadapt.js';
 import { predictCommand } from './predict.js';
 import { resultsCommand } from './results.js';
 import { runsCommand } from './runs.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(exportCommand)
     .command(importWeightsCommand)
     .command(latencyCommand)
+    .command(netadaptCommand)
     .command(predictCommand)
     .command(resultsCommand)
     .command(runsCommand)

@@ -1,0 +1,198 @@
+// `nas netadapt`: latency-budget channel pruning of a trained network (NetAdapt as MobileNetV3 ran it). Parses and
+// checks the options, trains the seed first when no checkpoint is given, and hands over to netadapt/loop.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandModule } from 'yargs';
+import { type BackendChoice, useBackend } from '../backend/select.js';
+import { UsageError } from '../common/errors.js';
+import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
+import { parseLatencySource } from '../latency/resources.js';
+import { parseTarget } from '../latency/targets.js';
+import { type NetadaptSettings, resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
+import { netadaptText } from '../netadapt/report.js';
+import { openStore } from '../results/store.js';
+import { loadArch } from '../space/load.js';
+import { readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
+import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { trainFinal } from '../train/final.js';
+import { backendOption, dbOption, jsonOption } from './options.js';
+import { emit } from './output.js';
+
+interface NetadaptArgs {
+  arch: string[] | undefined;
+  checkpoint: string | undefined;
+  data: string;
+  'data-dir': string | undefined;
+  input: number | undefined;
+  'small-input': boolean;
+  target: string | undefined;
+  latency: string;
+  delta: number;
+  'short-steps': number;
+  'finetune-lr': number | undefined;
+  workers: number;
+  'final-epochs': number | undefined;
+  retrain: boolean;
+  'seed-epochs': number;
+  'train-images': number | undefined;
+  'val-images': number | undefined;
+  'measure-each': boolean;
+  'measure-runs': number;
+  'bn-images': number;
+  resume: string | undefined;
+  baseline: string | undefined;
+  out: string | undefined;
+  seed: number;
+  backend: BackendChoice;
+  db: string;
+  json: boolean;
+}
+
+const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
+
+function positiveInt(name: string, v: number, min = 1): void {
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/** The options that make a new run: checked before anything is loaded or trained. */
+async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openStore>, log: (l: string) => void): Promise<NetadaptSettings> {
+  if (args.target === undefined) throw new UsageError('--target is required (e.g. --target latency=0.7x or latency=12ms), or --resume RUN');
+  const target = parseTarget(args.target);
+  if (target.resource !== 'latency') throw new UsageError(`--target ${args.target}: netadapt takes a latency target (latency=12ms or latency=0.7x)`);
+  const latency = parseLatencySource(args.latency);
+  if (!(args.delta > 0 && args.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${args.delta}`);
+  positiveInt('short-steps', args['short-steps']);
+  positiveInt('workers', args.workers, 0);
+  positiveInt('seed-epochs', args['seed-epochs']);
+  positiveInt('bn-images', args['bn-images'], 0);
+  positiveInt('measure-runs', args['measure-runs']);
+  if (args['final-epochs'] !== undefined) positiveInt('final-epochs', args['final-epochs']);
+  if (args['train-images'] !== undefined) positiveInt('train-images', args['train-images'], 2);
+  if (args['val-images'] !== undefined) positiveInt('val-images', args['val-images']);
+  if (args.baseline !== undefined && args.baseline !== 'width') throw new UsageError(`--baseline ${args.baseline}: the one baseline is 'width'`);
+  if (args.retrain && args['final-epochs'] === undefined) throw new UsageError('--retrain trains from scratch: give its length with --final-epochs E');
+  if (!(datasetNames as readonly string[]).includes(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
+  const data = args.data as DatasetName;
+
+  // The seed: the checkpoint's network, or --arch (with the checkpoint's input and classes when one is given).
+  let checkpoint = args.checkpoint === undefined ? null : await resolveCheckpoint(args.checkpoint);
+  const ck = checkpoint === null ? null : await readCheckpoint(checkpoint);
+  const input = args.input ?? ck?.arch.input.size ?? 32;
+  const refs = args.arch ?? (ck === null ? ['mobilenetv3-small'] : null);
+  const seedConfigPath = join(configsDir, 'small-data.json');
+  const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(seedConfigPath, 'utf8')));
+  const out = resolvePath(args.out ?? join('runs', `netadapt-${data}-s${args.seed}`));
+  if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
+  let arch =
+    refs === null
+      ? ck!.arch
+      : loadArch(refs, {
+          db: args.db,
+          input,
+          classes: ck?.arch.classes,
+          channels: ck?.arch.input.channels ?? 3,
+          smallInput: args['small-input'],
+        });
+  if (checkpoint === null) {
+    // No seed weights: train the seed first with the training engine, as train-final would.
+    await useBackend(args.backend);
+    const dataset = await loadDataset(data, { input: { size: input, channels: 3 }, dataDir: args['data-dir'], seed: args.seed });
+    arch = { ...arch, classes: dataset.classes };
+    const config = applyOverrides(baseConfig, [`epochs=${args['seed-epochs']}`, `seed=${args.seed}`]);
+    log(`no --checkpoint: training the seed ${arch.name} for ${config.epochs} epochs first (into ${join(out, 'seed')})`);
+    const trained = await trainFinal({ arch, config, data: dataset, outDir: join(out, 'seed'), resume: false, store, onEpoch: log });
+    if (trained.checkpoint === null) throw new UsageError('the seed training wrote no checkpoint');
+    checkpoint = trained.checkpoint;
+  }
+  const seedCfg = ck?.config ?? applyOverrides(baseConfig, [`seed=${args.seed}`]);
+  const finetune: TrainConfig = {
+    ...seedCfg,
+    // Short fine-tunes recover from a cut at a small constant rate; no EMA over a few steps.
+    optimizer: { ...seedCfg.optimizer, lr: args['finetune-lr'] ?? seedCfg.optimizer.lr * 0.1 },
+    schedule: { ...seedCfg.schedule, type: 'constant', warmupEpochs: 0 },
+    ema: null,
+    keepCheckpoints: 1,
+    checkpointEverySteps: null,
+  };
+  const finalTrain: TrainConfig = { ...seedCfg, epochs: args['final-epochs'] ?? 1, seed: args.seed };
+  return {
+    arch,
+    archRef: (refs ?? ['checkpoint']).join(' '),
+    checkpoint,
+    data: {
+      dataset: data,
+      dataDir: args['data-dir'] ?? null,
+      input: arch.input.size,
+      channels: arch.input.channels,
+      fit: 'resize',
+      trainImages: args['train-images'] ?? null,
+      valImages: args['val-images'] ?? null,
+      dataSeed: ck?.config.seed ?? args.seed,
+    },
+    target: args.target,
+    latency,
+    delta: args.delta,
+    shortSteps: args['short-steps'],
+    workers: args.workers,
+    finetune,
+    finalTrain,
+    final: args.retrain ? 'retrain' : args['final-epochs'] !== undefined ? 'finetune' : 'none',
+    baseline: args.baseline === 'width' ? 'width' : null,
+    seed: args.seed,
+    out,
+    backend: args.backend,
+    measureEach: args['measure-each'],
+    measureRuns: args['measure-runs'],
+    bnImages: args['bn-images'],
+  };
+}
+
+export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
+  command: 'netadapt',
+  describe: 'Prune a trained network to a latency target, layer by layer (NetAdapt as in MobileNetV3)',
+  builder: (y) =>
+    y
+      .option('arch', { type: 'string', array: true, describe: 'seed network: name, spec.json, block strings or run:RUN#best' })
+      .option('checkpoint', { type: 'string', describe: "the seed's trained weights (without it the seed is trained first)" })
+      .option('data', { type: 'string', default: 'mnist', describe: `dataset: ${datasetNames.join(', ')}` })
+      .option('data-dir', { type: 'string', describe: 'where the dataset files are' })
+      .option('input', { type: 'number', describe: "input size (default: the checkpoint's, else 32)" })
+      .option('small-input', { type: 'boolean', default: false, describe: 'stem stride 1 for 28-32 px images (as train-final)' })
+      .option('target', { type: 'string', describe: 'latency=Xms, or latency=0.7x of the seed' })
+      .option('latency', { type: 'string', default: 'measure', describe: 'lut:FILE (missing entries are measured and added) | measure | madds | module:FILE' })
+      .option('delta', { type: 'number', default: 0.01, describe: "each step cuts at least this fraction of the seed's latency" })
+      .option('short-steps', { type: 'number', default: 50, describe: 'fine-tune steps per proposal' })
+      .option('finetune-lr', { type: 'number', describe: "fine-tune learning rate (default a tenth of the seed's recipe)" })
+      .option('workers', { type: 'number', default: 2, describe: 'proposals fine-tuned in parallel (0: in this process)' })
+      .option('final-epochs', { type: 'number', describe: 'train the result this long at the end (from its weights; with --retrain, from scratch)' })
+      .option('retrain', { type: 'boolean', default: false, describe: 'final training from scratch, as MobileNetV3 did' })
+      .option('seed-epochs', { type: 'number', default: 5, describe: 'without --checkpoint: epochs to train the seed' })
+      .option('train-images', { type: 'number', describe: 'use a seeded subset of the training images' })
+      .option('val-images', { type: 'number', describe: 'validation images held out of training (default: as train-final)' })
+      .option('measure-each', { type: 'boolean', default: true, describe: 'measure every chosen network too' })
+      .option('measure-runs', { type: 'number', default: 30, describe: 'timed runs per latency measurement' })
+      .option('bn-images', { type: 'number', default: 1024, describe: 'recalibrate batch-norm statistics on this many training images before each score (0: off)' })
+      .option('resume', { type: 'string', describe: 'continue run RUN after a kill (its settings come from the store)' })
+      .option('baseline', { type: 'string', describe: "'width': also train the uniformly narrowed network of the same latency" })
+      .option('out', { type: 'string', describe: 'run directory (default runs/netadapt-<data>-s<seed>)' })
+      .option('seed', { type: 'number', default: 0 })
+      .option('backend', backendOption)
+      .option('db', dbOption)
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    const store = openStore(args.db);
+    const log = (line: string): void => {
+      process.stderr.write(`${line}\n`);
+    };
+    try {
+      const result =
+        args.resume !== undefined
+          ? await resumeNetadapt(args.resume, store, { log })
+          : await startNetadapt(await settingsFrom(args, store, log), store, { log });
+      emit(result, args.json, netadaptText);
+    } finally {
+      store.close();
+    }
+  },
+};

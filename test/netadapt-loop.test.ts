@@ -1,0 +1,139 @@
+// `nas netadapt` end to end through the real CLI on a tiny network at 16 px MNIST (MAdds stand in for latency, so
+// runs are deterministic and fast): every step cuts at least delta, a run killed with SIGKILL inside an iteration
+// and resumed ends with the architecture of an uninterrupted run, and bad input is said clearly.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NetadaptResult } from '../netadapt/loop.js';
+import { openStore } from '../results/store.js';
+import type { ArchSpec } from '../space/arch.js';
+import { encodeArch } from '../space/blockString.js';
+import { CLI, runCli, userError } from './cli-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nas-na-'));
+const db = join(dir, 'nas.db');
+const seedDir = join(dir, 'seed');
+const specPath = join(dir, 'tiny.json');
+
+const tiny: ArchSpec = {
+  version: 1,
+  name: 'tiny',
+  input: { size: 16, channels: 3 },
+  classes: 10,
+  width: 1,
+  padding: 'symmetric',
+  bn: { decay: 0.9, eps: 0.001 },
+  dropout: 0,
+  stem: { kernel: 3, stride: 1, out: 16, act: 'hswish' },
+  stages: [
+    [
+      { type: 'ir', kernel: 3, stride: 2, exp: 48, out: 24, se: { ratio: 0.25, of: 'expanded', gate: 'hsigmoid' }, act: 'relu', skip: true },
+      { type: 'ir', kernel: 3, stride: 1, exp: 72, out: 24, se: null, act: 'hswish', skip: true },
+    ],
+    [{ type: 'ir', kernel: 3, stride: 2, exp: 96, out: 32, se: { ratio: 0.25, of: 'expanded', gate: 'hsigmoid' }, act: 'hswish', skip: true }],
+  ],
+  head: { conv: 64, hidden: null, act: 'hswish' },
+};
+
+const common = (out: string): string[] => [
+  'netadapt', '--checkpoint', seedDir, '--data', 'mnist', '--train-images', '600', '--val-images', '100',
+  '--latency', 'madds', '--short-steps', '3', '--workers', '0', '--no-measure-each', '--backend', 'wasm',
+  '--db', db, '--out', out, '--seed', '5', '--json',
+];
+
+before(() => {
+  writeFileSync(specPath, JSON.stringify(tiny));
+  const r = runCli([
+    'train-final', '--data', 'mnist', '--limit', '600', '--input', '16', '--epochs', '1', '--batch', '25', '--arch', specPath,
+    '--seed', '1', '--backend', 'wasm', '--db', db, '--out', seedDir, '--json',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function parse(stdout: string): NetadaptResult {
+  return JSON.parse(stdout) as NetadaptResult;
+}
+
+describe('nas netadapt', () => {
+  it('cuts at least delta per step until the target, and resumes after SIGKILL to the same architecture', async () => {
+    const args = ['--target', 'latency=0.6x', '--delta', '0.04'];
+    const straight = runCli([...common(join(dir, 'straight')), ...args]);
+    assert.equal(straight.status, 0, straight.stderr);
+    const ref = parse(straight.stdout);
+    assert.equal(ref.status, 'met');
+    assert.ok(ref.iterations.length >= 4, `${ref.iterations.length} iterations`);
+    let prev = ref.seed.latencyMs;
+    for (const it of ref.iterations) {
+      assert.ok(prev - it.latencyPredictedMs >= ref.deltaMs - 1e-9, `iteration ${it.iteration} cut ${prev - it.latencyPredictedMs} < ${ref.deltaMs}`);
+      prev = it.latencyPredictedMs;
+    }
+    assert.ok(prev <= ref.targetMs);
+    // The spec file is the final network, usable by other commands.
+    const spec = JSON.parse(readFileSync(ref.specFile, 'utf8')) as ArchSpec;
+    assert.equal(encodeArch(spec), encodeArch(ref.finalSpec));
+    const show = runCli(['arch', 'show', ref.specFile, '--json']);
+    assert.equal(show.status, 0, show.stderr);
+
+    const out = join(dir, 'killed');
+    const child = spawn(process.execPath, [CLI, ...common(out), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    // Kill inside the third iteration, once its first proposal has a checkpoint.
+    for (let i = 0; i < 1200 && !existsSync(join(out, 'it-003', 'p-00')); i++) await sleep(25);
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(!existsSync(join(out, 'final.arch.json')), 'the run finished before it was killed');
+    const runId = /run (na-[0-9a-f-]+)/.exec(stderr)?.[1];
+    assert.ok(runId, `no run id in: ${stderr}`);
+    const store = openStore(db);
+    const stored = store.listNetadaptIterations(runId);
+    store.close();
+    assert.ok(stored.filter((r) => r.chosen !== null).length >= 2, 'the iterations before the kill are in the store');
+
+    const resumed = runCli(['netadapt', '--resume', runId, '--db', db, '--json']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming after iteration [2-9]/);
+    const got = parse(resumed.stdout);
+    assert.equal(encodeArch(got.finalSpec), encodeArch(ref.finalSpec));
+    assert.deepEqual(got.iterations.map((i) => i.what), ref.iterations.map((i) => i.what));
+  });
+
+  it('leaves the seed unchanged when it already meets the target, and says so', () => {
+    const r = runCli([...common(join(dir, 'above')), '--target', 'latency=1.5x']);
+    assert.equal(r.status, 0, r.stderr);
+    const res = parse(r.stdout);
+    assert.equal(res.status, 'nothing-to-do');
+    assert.match(res.message, /nothing to do/);
+    assert.equal(res.iterations.length, 0);
+    assert.equal(encodeArch(res.finalSpec), encodeArch(tiny));
+  });
+
+  it('stops at the smallest reachable network when the target cannot be met, and says so', () => {
+    const r = runCli([...common(join(dir, 'unreachable')), '--target', 'latency=0.05x', '--delta', '0.15']);
+    assert.equal(r.status, 0, r.stderr);
+    const res = parse(r.stdout);
+    assert.equal(res.status, 'unreachable');
+    assert.match(res.message, /cannot be met/);
+    assert.ok(res.iterations.length > 0);
+    assert.ok((res.iterations[res.iterations.length - 1]?.latencyPredictedMs ?? 0) > res.targetMs);
+  });
+
+  it('refuses a checkpoint of another architecture', () => {
+    userError(runCli([...common(join(dir, 'other')), '--arch', 'mobilenetv3-small', '--target', 'latency=0.8x']), 'another architecture');
+  });
+
+  it('refuses an unknown run', () => {
+    userError(runCli(['netadapt', '--resume', 'na-20000101-000000', '--db', db]), 'na-20000101-000000');
+  });
+
+  it('refuses a target that is not a latency', () => {
+    userError(runCli([...common(join(dir, 'madds')), '--target', 'madds=1M']), 'latency target');
+  });
+});
