@@ -7,7 +7,8 @@ export type ErrorCode =
   | 'E_BACKEND' // a requested backend cannot be loaded
   | 'E_NATIVE' // the native kernel addon is missing or broken
   | 'E_IO' // a file cannot be read or written
-  | 'E_DIVERGED'; // training diverged (NaN or infinite loss)
+  | 'E_DIVERGED' // training diverged (NaN or infinite loss)
+  | 'E_FAILED'; // a run stopped because too many of its evaluations failed (the failure budget)
 
 export class NasError extends Error {
   readonly code: ErrorCode;

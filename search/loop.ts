@@ -571,5 +571,5 @@ export function parseDuration(text: string): number {
 
 /** Thrown by the CLI when a run stops on its failure budget: the run's error, exit code 1. */
 export function failedRunError(r: SearchResult): NasError {
-  return new NasError('E_USAGE', `search ${r.runId} failed: ${r.message}`, 1);
+  return new NasError('E_FAILED', `search ${r.runId} failed: ${r.message}`, 1);
 }
