@@ -190,11 +190,25 @@ async function measureMs(spec: ArchSpec, runs: number): Promise<number> {
   return (await measureArch(spec, { warmup: 3, runs })).medianMs;
 }
 
-/** Uniform width multiplier whose predicted latency matches `ms` (bisection on the seed's materialised widths). */
-async function baselineWidth(seed: ArchSpec, ms: number, latency: NetadaptLatency): Promise<{ spec: ArchSpec; width: number; ms: number }> {
+/**
+ * Uniform width multiplier whose latency matches the NetAdapt result's (bisection on the seed's materialised
+ * widths). With a timing source (a LUT, or measurement) both sides are measured whole on this machine, as the
+ * comparison is about measured latency (the 10th percentile of 40 runs, robust to other load); with MAdds or a
+ * user's function, the source itself is the resource the run is constrained on.
+ */
+async function baselineWidth(
+  seed: ArchSpec,
+  result: ArchSpec,
+  resultPredictedMs: number,
+  latency: NetadaptLatency,
+): Promise<{ spec: ArchSpec; width: number; ms: number; measured: boolean }> {
+  const measured = latency.source.kind === 'lut' || latency.source.kind === 'measure';
+  const latencyOf = async (spec: ArchSpec): Promise<number> =>
+    measured ? (await measureArch(spec, { warmup: 5, runs: 40 })).p10Ms : latency.latency(spec);
+  const ms = measured ? await latencyOf(result) : resultPredictedMs;
   const at = async (w: number): Promise<{ spec: ArchSpec; ms: number }> => {
     const spec = materialise({ ...materialise(seed), width: w });
-    return { spec: { ...spec, name: `${seed.name}-w${w.toFixed(3)}` }, ms: await latency.latency(spec) };
+    return { spec: { ...spec, name: `${seed.name}-w${w.toFixed(3)}` }, ms: await latencyOf(spec) };
   };
   let lo = 0.1;
   let hi = 1;
@@ -212,9 +226,9 @@ async function baselineWidth(seed: ArchSpec, ms: number, latency: NetadaptLatenc
   }
   if (best.ms > ms) {
     const r = await at(lo);
-    return { spec: r.spec, width: lo, ms: r.ms };
+    return { spec: r.spec, width: lo, ms: r.ms, measured };
   }
-  return { spec: best.spec, width: bestW, ms: best.ms };
+  return { spec: best.spec, width: bestW, ms: best.ms, measured };
 }
 
 /** Train `spec` (from `from` weights, or from scratch) with the final recipe; test it and measure it. */
@@ -500,8 +514,11 @@ async function runNetadapt(runId: string, settings: NetadaptSettings, store: Sto
     }
     let baseline: NetadaptResult['baseline'] = null;
     if (settings.baseline === 'width') {
-      const b = await baselineWidth(settings.arch, state.latencyMs, latency);
-      log(`baseline: width ${b.width.toFixed(3)} (${b.ms.toFixed(3)} ms predicted), trained from scratch with the same recipe`);
+      const b = await baselineWidth(settings.arch, finalSpec, state.latencyMs, latency);
+      log(
+        `baseline: width ${b.width.toFixed(3)} (${b.ms.toFixed(3)} ms ${b.measured ? 'measured, p10' : 'by the latency source'}), ` +
+          'trained from scratch with the same recipe',
+      );
       const trained = await trainAndTest(b.spec, null, settings, join(settings.out, 'baseline'), latency, log);
       baseline = { ...trained, width: b.width };
       await writeFile(join(settings.out, 'baseline.arch.json'), `${JSON.stringify(b.spec, null, 2)}\n`);

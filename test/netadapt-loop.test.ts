@@ -105,6 +105,19 @@ describe('nas netadapt', () => {
     assert.deepEqual(got.iterations.map((i) => i.what), ref.iterations.map((i) => i.what));
   });
 
+  it('retrains the result and a width-multiplier baseline of at most its latency, and tests both', () => {
+    const r = runCli([...common(join(dir, 'baseline')), '--target', 'latency=0.8x', '--delta', '0.05', '--final-epochs', '1', '--retrain', '--baseline', 'width']);
+    assert.equal(r.status, 0, r.stderr);
+    const res = parse(r.stdout);
+    assert.equal(res.status, 'met');
+    assert.ok(res.final !== null && res.baseline !== null);
+    const b = res.baseline;
+    assert.ok(b.width > 0.1 && b.width < 1, `width ${b.width}`);
+    // madds source: the baseline's latency is its MAdds, at most the result's
+    assert.ok(b.latencyPredictedMs <= (res.final?.latencyPredictedMs ?? 0) + 1e-9, `${b.latencyPredictedMs} > ${res.final?.latencyPredictedMs}`);
+    for (const t of [res.final, b]) assert.ok((t?.test?.top1 ?? -1) >= 0 && (t?.test?.top1 ?? 2) <= 1);
+  });
+
   it('leaves the seed unchanged when it already meets the target, and says so', () => {
     const r = runCli([...common(join(dir, 'above')), '--target', 'latency=1.5x']);
     assert.equal(r.status, 0, r.stderr);
