@@ -188,7 +188,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry and pass' })
       .option('sweeps', { type: 'number', default: 2, describe: 'passes over the table; each entry keeps its lowest figures' })
       .option('out', { type: 'string', default: 'lut.json', describe: 'the LUT file; an existing one is resumed' })
-      .option('calibrate', { type: 'number', default: 10, describe: 'whole archs measured to calibrate the overheads (0: keep)' })
+      .option('calibrate', { type: 'number', default: 20, describe: 'whole archs measured to calibrate the overheads (0: keep)' })
       .option('db', { type: 'string', describe: 'also cache entries in this results database' })
       .option('json', jsonOption) as never,
   handler: async (args) => {
