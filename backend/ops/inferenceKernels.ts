@@ -1,6 +1,7 @@
 // The wasm kernels of the inference ops (inference.ts): each one native call (conv2dBiasAct,
 // depthwiseConv2dBiasAct, denseBiasAct, squeezeExciteInfer). Node-only, like kernels.ts, which registers them.
 import * as tf from '@tensorflow/tfjs';
+import { expectShape, type KernelArgs, kernelInput } from '../kernels/convGeometry.js';
 import { nativeFn } from '../native.js';
 import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
 import { kernelNames } from './fused.js';
@@ -40,17 +41,8 @@ function native(): NonNullable<typeof natives> {
   return natives;
 }
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-function input(args: KernelArgs, name: string, kernel: string): tf.TensorInfo {
-  const t = args.inputs[name];
-  if (!t) throw new Error(`${kernel}: input '${name}' is missing`);
-  if (t.dtype !== 'float32') throw new Error(`${kernel}: input '${name}' must be float32, got ${t.dtype}`);
-  return t;
-}
-
 function optional(args: KernelArgs, name: string, kernel: string): tf.TensorInfo | null {
-  return args.inputs[name] === undefined ? null : input(args, name, kernel);
+  return args.inputs[name] === undefined ? null : kernelInput(args, kernel, name);
 }
 
 function actCode(v: unknown, kernel: string): number {
@@ -59,20 +51,14 @@ function actCode(v: unknown, kernel: string): number {
   return code;
 }
 
-function expect(t: tf.TensorInfo, shape: readonly number[], what: string, kernel: string): void {
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`${kernel}: ${what} must be [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
-  }
-}
-
 type Shape4 = [number, number, number, number];
 
 /** inputs {x, filter, bias?}, attrs {strides, pad: 'same' | p, depthwise, activation} -> y. */
 function convBiasAct(args: KernelArgs): tf.TensorInfo {
   const k = kernelNames.convBiasAct;
   const b = args.backend as unknown as WasmBackend;
-  const x = input(args, 'x', k);
-  const filter = input(args, 'filter', k);
+  const x = kernelInput(args, k, 'x');
+  const filter = kernelInput(args, k, 'filter');
   const bias = optional(args, 'bias', k);
   const attrs = args.attrs as { strides: number; pad: ConvPad; depthwise: boolean; activation: InferenceActivation };
   const kind = actCode(attrs.activation, k);
@@ -83,7 +69,7 @@ function convBiasAct(args: KernelArgs): tf.TensorInfo {
     p === 'same' ? 'same' : [[0, 0], [p, p], [p, p], [0, 0]], undefined, attrs.depthwise, 'channelsLast',
   );
   if (attrs.depthwise && filter.shape[3] !== 1) throw new Error(`${k}: depthwise filters must have multiplier 1`);
-  if (bias !== null) expect(bias, [info.outChannels], 'bias', k);
+  if (bias !== null) expectShape(k, 'bias', bias.shape, [info.outChannels]);
   const xo = offsetOf(b, x);
   const fo = offsetOf(b, filter);
   const bo = bias === null ? -1 : offsetOf(b, bias);
@@ -103,15 +89,15 @@ function convBiasAct(args: KernelArgs): tf.TensorInfo {
 function denseBiasAct(args: KernelArgs): tf.TensorInfo {
   const k = kernelNames.denseBiasAct;
   const b = args.backend as unknown as WasmBackend;
-  const x = input(args, 'x', k);
-  const w = input(args, 'w', k);
+  const x = kernelInput(args, k, 'x');
+  const w = kernelInput(args, k, 'w');
   const bias = optional(args, 'bias', k);
   const kind = actCode((args.attrs as { activation: unknown }).activation, k);
   const [M = 0, K = 0] = x.shape;
   const N = w.shape[1] ?? 0;
   if (x.shape.length !== 2) throw new Error(`${k}: x must be [M, K], got [${x.shape.join(', ')}]`);
-  expect(w, [K, N], 'w', k);
-  if (bias !== null) expect(bias, [N], 'bias', k);
+  expectShape(k, 'w', w.shape, [K, N]);
+  if (bias !== null) expectShape(k, 'bias', bias.shape, [N]);
   const xo = offsetOf(b, x);
   const wo = offsetOf(b, w);
   const bo = bias === null ? -1 : offsetOf(b, bias);
@@ -125,20 +111,20 @@ function denseBiasAct(args: KernelArgs): tf.TensorInfo {
 function squeezeExciteInfer(args: KernelArgs): tf.TensorInfo {
   const k = kernelNames.squeezeExciteInfer;
   const b = args.backend as unknown as WasmBackend;
-  const x = input(args, 'x', k);
-  const w1 = input(args, 'w1', k);
-  const b1 = input(args, 'b1', k);
-  const w2 = input(args, 'w2', k);
-  const b2 = input(args, 'b2', k);
+  const x = kernelInput(args, k, 'x');
+  const w1 = kernelInput(args, k, 'w1');
+  const b1 = kernelInput(args, k, 'b1');
+  const w2 = kernelInput(args, k, 'w2');
+  const b2 = kernelInput(args, k, 'b2');
   const gate = (args.attrs as { gate: unknown }).gate;
   if (gate !== 'hsigmoid' && gate !== 'sigmoid') throw new Error(`${k}: gate must be hsigmoid or sigmoid, got '${String(gate)}'`);
   const [n = 0, h = 0, wd = 0, c = 0] = x.shape;
   if (x.shape.length !== 4) throw new Error(`${k}: x must be NHWC, got [${x.shape.join(', ')}]`);
   const r = w1.shape[1] ?? 0;
-  expect(w1, [c, r], 'w1', k);
-  expect(b1, [r], 'b1', k);
-  expect(w2, [r, c], 'w2', k);
-  expect(b2, [c], 'b2', k);
+  expectShape(k, 'w1', w1.shape, [c, r]);
+  expectShape(k, 'b1', b1.shape, [r]);
+  expectShape(k, 'w2', w2.shape, [r, c]);
+  expectShape(k, 'b2', b2.shape, [c]);
   const offs = [x, w1, b1, w2, b2].map((t) => offsetOf(b, t)) as [number, number, number, number, number];
   const y = b.makeOutput([...x.shape], 'float32');
   const yo = offsetOf(b, y);
