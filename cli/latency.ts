@@ -153,6 +153,7 @@ interface LutBuildArgs {
   readonly sweeps: number;
   readonly out: string;
   readonly calibrate: number;
+  readonly widths: number[] | undefined;
   readonly db: string | undefined;
   readonly json: boolean;
 }
@@ -163,6 +164,9 @@ interface LutBuildResult {
   readonly measured: number;
   readonly reused: number;
   readonly overheadMs: number;
+  /** Calibrated on networks of one depth (a network and its narrower variants); null otherwise. */
+  readonly scale: number | null;
+  readonly perEntryMs: number | null;
   readonly calibratedOn: number;
   readonly runner: string;
   readonly backend: string;
@@ -180,13 +184,18 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('samples', { type: 'number', describe: 'how many archs to sample from --space (default: every entry of the space)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the samples' })
       .option('arch', { type: 'string', array: true, describe: 'architectures (names, spec files, arch strings)' })
+      .option('widths', {
+        type: 'number',
+        array: true,
+        describe: 'with --arch: also each arch at these width multipliers (e.g. 0.75 0.5 0.35: the variants NetAdapt visits, calibrated with a scale)',
+      })
       .option('input', { type: 'number', demandOption: true, describe: 'input size (square)' })
       .option('runner', runnerOption)
       .option('backend', runnerBackendOption)
       .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
       .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
       .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry and pass' })
-      .option('sweeps', { type: 'number', default: 2, describe: 'passes over the table; each entry keeps its lowest figures' })
+      .option('sweeps', { type: 'number', default: 3, describe: 'passes over the table; each entry keeps its lowest figures' })
       .option('out', { type: 'string', default: 'lut.json', describe: 'the LUT file; an existing one is resumed' })
       .option('calibrate', { type: 'number', default: 20, describe: 'whole archs measured to calibrate the overheads (0: keep)' })
       .option('db', { type: 'string', describe: 'also cache entries in this results database' })
@@ -199,7 +208,16 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space (with or without --samples) or --arch');
     checkRunner(args.runner, args.backend, args.threads);
     const space = args.space === undefined ? undefined : builtinSpace(args.space);
-    const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
+    if (args.widths !== undefined) {
+      if (args.arch === undefined) throw new UsageError('--widths narrows the archs of --arch: give --arch too');
+      for (const w of args.widths) if (!(w > 0 && w <= 4)) throw new UsageError(`--widths: each must be in (0, 4], got ${w}`);
+    }
+    const given = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
+    // Each arch, then its variants: the width multiplies the channels the arch already has.
+    const archs = given?.flatMap((a) => [
+      a,
+      ...(args.widths ?? []).map((w) => ({ ...a, name: `${a.name}-x${w}`, width: a.width * w })),
+    ]);
     const common = {
       ...(archs === undefined ? {} : { archs }),
       ...(space === undefined ? {} : { space }),
@@ -244,7 +262,6 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
           statistic: lut.statistic ?? 'median',
           warmup: args.warmup,
           runs: 60,
-          rounds: 6,
           onProgress: (done, total, t) => progressLine('calibrate', done, total, `${t.toFixed(2)} ms`),
         });
         const calibration = specs.map((spec, i) => ({ spec, ms: times[i] ?? Number.NaN }));
@@ -260,6 +277,8 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       measured,
       reused: Object.keys(lut.entries).length - measured,
       overheadMs: lut.overheadMs,
+      scale: lut.scale ?? null,
+      perEntryMs: lut.perEntryMs ?? null,
       calibratedOn: k,
       runner: lut.runner,
       backend: lut.backend,
@@ -269,6 +288,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     };
     emit(result, args.json, (r) =>
       `${r.out}: ${r.entries} entries (${r.measured} measured now), overhead ${r.overheadMs.toFixed(3)} ms` +
+      `${r.scale === null ? '' : `, scale ${r.scale.toFixed(3)}`}${r.perEntryMs ? `, ${r.perEntryMs.toFixed(3)} ms per entry` : ''}` +
       `${r.calibratedOn > 0 ? ` calibrated on ${r.calibratedOn} archs` : ''}; ${r.runner}, ${r.backend}, threads ${r.threads ?? 'auto'}, ` +
       `input ${r.input.join('x')}, ${r.machine}`,
     );
@@ -371,6 +391,7 @@ interface ValidateArgs {
   readonly seed: number;
   readonly warmup: number;
   readonly runs: number;
+  readonly sweeps: number;
   readonly json: boolean;
 }
 
@@ -386,18 +407,20 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('samples', { type: 'number', demandOption: true, describe: 'how many archs to sample and measure' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the samples (a LUT built from --samples covers the same seed)' })
       .option('warmup', { type: 'number', default: 10, describe: 'untimed runs per arch' })
-      .option('runs', { type: 'number', default: 60, describe: 'timed runs per arch (in 6 interleaved rounds)' })
+      .option('runs', { type: 'number', default: 60, describe: 'timed runs per arch and pass (2 per interleaved round)' })
+      .option('sweeps', { type: 'number', default: 3, describe: 'passes over the archs; each keeps its lowest figure' })
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
     checkPosInt('samples', args.samples, 2);
+    checkPosInt('sweeps', args.sweeps, 1);
     const lut = readLut(args.lut);
     const space = builtinSpace(args.space);
     const archs = sampleArchs(space, args.samples, lut.input[0], args.seed);
     const report = await validatePredictions(lut, archs, {
       warmup: args.warmup,
       runs: args.runs,
-      rounds: 6,
+      sweeps: args.sweeps,
       lutPath: args.lut,
       onProgress: (done, total, row) => progressLine('validate', done, total, `${pct(row.error)}`),
     });

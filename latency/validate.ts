@@ -4,11 +4,11 @@ import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { type Lut, type LutStatistic, statOf } from './lut.js';
 import { missingError, predictLatency } from './predict.js';
-import { isRunnerName, type LatencyRunner, openRunner, runnerNames } from './runner.js';
+import { fineRounds, isRunnerName, type LatencyRunner, openRunner, runnerNames } from './runner.js';
 import { kendallTau, mean } from './stats.js';
 
 /** Whole networks built and measured together. */
-const BATCH = 5;
+const BATCH = 10;
 
 export interface ValidationRow {
   readonly arch: string;
@@ -33,8 +33,10 @@ export interface ValidateOptions {
   readonly warmup: number;
   /** Timed runs per arch, at least (rounded up to a multiple of `rounds`). */
   readonly runs: number;
-  /** Interleaved passes over each batch of archs (default 3). */
+  /** Interleaved passes over each batch of archs (default fineRounds(runs)). */
   readonly rounds?: number;
+  /** Passes over all the archs (default 2); each keeps its lowest figure. */
+  readonly sweeps?: number;
   readonly onProgress?: (done: number, total: number, row: ValidationRow) => void;
   /** Named in the missing-entries error. */
   readonly lutPath?: string;
@@ -60,7 +62,7 @@ export interface WholeMeasureOptions {
   readonly warmup: number;
   /** Timed runs per arch, at least (rounded up to a multiple of `rounds`). */
   readonly runs: number;
-  /** Interleaved passes over each batch of archs (default 3). */
+  /** Interleaved passes over each batch of archs (default fineRounds(runs)). */
   readonly rounds?: number;
   /** The figure of each network's samples to return (the LUT's statistic; default median). */
   readonly statistic?: LutStatistic;
@@ -75,7 +77,7 @@ export async function measureArchsInterleaved(
   archs: readonly ArchSpec[],
   opts: WholeMeasureOptions,
 ): Promise<number[]> {
-  const rounds = Math.max(1, Math.min(opts.rounds ?? 3, opts.runs));
+  const rounds = Math.max(1, Math.min(opts.rounds ?? fineRounds(opts.runs), opts.runs));
   const sweeps = opts.sweeps ?? 2;
   const best: number[] = archs.map(() => Number.POSITIVE_INFINITY);
   let done = 0;
@@ -134,6 +136,7 @@ export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], 
       warmup: opts.warmup,
       runs: opts.runs,
       ...(opts.rounds === undefined ? {} : { rounds: opts.rounds }),
+      ...(opts.sweeps === undefined ? {} : { sweeps: opts.sweeps }),
       onProgress: (done, total, measured) => {
         const i = done - 1;
         const p = predicted[i] ?? Number.NaN;

@@ -1,6 +1,7 @@
 // Turn what a user typed after a command into an ArchSpec: a reference name, a spec .json file, a whole-arch string,
 // block strings or a result in the store (run:RUN#best, run:RUN#N, run:RUN), plus command-line overrides.
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { ArchError, NasError, UsageError } from '../common/errors.js';
 import { archFromRunRef, isRunRef } from '../results/archRef.js';
 import type { ArchSpec, Block } from './arch.js';
@@ -54,6 +55,8 @@ export function readArchFile(path: string): ArchSpec {
   } catch (e) {
     throw new ArchError(`${path}: invalid JSON: ${(e as Error).message}`);
   }
+  // A checkpoint's arch.json wraps the spec with its canonical string (train/checkpoint.ts).
+  if (json !== null && typeof json === 'object' && 'canonical' in json && 'spec' in json) json = (json as { spec: unknown }).spec;
   try {
     return validateArchSpec(json);
   } catch (e) {
@@ -70,10 +73,28 @@ function isFile(path: string): boolean {
   }
 }
 
+/**
+ * The arch.json of a checkpoint directory, or of a training run directory's latest checkpoint (its `latest` file
+ * names it: train/checkpoint.ts); null when `path` is neither.
+ */
+function checkpointArchFile(path: string): string | null {
+  try {
+    if (!statSync(path).isDirectory()) return null;
+  } catch {
+    return null;
+  }
+  if (isFile(join(path, 'arch.json'))) return join(path, 'arch.json');
+  if (isFile(join(path, 'latest'))) {
+    const file = join(path, readFileSync(join(path, 'latest'), 'utf8').trim(), 'arch.json');
+    if (isFile(file)) return file;
+  }
+  return null;
+}
+
 function unknown(ref: string): ArchError {
   return new ArchError(
     `unknown architecture '${ref}': not a reference name (${referenceNames().join(', ')}), ` +
-      'a spec .json file, an arch string (v1_...), block strings (e.g. ir_k3_s1_x16_c16_re) or run:RUN#best',
+      'a spec .json file, a checkpoint or training run directory, an arch string (v1_...), block strings (e.g. ir_k3_s1_x16_c16_re) or run:RUN#best',
   );
 }
 
@@ -96,6 +117,8 @@ function fromRefs(refs: readonly string[], db: string | undefined): ArchSpec {
   if (isRunRef(first)) return archFromRunRef(first, db);
   if (ARCH_RE.test(first)) return decodeArch(first);
   if (first.toLowerCase().endsWith('.json') || isFile(first)) return readArchFile(first);
+  const fromCheckpoint = checkpointArchFile(first);
+  if (fromCheckpoint !== null) return readArchFile(fromCheckpoint);
   throw unknown(first);
 }
 

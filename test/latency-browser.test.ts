@@ -64,7 +64,7 @@ describe('the browser runner', { skip }, () => {
     const lut = readJson(out);
     assert.equal(lut.runner, 'browser');
     assert.deepEqual(new Set(Object.keys(lut.entries)), distinct);
-    for (const e of Object.values(lut.entries)) assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 4 && e.sweeps === 2);
+    for (const e of Object.values(lut.entries)) assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs >= 6 && e.sweeps === 3);
     assert.ok(Number.isFinite(lut.overheadMs));
   });
 

@@ -30,7 +30,7 @@ test('lut build, resume, predict', () => {
   assert.equal(j.measured, 4);
   assert.equal(j.calibratedOn, 1);
   assert.ok(Number.isFinite(j.overheadMs));
-  assert.match(r.stderr, /8\/8/); // two sweeps over 4 entries
+  assert.match(r.stderr, /12\/12/); // three sweeps (the default) over 4 entries
 
   const again = run(['lut', 'build', '--arch', ...ARCH, ...fast, '--calibrate', '0', '--out', out, '--json']);
   assert.equal(again.status, 0, again.stderr);
@@ -62,6 +62,17 @@ test('lut build, resume, predict', () => {
   userError(run(['validate', '--lut', out, '--space', 'mobilenetv3-small-input', '--samples', '2', '--runs', '1']), 'missing');
 });
 
+test('lut build --widths adds narrower variants and calibrates a scale on them', () => {
+  const out = join(dir, 'widths.json');
+  const r = run(['lut', 'build', '--arch', 'mobilenetv3-small', '--widths', '0.75', '0.5', '0.35', ...fast, '--sweeps', '1', '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as BuildJson & { scale: number | null };
+  assert.equal(j.calibratedOn, 4, 'the arch and its 3 variants');
+  assert.ok(j.scale !== null && j.scale > 0, `scale ${j.scale}`);
+  // the arch alone has at most 13 distinct entries (stem, 11 blocks, head)
+  assert.ok(j.entries > 13, `${j.entries} entries: the variants' blocks are in the table`);
+});
+
 test('bad input: one line, exit 2', () => {
   const wrong = join(dir, 'wrong.json');
   writeFileSync(wrong, JSON.stringify({ format: 'nas-latency-lut', version: 9 }));
@@ -72,5 +83,7 @@ test('bad input: one line, exit 2', () => {
   userError(run(['lut', 'build', '--space', 'nope', '--samples', '2', '--input', '32', '--out', join(dir, 'x.json')]), 'nope');
   userError(run(['lut', 'build', '--arch', ...ARCH, '--input', '0', '--out', join(dir, 'x.json')]), '--input');
   userError(run(['validate', '--lut', wrong, '--space', 'mobilenetv3', '--samples', '1']), '--samples');
+  userError(run(['lut', 'build', '--space', 'mobilenetv3', '--widths', '0.5', '--input', '32', '--out', join(dir, 'x.json')]), '--widths', '--arch');
+  userError(run(['lut', 'build', '--arch', ...ARCH, '--widths', '0', '--input', '32', '--out', join(dir, 'x.json')]), '--widths', '(0, 4]');
   userError(run(['lut']), 'build');
 });

@@ -66,7 +66,7 @@ test('build measures each distinct key once; resume skips what exists (file or s
   assert.deepEqual(new Set(seen), want);
   assert.deepEqual(new Set(Object.keys(lut.entries)), want);
   for (const e of Object.values(lut.entries)) {
-    assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs === 6);
+    assert.ok(e.medianMs > 0 && e.iqrMs >= 0 && e.runs >= 6, `runs ${e.runs}`); // a small batch is timed for longer (buildLut)
     assert.ok(e.p10Ms !== undefined && e.p10Ms > 0 && e.p10Ms <= e.medianMs);
     assert.equal(e.sweeps, 2);
   }
@@ -158,6 +158,24 @@ test('calibrate fits overhead + per-entry cost robustly (Theil-Sen), or the medi
   assert.equal(two.perEntryMs, 0);
   assert.equal(two.overheadMs, 4);
   assert.throws(() => calibrate(fakeLut([]), [{ spec: A, ms: 1 }]), /missing/);
+});
+
+test('calibrate fits a scale on the entry sums for networks of one depth (a network and its narrower variants)', () => {
+  const nets = [16, 24, 32, 48, 64].map((x) => arch([`ir_k3_s1_x${x}_c16_re`, 'ir_k3_s1_x32_c16_re']));
+  const keys = distinct(nets);
+  const lut = fakeLut(keys);
+  // entry times that grow with the width
+  const entries = Object.fromEntries([...keys].map((k, i) => [k, { medianMs: 0.1 * (i + 1), iqrMs: 0, runs: 1 }]));
+  const withTimes: Lut = { ...lut, entries };
+  const sum = (s: ArchSpec): number => lutKeys(resolve(s)).reduce((t, k) => t + (entries[k]?.medianMs ?? 0), 0);
+  // measured = 2.5 x sum + 0.3, one network far off: the fit ignores it
+  const cal = calibrate({ ...withTimes, perEntryMs: -1 }, nets.map((spec, i) => ({ spec, ms: 2.5 * sum(spec) + 0.3 + (i === 1 ? 9 : 0) })));
+  assert.ok(Math.abs((cal.scale ?? 1) - 2.5) < 1e-9, `scale ${cal.scale}`);
+  assert.ok(Math.abs(cal.overheadMs - 0.3) < 1e-9, `overheadMs ${cal.overheadMs}`);
+  assert.equal(cal.perEntryMs, undefined, 'a stale per-entry term is dropped');
+  assert.ok(Math.abs(predictLatency(cal, nets[4]!).predictedMs - (2.5 * sum(nets[4]!) + 0.3)) < 1e-9);
+  // networks of different depths fit per-entry costs, not a scale
+  assert.equal(calibrate({ ...withTimes, scale: 2 }, nets.slice(0, 1).map((spec) => ({ spec, ms: 1 }))).scale, undefined);
 });
 
 test('validation figures', async () => {

@@ -34,6 +34,9 @@ test('a LUT grows with the entries proposals need', async () => {
     const lut = readLut(path);
     assert.equal(Object.keys(lut.entries).length, before + 1);
     for (const k of lutKeys(resolve(shrunk))) assert.ok(lut.entries[k], `${k} is in the file`);
+    // The new entry, alone in its batch, was timed for a quarter of a second per pass, not just the 2 runs asked for.
+    const fresh = lutKeys(resolve(shrunk)).find((k) => !lutKeys(resolve(seed)).includes(k)) ?? '';
+    assert.ok((lut.entries[fresh]?.runs ?? 0) > 20, `${fresh}: ${lut.entries[fresh]?.runs} runs`);
     // Asked again, it is a lookup.
     assert.equal(await lat.latency(shrunk), ms);
     assert.equal(lat.added(), 1);

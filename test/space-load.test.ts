@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -27,6 +27,22 @@ test('a spec .json file is read and validated', () => {
   const spec = loadArch([path], {});
   assert.equal(spec.name, 'mine');
   assert.equal(encodeArch(spec), encodeArch(referenceArch('mobilenetv3-small')));
+});
+
+test("a checkpoint's arch.json (the spec with its canonical string) is read as its spec", () => {
+  const spec = { ...referenceArch('mobilenetv3-small'), name: 'trained' };
+  const path = join(dir, 'arch.json');
+  writeFileSync(path, JSON.stringify({ canonical: encodeArch(spec), spec }));
+  assert.deepEqual(loadArch([path], {}), spec);
+  // a checkpoint directory, and a training run directory whose `latest` names its checkpoint
+  const run = join(dir, 'run');
+  mkdirSync(join(run, 'epoch-0002'), { recursive: true });
+  writeFileSync(join(run, 'epoch-0002', 'arch.json'), JSON.stringify({ canonical: encodeArch(spec), spec }));
+  writeFileSync(join(run, 'latest'), 'epoch-0002\n');
+  assert.deepEqual(loadArch([join(run, 'epoch-0002')], {}), spec);
+  assert.deepEqual(loadArch([run], {}), spec);
+  mkdirSync(join(dir, 'empty'));
+  failsWith(() => loadArch([join(dir, 'empty')], {}), ArchError, 'checkpoint or training run directory');
 });
 
 test('a spec file with an unknown key is an ArchError naming the file and the key path', () => {
