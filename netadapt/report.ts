@@ -41,6 +41,14 @@ export function netadaptText(r: NetadaptResult): string {
     `spec file: ${r.specFile} (nas train-final --arch ${r.specFile}, nas latency measure --arch ${r.specFile})`,
   ];
   if (r.final !== null) lines.push('', sideBySide(r.final, r.baseline));
+  if (r.measured !== null) {
+    const m = r.measured;
+    lines.push(
+      `measured together (node, wasm, 1 thread, p10): seed ${ms(m.seedMs)} ms, netadapt ${ms(m.finalMs)} ms ` +
+        `(${((100 * m.finalMs) / m.seedMs).toFixed(1)}% of the seed), target ${ms(m.targetMs)} ms` +
+        `${m.baselineMs === null ? '' : `, width baseline ${ms(m.baselineMs)} ms`}`,
+    );
+  }
   if (r.latencyEntriesAdded > 0) lines.push(`${r.latencyEntriesAdded} LUT entries were measured and added`);
   return lines.join('\n');
 }

@@ -116,6 +116,13 @@ describe('nas netadapt', () => {
     // madds source: the baseline's latency is its MAdds, at most the result's
     assert.ok(b.latencyPredictedMs <= (res.final?.latencyPredictedMs ?? 0) + 1e-9, `${b.latencyPredictedMs} > ${res.final?.latencyPredictedMs}`);
     for (const t of [res.final, b]) assert.ok((t?.test?.top1 ?? -1) >= 0 && (t?.test?.top1 ?? 2) <= 1);
+    // The seed, the result and the baseline timed together; a relative target applied to the seed's measured time.
+    const m = res.measured;
+    assert.ok(m !== null && m.seedMs > 0 && m.finalMs > 0 && (m.baselineMs ?? 0) > 0, JSON.stringify(m));
+    assert.ok(Math.abs(m.targetMs - 0.8 * m.seedMs) < 1e-9);
+    assert.equal(res.final?.latencyMeasuredMs, m.finalMs);
+    assert.equal(b.latencyMeasuredMs, m.baselineMs);
+    assert.match(r.stderr, /measured together \(p10\): seed [\d.]+ ms, netadapt [\d.]+ ms \([\d.]+% of the seed/);
   });
 
   it('leaves the seed unchanged when it already meets the target, and says so', () => {
