@@ -26,11 +26,14 @@ export interface TimingOptions {
 export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[] {
   const minMs = (opts.minSeconds ?? 0) * 1000;
   const x = tf.randomUniform([1, ...opts.input], 0, 1, 'float32', 1);
-  // dataSync inside the run: on asynchronous backends (webgl) predict only enqueues work.
+  // dataSync inside the run: on asynchronous backends (webgl) execute only enqueues work.
   const one = opts.readBack === 'one';
+  // execute, not predict: predict copies its input into batches first (a Slice as large as the input), a cost a
+  // layer inside a network never pays; summed over a network's entries it overstated wide early stages.
+  const outputs = model.outputs.map((o) => o.name);
   const once = (): void => {
     tf.tidy(() => {
-      const y = model.predict(x);
+      const y = model.execute(x, outputs);
       for (const t of Array.isArray(y) ? y : [y]) {
         if (one && t.size > 1) tf.slice(t, t.shape.map(() => 0), t.shape.map(() => 1)).dataSync();
         else t.dataSync();
