@@ -424,10 +424,19 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
       lutPath: args.lut,
       onProgress: (done, total, row) => progressLine('validate', done, total, `${pct(row.error)}`),
     });
-    emit(report, args.json, (r: ValidationReport) =>
-      `${r.n} archs: ${pct(r.within10)} within +-10%, ${pct(r.within5)} within +-5%, MAPE ${r.mape.toFixed(2)}%, ` +
-      `Kendall tau ${r.tau.toFixed(3)}`,
-    );
+    emit(report, args.json, (r: ValidationReport) => {
+      const line =
+        `${r.n} archs: ${pct(r.within10)} within +-10%, ${pct(r.within5)} within +-5%, MAPE ${r.mape.toFixed(2)}%, ` +
+        `Kendall tau ${r.tau.toFixed(3)}`;
+      const rep = r.repeatability;
+      if (rep === null) return line;
+      // How noisy the measurement is, so that a noisy machine is not read as a bad LUT.
+      return (
+        `${line}\nthe measurement itself: its ${rep.sweeps} sweeps agree with Kendall tau ${rep.tau.toFixed(3)} and differ by ` +
+        `${rep.meanDiffPct.toFixed(1)}% on average (the figures above use the lowest)` +
+        (rep.tau < 0.9 ? '; a noisy machine: raise --runs and --sweeps, or validate on an idle one' : '')
+      );
+    });
   },
 };
 

@@ -26,7 +26,42 @@ export interface ValidationReport {
   readonly mape: number;
   /** Kendall tau-b of predicted vs measured; NaN with fewer than 2 archs or constant values. */
   readonly tau: number;
+  /** How well the measurement agrees with itself across sweeps (null with one sweep): how noisy the figures above are. */
+  readonly repeatability: Repeatability | null;
   readonly rows: readonly ValidationRow[];
+}
+
+export interface Repeatability {
+  readonly sweeps: number;
+  /** Kendall tau-b between two sweeps' figures of the same archs, averaged over pairs of sweeps. */
+  readonly tau: number;
+  /** |a - b| / min(a, b) between two sweeps' figures of an arch, in percent, averaged over archs and pairs. */
+  readonly meanDiffPct: number;
+}
+
+/**
+ * Agreement of repeated measurements of the same archs (one array of figures per sweep). Predictions are compared
+ * with the lowest of the sweeps, which is steadier than any one of them, but when single sweeps rank the archs with
+ * tau 0.86 the validation's figures move with the machine as much as with the LUT.
+ */
+export function repeatability(sweeps: readonly (readonly number[])[]): Repeatability | null {
+  if (sweeps.length < 2) return null;
+  const taus: number[] = [];
+  const diffs: number[] = [];
+  for (let i = 0; i < sweeps.length; i++) {
+    for (let j = i + 1; j < sweeps.length; j++) {
+      const a = sweeps[i] as readonly number[];
+      const b = sweeps[j] as readonly number[];
+      if (a.length !== b.length) throw new RangeError(`sweeps of ${a.length} and ${b.length} archs`);
+      if (a.length >= 2) taus.push(kendallTau(a, b));
+      a.forEach((x, k) => diffs.push(Math.abs(x - (b[k] as number)) / Math.min(x, b[k] as number)));
+    }
+  }
+  return {
+    sweeps: sweeps.length,
+    tau: taus.length === 0 ? Number.NaN : mean(taus),
+    meanDiffPct: diffs.length === 0 ? Number.NaN : mean(diffs) * 100,
+  };
 }
 
 export interface ValidateOptions {
@@ -44,8 +79,8 @@ export interface ValidateOptions {
   readonly runner?: LatencyRunner;
 }
 
-/** Figures from paired predictions and measurements. */
-export function summarizeValidation(rows: readonly ValidationRow[]): ValidationReport {
+/** Figures from paired predictions and measurements (and the measurement's figures per sweep, if there were several). */
+export function summarizeValidation(rows: readonly ValidationRow[], sweeps: readonly (readonly number[])[] = []): ValidationReport {
   const n = rows.length;
   const abs = rows.map((r) => Math.abs(r.error));
   return {
@@ -54,6 +89,7 @@ export function summarizeValidation(rows: readonly ValidationRow[]): ValidationR
     within5: n === 0 ? Number.NaN : abs.filter((e) => e <= 0.05).length / n,
     mape: n === 0 ? Number.NaN : mean(abs) * 100,
     tau: n < 2 ? Number.NaN : kendallTau(rows.map((r) => r.predictedMs), rows.map((r) => r.measuredMs)),
+    repeatability: repeatability(sweeps),
     rows,
   };
 }
@@ -69,6 +105,8 @@ export interface WholeMeasureOptions {
   /** Passes over all the archs (default 2); each arch keeps its lowest figure. */
   readonly sweeps?: number;
   readonly onProgress?: (done: number, total: number, ms: number) => void;
+  /** After each sweep: that sweep's figure of every arch. */
+  readonly onSweep?: (figures: readonly number[]) => void;
 }
 
 /** Whole-network latency (the statistic's figure) of each arch on `runner`, measured in interleaved rounds over batches of archs. */
@@ -83,14 +121,17 @@ export async function measureArchsInterleaved(
   let done = 0;
   // Passes over all the archs, as for LUT entries: each keeps its lowest figure, so a slow spell inflates no arch.
   for (let pass = 0; pass < sweeps; pass++) {
+    const figures: number[] = [];
     for (let at = 0; at < archs.length; at += BATCH) {
       // Interleaved rounds, as in buildLut: a load burst spreads over the batch instead of hitting one arch.
       const stats = await runner.measureArchs(archs.slice(at, at + BATCH), { warmup: opts.warmup, runs: opts.runs, rounds });
       stats.forEach((m, i) => {
-        best[at + i] = Math.min(best[at + i] ?? Number.POSITIVE_INFINITY, statOf(m, opts.statistic ?? 'median'));
+        figures[at + i] = statOf(m, opts.statistic ?? 'median');
+        best[at + i] = Math.min(best[at + i] ?? Number.POSITIVE_INFINITY, figures[at + i] as number);
         if (pass === sweeps - 1) opts.onProgress?.(++done, archs.length, best[at + i] ?? Number.NaN);
       });
     }
+    opts.onSweep?.(figures);
   }
   return best;
 }
@@ -128,6 +169,7 @@ export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], 
     return p.predictedMs;
   });
   const rows: ValidationRow[] = [];
+  const sweepFigures: (readonly number[])[] = [];
   const runner = opts.runner ?? (await openLutRunner(lut, opts.lutPath));
   try {
     if (opts.runner !== undefined) checkLutRunner(lut, runner, opts.lutPath);
@@ -137,6 +179,7 @@ export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], 
       runs: opts.runs,
       ...(opts.rounds === undefined ? {} : { rounds: opts.rounds }),
       ...(opts.sweeps === undefined ? {} : { sweeps: opts.sweeps }),
+      onSweep: (figures) => sweepFigures.push(figures),
       onProgress: (done, total, measured) => {
         const i = done - 1;
         const p = predicted[i] ?? Number.NaN;
@@ -149,5 +192,5 @@ export async function validatePredictions(lut: Lut, archs: readonly ArchSpec[], 
   } finally {
     if (opts.runner === undefined) await runner.close();
   }
-  return summarizeValidation(rows);
+  return summarizeValidation(rows, sweepFigures);
 }

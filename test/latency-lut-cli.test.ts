@@ -62,6 +62,20 @@ test('lut build, resume, predict', () => {
   userError(run(['validate', '--lut', out, '--space', 'mobilenetv3-small-input', '--samples', '2', '--runs', '1']), 'missing');
 });
 
+test('validate reports its figures and the measurement\'s own repeatability', () => {
+  const out = join(dir, 'sampled.json');
+  const space = ['--space', 'mobilenetv3-small-input', '--samples', '3'];
+  const b = run(['lut', 'build', ...space, ...fast, '--sweeps', '1', '--calibrate', '0', '--out', out, '--json']);
+  assert.equal(b.status, 0, b.stderr);
+  const v = run(['validate', '--lut', out, ...space, '--warmup', '1', '--runs', '2', '--sweeps', '2']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stdout, /^3 archs: [\d.]+% within \+-10%, [\d.]+% within \+-5%, MAPE [\d.]+%, Kendall tau -?[\d.]+$/m);
+  assert.match(v.stdout, /^the measurement itself: its 2 sweeps agree with Kendall tau -?[\d.]+ and differ by [\d.]+% on average/m);
+  const j = run(['validate', '--lut', out, ...space, '--warmup', '1', '--runs', '2', '--sweeps', '1', '--json']);
+  assert.equal(j.status, 0, j.stderr);
+  assert.equal((JSON.parse(j.stdout) as { repeatability: unknown }).repeatability, null, 'one sweep: nothing to compare');
+});
+
 test('lut build --widths adds narrower variants and calibrates a scale on them', () => {
   const out = join(dir, 'widths.json');
   const r = run(['lut', 'build', '--arch', 'mobilenetv3-small', '--widths', '0.75', '0.5', '0.35', ...fast, '--sweeps', '1', '--out', out, '--json']);

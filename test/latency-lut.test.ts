@@ -7,7 +7,7 @@ import { NasError } from '../common/errors.js';
 import { buildLut, LUT_FORMAT, type Lut, lutKeys, readLut, sampleArchs, validateLut, writeLut } from '../latency/lut.js';
 import { calibrate, predictLatency } from '../latency/predict.js';
 import { type LatencyRunner, openRunner } from '../latency/runner.js';
-import { summarizeValidation, validatePredictions } from '../latency/validate.js';
+import { repeatability, summarizeValidation, validatePredictions } from '../latency/validate.js';
 import type { LatencyEntry, LatencyEntryInput, LatencyTableKey } from '../results/latency.js';
 import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../space/load.js';
@@ -188,11 +188,27 @@ test('validation figures', async () => {
   assert.equal(r.within5, 2 / 3);
   assert.ok(Math.abs(r.mape - 25 / 3) < 1e-9);
   assert.equal(r.tau, 1);
+  assert.equal(r.repeatability, null, 'one sweep says nothing of repeatability');
+
+  // Two sweeps that swap one pair of three archs: tau (2 - 1) / 3; differences 0, 10/10, 0 over 3 archs.
+  const rep = repeatability([
+    [10, 20, 30],
+    [10, 40, 30],
+  ]);
+  assert.ok(rep !== null);
+  assert.equal(rep.sweeps, 2);
+  assert.ok(Math.abs(rep.tau - 1 / 3) < 1e-9);
+  assert.ok(Math.abs(rep.meanDiffPct - 100 / 3) < 1e-9);
+  // Three identical sweeps agree perfectly.
+  assert.deepEqual(repeatability([[1, 2], [1, 2], [1, 2]]), { sweeps: 3, tau: 1, meanDiffPct: 0 });
+  assert.throws(() => repeatability([[1, 2], [1]]), /sweeps of 2 and 1 archs/);
 
   const archs = [A, B, C];
   const lut = await buildLut({ ...fast, archs });
   const v = await validatePredictions(lut, archs, { warmup: 1, runs: 3 });
   assert.equal(v.n, 3);
+  assert.equal(v.repeatability?.sweeps, 2, 'the default two sweeps are compared');
+  assert.ok(v.repeatability.meanDiffPct >= 0 && (Number.isNaN(v.repeatability.tau) || Math.abs(v.repeatability.tau) <= 1));
   for (const x of [v.within10, v.within5, v.mape]) assert.ok(Number.isFinite(x));
   assert.ok(v.within10 >= 0 && v.within10 <= 1 && v.within5 <= v.within10);
   assert.ok(Number.isNaN(v.tau) || (v.tau >= -1 && v.tau <= 1));
