@@ -73,8 +73,8 @@ const SCALE_MIN_SPREAD = 0.1;
 /**
  * Fits the whole-network overhead from measured networks, by Theil-Sen (which one noisy measurement cannot drag):
  * - networks of different depths: measured - sum of entries = overheadMs + perEntryMs x entries. An entry timed
- *   alone carries a call's fixed cost (predict, reading back) that a layer inside a network does not, so the
- *   residual falls with the number of entries; perEntryMs is that slope.
+ *   alone carries a call's fixed cost (executing the model, reading back) that a layer inside a network does not,
+ *   so the residual falls with the number of entries; perEntryMs is that slope.
  * - networks of one depth whose entry sums differ (a network and its narrower variants, as NetAdapt needs):
  *   measured = scale x sum + overheadMs. Inside a network a layer's weights come from memory, not from the cache
  *   they stay in while the entry is timed alone, so narrowing saves more than the entries say: measured here at

@@ -126,8 +126,9 @@ export async function measureArchsInterleaved(
       // Interleaved rounds, as in buildLut: a load burst spreads over the batch instead of hitting one arch.
       const stats = await runner.measureArchs(archs.slice(at, at + BATCH), { warmup: opts.warmup, runs: opts.runs, rounds });
       stats.forEach((m, i) => {
-        figures[at + i] = statOf(m, opts.statistic ?? 'median');
-        best[at + i] = Math.min(best[at + i] ?? Number.POSITIVE_INFINITY, figures[at + i] as number);
+        const ms = statOf(m, opts.statistic ?? 'median');
+        figures[at + i] = ms;
+        best[at + i] = Math.min(best[at + i] ?? Number.POSITIVE_INFINITY, ms);
         if (pass === sweeps - 1) opts.onProgress?.(++done, archs.length, best[at + i] ?? Number.NaN);
       });
     }
