@@ -58,6 +58,7 @@ interface SearchArgs {
   budget: number | undefined;
   time: string | undefined;
   'max-failures': number | undefined;
+  patience: number | undefined;
   seed: number | undefined;
   top: number;
   db: string;
@@ -140,6 +141,7 @@ function settingsFrom(args: SearchArgs): SearchSettings {
   checkInt('batch', args.batch, 1);
   checkInt('budget', args.budget, 1);
   checkInt('max-failures', args['max-failures'], 0);
+  checkInt('patience', args.patience, 1);
   checkInt('seed', args.seed, 0);
   const space = spaceRef(args.space ?? DEFAULT_SPACE);
   const evaluator = args.evaluator ?? 'proxy';
@@ -160,6 +162,7 @@ function settingsFrom(args: SearchArgs): SearchSettings {
     budget: args.budget ?? DEFAULT_BUDGET,
     timeSeconds: args.time === undefined ? null : parseDuration(args.time),
     maxFailures: args['max-failures'] ?? null,
+    patience: args.patience ?? null,
   };
 }
 
@@ -236,6 +239,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('budget', { type: 'number', describe: `distinct candidates to evaluate (default ${DEFAULT_BUDGET})` })
       .option('time', { type: 'string', describe: 'stop after the batch in progress once this much time passed: 2h, 30m, 90s' })
       .option('max-failures', { type: 'number', describe: 'failed candidates allowed before the run fails (default max(5, 25% of the budget))' })
+      .option('patience', { type: 'number', describe: 'stop early once this many distinct candidates bring no better reward (default: run to the budget)' })
       .option('seed', { type: 'number', describe: 'run seed (default 0)' })
       .option('top', { type: 'number', default: 5, describe: 'best candidates to list' })
       .option('resume', { type: 'string', describe: 'continue this search run (with --budget N to extend it)' })
@@ -255,11 +259,12 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
       if (fixed.length > 0) {
         throw new UsageError(
-          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --workers and --gpus apply)`,
+          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers and --gpus apply)`,
         );
       }
       checkInt('budget', args.budget, 1);
       checkInt('max-failures', args['max-failures'], 0);
+      checkInt('patience', args.patience, 1);
       const store = openStore(args.db);
       try {
         result = await resumeSearch(
@@ -269,6 +274,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
             ...(args.budget === undefined ? {} : { budget: args.budget }),
             ...(timeSeconds === undefined ? {} : { timeSeconds }),
             ...(args['max-failures'] === undefined ? {} : { maxFailures: args['max-failures'] }),
+            ...(args.patience === undefined ? {} : { patience: args.patience }),
           },
           { engine, hooks, top: args.top },
         );

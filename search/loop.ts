@@ -15,7 +15,7 @@ import { startHeartbeat } from '../results/runs.js';
 import type { Store } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeArch, encodeArch } from '../space/blockString.js';
-import { applySample, type SearchSpace, validateSpace } from '../space/searchSpace.js';
+import { applySample, type SearchSpace, spaceSize, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import { createInProcessEngine } from './engine/inProcess.js';
 import { createPoolEngine } from './engine/pool.js';
@@ -25,7 +25,7 @@ import { checkEvaluatorConfig, resolveEvaluator } from './evaluators.js';
 import { computeReward, type RewardOptions } from './reward.js';
 import { candidateSeed } from './seed.js';
 import { strategyFactory } from './strategies/index.js';
-import type { Metrics, Observation, Strategy, StrategyName } from './types.js';
+import type { Metrics, Observation, ProposeContext, Strategy, StrategyName } from './types.js';
 
 /** A built-in space by name, or a user's space file with its validated JSON (kept in the run, so resume needs no file). */
 export type SpaceRef = { readonly name: string } | { readonly file: string; readonly json: JsonValue };
@@ -50,6 +50,8 @@ export interface SearchSettings {
   readonly timeSeconds: number | null;
   /** More failed candidates than this stops the run as failed; null: max(5, 25% of the budget). */
   readonly maxFailures: number | null;
+  /** Stop ('converged') after this many distinct candidates without a better reward; null or absent: never. */
+  readonly patience?: number | null;
 }
 
 export interface EngineOptions {
@@ -59,7 +61,7 @@ export interface EngineOptions {
   readonly gpus?: readonly string[];
 }
 
-export type StopReason = 'budget' | 'time' | 'exhausted' | 'failures';
+export type StopReason = 'budget' | 'time' | 'converged' | 'exhausted' | 'failures';
 
 export type CandidateSource = 'evaluated' | 'cached' | 'reused';
 
@@ -160,9 +162,14 @@ export interface ResumeOverrides {
   readonly budget?: number;
   readonly timeSeconds?: number | null;
   readonly maxFailures?: number;
+  readonly patience?: number | null;
 }
 
-/** Batches in a row with nothing new before the search gives up: the strategy only proposes known archs. */
+/**
+ * Batches in a row with nothing new before the search gives up. Every built-in strategy proposes new architectures
+ * while the space has them (search/strategies/novel.ts), so this ends only a nearly exhausted space or a user strategy
+ * that keeps re-proposing.
+ */
 export const MAX_EMPTY_BATCHES = 50;
 
 /** What a snapshot holds besides the strategy: the counters the loop needs to continue exactly. */
@@ -173,6 +180,9 @@ interface Snapshot {
   readonly failed: number;
   readonly emptyStreak: number;
   readonly budget: number;
+  /** The best reward of the run so far and the distinct candidates since it last improved (for --patience). */
+  readonly best?: number | null;
+  readonly sinceBest?: number;
 }
 
 export function defaultMaxFailures(budget: number): number {
@@ -189,6 +199,7 @@ export function checkSettings(s: SearchSettings): Target[] {
   checkInt('budget', s.budget, 1);
   if (s.maxFailures !== null) checkInt('max-failures', s.maxFailures, 0);
   if (s.timeSeconds !== null && !(s.timeSeconds > 0)) throw new UsageError(`--time must be positive, got ${s.timeSeconds}`);
+  if (s.patience !== undefined && s.patience !== null) checkInt('patience', s.patience, 1);
   if (s.targets.length === 0) throw new UsageError('give at least one --target, e.g. --target latency=15ms');
   const targets = parseTargets(s.targets);
   const rel = targets.find((t) => t.relative);
@@ -222,7 +233,8 @@ export async function runSearch(store: Store, settings: SearchSettings, opts: Ru
   await checkEvaluatorConfig(settings.evaluator, settings.evaluatorConfig);
   if (!Number.isSafeInteger(opts.seed)) throw new UsageError(`--seed must be an integer, got ${opts.seed}`);
   const run = store.createRun({ kind: 'search', config: settings, seed: opts.seed });
-  return execute(store, run.id, settings, opts, settings.budget, settings.timeSeconds, settings.maxFailures, false);
+  const limits = { budget: settings.budget, timeSeconds: settings.timeSeconds, maxFailures: settings.maxFailures, patience: settings.patience ?? null };
+  return execute(store, run.id, settings, opts, limits, false);
 }
 
 /** Continues a killed, stopped or finished search run (to a larger budget with overrides.budget). */
@@ -242,16 +254,58 @@ export async function resumeSearch(
   const budget = overrides.budget ?? (snap === null ? settings.budget : (snap.state as unknown as Snapshot).budget);
   if (overrides.budget !== undefined) checkInt('budget', overrides.budget, 1);
   if (overrides.maxFailures !== undefined) checkInt('max-failures', overrides.maxFailures, 0);
-  return execute(
-    store,
-    runId,
-    settings,
-    { ...opts, seed: record.seed ?? 0 },
+  if (overrides.patience !== undefined && overrides.patience !== null) checkInt('patience', overrides.patience, 1);
+  const limits: Limits = {
     budget,
-    overrides.timeSeconds !== undefined ? overrides.timeSeconds : settings.timeSeconds,
-    overrides.maxFailures ?? settings.maxFailures,
-    true,
-  );
+    timeSeconds: overrides.timeSeconds !== undefined ? overrides.timeSeconds : settings.timeSeconds,
+    maxFailures: overrides.maxFailures ?? settings.maxFailures,
+    patience: overrides.patience !== undefined ? overrides.patience : (settings.patience ?? null),
+  };
+  return execute(store, runId, settings, { ...opts, seed: record.seed ?? 0 }, limits, true);
+}
+
+/** When a run stops: distinct candidates, session time, failures, candidates without improvement. */
+interface Limits {
+  readonly budget: number;
+  readonly timeSeconds: number | null;
+  readonly maxFailures: number | null;
+  readonly patience: number | null;
+}
+
+/**
+ * The loop's side of ProposeContext: an architecture's key is its canonical string (memoised per decision vector),
+ * and the known keys are the run's candidates before the batch (by seq, so a replayed batch sees what it saw first).
+ */
+function proposeContext(space: SearchSpace, known: ReadonlySet<string>): ProposeContext {
+  const memo = new Map<string, string>();
+  return {
+    keyOf: (decisions) => {
+      const k = decisions.join(',');
+      let key = memo.get(k);
+      if (key === undefined) {
+        key = encodeArch(applySample(space, decisions));
+        if (memo.size > 100_000) memo.clear();
+        memo.set(k, key);
+      }
+      return key;
+    },
+    isKnown: (key) => known.has(key),
+  };
+}
+
+/** Best reward and distinct candidates since it improved, after a batch's new candidates (in seq order). */
+function trackBest(snap: Snapshot, fresh: readonly (number | null)[]): { best: number | null; sinceBest: number } {
+  let best = snap.best ?? null;
+  let since = snap.sinceBest ?? 0;
+  for (const r of fresh) {
+    if (r !== null && (best === null || r > best)) {
+      best = r;
+      since = 0;
+    } else {
+      since++;
+    }
+  }
+  return { best, sinceBest: since };
 }
 
 interface Entry {
@@ -266,18 +320,17 @@ async function execute(
   runId: string,
   settings: SearchSettings,
   opts: RunOptions,
-  budget: number,
-  timeSeconds: number | null,
-  maxFailuresSetting: number | null,
+  limits: Limits,
   resumed: boolean,
 ): Promise<SearchResult> {
+  const { budget, timeSeconds, patience } = limits;
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const hooks = opts.hooks ?? {};
   const targets = parseTargets(settings.targets);
   const space = resolveSpace(settings.space);
   const evaluator = await resolveEvaluator(settings.evaluator);
-  const maxFailures = maxFailuresSetting ?? defaultMaxFailures(budget);
+  const maxFailures = limits.maxFailures ?? defaultMaxFailures(budget);
   // Latency is filled in by the workers when a target needs it, or when it costs nothing (MAdds).
   const needLatency = targets.some((t) => t.resource === 'latency') || settings.latency.kind === 'madds';
   const setup: WorkerSetup = { evaluatorUrl: evaluator.url, latency: needLatency ? settings.latency : null };
@@ -288,6 +341,7 @@ async function execute(
     settings.strategy === 'rl' ? await backendPinner(opts.strategyBackend ?? DEFAULT_STRATEGY_BACKEND) : async () => {};
   await strategyBackend();
   const rewardOf = (metrics: Metrics): number => computeReward(metrics, targets, settings.reward);
+  const strategyContext = { rewardOf };
 
   const requeued = resumed ? store.requeueInFlight(runId) : 0;
   void requeued;
@@ -296,18 +350,22 @@ async function execute(
   let snap: Snapshot;
   let strategy: Strategy;
   if (saved === null) {
-    strategy = factory.create(space, opts.seed, settings.strategyOptions);
+    strategy = factory.create(space, opts.seed, settings.strategyOptions, strategyContext);
     step = 0;
     snap = { strategy: strategy.toState(), distinct: 0, failed: 0, emptyStreak: 0, budget };
     store.saveStrategyState(runId, step, snap, { keep: 3 });
   } else {
     const s = saved.state as unknown as Snapshot;
-    strategy = factory.restore(space, s.strategy);
+    strategy = factory.restore(space, s.strategy, strategyContext);
     step = saved.step;
     snap = { ...s, budget };
   }
   // Batches at or below this step were run (at least in part) before: they replay from the store.
-  const lastSeq = store.listCandidates(runId, { orderBy: 'seq' }).at(-1)?.seq ?? -1;
+  const stored = store.listCandidates(runId, { orderBy: 'seq' });
+  const lastSeq = stored.at(-1)?.seq ?? -1;
+  const known = new Set(stored.filter((c) => c.seq < snap.distinct).map((c) => c.arch));
+  const proposeCtx = proposeContext(space, known);
+  const size = spaceSize(space);
 
   const engine = createEngine(setup, opts.engine);
   const heartbeat = startHeartbeat(store, runId);
@@ -322,7 +380,8 @@ async function execute(
     for (;;) {
       if (snap.failed > maxFailures) stopReason = 'failures';
       else if (snap.distinct >= budget) stopReason = 'budget';
-      else if (snap.emptyStreak >= MAX_EMPTY_BATCHES) stopReason = 'exhausted';
+      else if (patience !== null && (snap.sinceBest ?? 0) >= patience) stopReason = 'converged';
+      else if (snap.emptyStreak >= MAX_EMPTY_BATCHES || BigInt(snap.distinct) >= size) stopReason = 'exhausted';
       // Checked after a batch, so that every session makes progress.
       else if (timeSeconds !== null && session.samples > 0 && elapsed() >= timeSeconds) stopReason = 'time';
       if (stopReason !== null) break;
@@ -330,7 +389,7 @@ async function execute(
       const batchNo = step + 1;
       const n = Math.min(settings.batch, budget - snap.distinct);
       await strategyBackend();
-      const proposals = strategy.propose(n);
+      const proposals = strategy.propose(n, proposeCtx);
       const entries: Entry[] = proposals.map((decisions) => {
         const arch = applySample(space, decisions);
         const canonical = encodeArch(arch);
@@ -341,6 +400,7 @@ async function execute(
 
       // Settle what needs no evaluation: this run's results, then another run's with the same evalKey.
       const rewards = new Map<number, number | null>();
+      const metricsOf = new Map<number, Metrics>();
       const fresh = new Map<number, Entry>();
       // Progress only: distinct candidates of the run settled so far.
       let settled = snap.distinct;
@@ -349,6 +409,7 @@ async function execute(
         if (rewards.has(c.id) || fresh.has(c.id)) continue;
         if (c.status === 'done' || c.status === 'failed') {
           rewards.set(c.id, c.status === 'done' ? c.reward : null);
+          if (c.status === 'done' && c.metrics !== null) metricsOf.set(c.id, c.metrics as unknown as Metrics);
           continue;
         }
         const cached = store.cachedResult(e.canonical, evalKey);
@@ -358,6 +419,7 @@ async function execute(
           try {
             reward = rewardOf(metrics);
             store.markCandidateDone(c.id, { metrics: cached.metrics, reward });
+            metricsOf.set(c.id, metrics);
           } catch (err) {
             store.markCandidateFailed(c.id, `cached result unusable: ${(err as Error).message}`);
           }
@@ -398,7 +460,9 @@ async function execute(
             failure = outcome.reason;
           }
           if (failure === null && reward !== null && outcome.ok) {
-            store.markCandidateDone(claimed.id, { metrics: { ...outcome.metrics, evalSeconds: outcome.seconds }, reward });
+            const metrics = { ...outcome.metrics, evalSeconds: outcome.seconds };
+            store.markCandidateDone(claimed.id, { metrics, reward });
+            metricsOf.set(claimed.id, metrics);
           } else {
             store.markCandidateFailed(claimed.id, failure ?? 'unknown failure');
             session.failed++;
@@ -425,15 +489,19 @@ async function execute(
       const observations: Observation[] = entries.map((e) => ({
         decisions: e.decisions,
         reward: rewards.get(e.candidate.id) ?? null,
+        metrics: metricsOf.get(e.candidate.id) ?? null,
       }));
+      for (const e of entries) known.add(e.canonical);
       await strategyBackend();
       strategy.observe(observations);
       session.samples += observations.length;
       if (replayed) session.replayedBatches++;
 
       // Counters from the batch itself (not from the store, which may hold later batches being replayed).
-      const newIds = new Set(entries.filter((e) => e.candidate.seq >= snap.distinct).map((e) => e.candidate.id));
+      const newEntries = entries.filter((e) => e.candidate.seq >= snap.distinct);
+      const newIds = new Set(newEntries.map((e) => e.candidate.id));
       const newFailed = [...newIds].filter((id) => rewards.get(id) === null).length;
+      const bySeq = [...new Map(newEntries.map((e) => [e.candidate.seq, e.candidate.id])).entries()].sort((a, b) => a[0] - b[0]);
       for (const r of rewards.values()) if (r !== null && (bestReward === null || r > bestReward)) bestReward = r;
       step = batchNo;
       snap = {
@@ -442,6 +510,7 @@ async function execute(
         failed: snap.failed + newFailed,
         emptyStreak: newIds.size === 0 ? snap.emptyStreak + 1 : 0,
         budget,
+        ...trackBest(snap, bySeq.map(([, id]) => rewards.get(id) ?? null)),
       };
       if (performance.now() - lastSave >= snapshotEvery && !replayed) {
         store.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
@@ -461,7 +530,7 @@ async function execute(
 
   const seconds = elapsed();
   const counts = store.countCandidates(runId);
-  const message = stopMessage(stopReason, { budget, maxFailures, failed: snap.failed, timeSeconds, store, runId });
+  const message = stopMessage(stopReason, { budget, maxFailures, failed: snap.failed, timeSeconds, patience, distinct: snap.distinct, store, runId });
   const result: SearchResult = {
     runId,
     status: stopReason === 'failures' ? 'failed' : 'finished',
@@ -510,18 +579,30 @@ function taskFor(
 
 function stopMessage(
   reason: StopReason,
-  x: { budget: number; maxFailures: number; failed: number; timeSeconds: number | null; store: Store; runId: string },
+  x: {
+    budget: number;
+    maxFailures: number;
+    failed: number;
+    timeSeconds: number | null;
+    patience: number | null;
+    distinct: number;
+    store: Store;
+    runId: string;
+  },
 ): string {
+  const of = `${x.distinct} of ${x.budget} distinct candidates`;
   switch (reason) {
     case 'budget':
-      return `reached the budget of ${x.budget} candidates`;
+      return `reached the budget: ${x.distinct} distinct candidates evaluated`;
     case 'time':
-      return `stopped at the time limit (${x.timeSeconds} s); \`nas search --resume ${x.runId}\` continues`;
+      return `stopped at the time limit (${x.timeSeconds} s) after ${of}; \`nas search --resume ${x.runId}\` continues`;
+    case 'converged':
+      return `converged: no better reward in the last ${x.patience} distinct candidates (--patience), after ${of}`;
     case 'exhausted':
-      return `stopped: ${MAX_EMPTY_BATCHES} batches in a row proposed only architectures already evaluated (the space may be exhausted)`;
+      return `stopped after ${of}: the space is exhausted (every sample evaluated, or ${MAX_EMPTY_BATCHES} batches in a row proposed only architectures already evaluated)`;
     case 'failures': {
       const last = x.store.listCandidates(x.runId, { status: 'failed' }).at(-1)?.failure ?? 'unknown';
-      return `${x.failed} candidates failed, more than --max-failures ${x.maxFailures} (last: ${last})`;
+      return `${x.failed} candidates failed, more than --max-failures ${x.maxFailures} (last: ${last}); stopped after ${of}`;
     }
   }
 }

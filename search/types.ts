@@ -9,6 +9,27 @@ import type { SearchSpace } from '../space/searchSpace.js';
 export interface Observation {
   readonly decisions: readonly number[];
   readonly reward: number | null;
+  /** The evaluation's metrics (accuracy, latency...), null when it failed: what model-based strategies learn from. */
+  readonly metrics?: Metrics | null;
+}
+
+/**
+ * What the loop tells a strategy when it asks for a batch. The budget counts distinct architectures, and a sample of
+ * an architecture the run already holds costs no evaluation and teaches nothing new: a strategy given this context
+ * proposes architectures that are new to the run and distinct from each other whenever it can, so that a search
+ * spends its whole budget (a strategy that cannot, in a nearly exhausted space, may return known ones).
+ */
+export interface ProposeContext {
+  /** The architecture's identity (its canonical string): two samples with one key are one candidate. */
+  readonly keyOf: (decisions: readonly number[]) => string;
+  /** True when the run evaluated (or failed) this key before the batch. */
+  readonly isKnown: (key: string) => boolean;
+}
+
+/** What a strategy may use besides rewards: the run's reward function, for strategies that model the metrics. */
+export interface StrategyContext {
+  /** The run's reward of a metrics object (ACC x (LAT/T)^w); throws when a metric the targets need is missing. */
+  readonly rewardOf?: (metrics: Metrics) => number;
 }
 
 /**
@@ -20,7 +41,7 @@ export interface Observation {
 export interface Strategy {
   readonly name: StrategyName;
   /** The next batch: n decision vectors (indices into each decision's options, in the space's decision order). */
-  propose(n: number): number[][];
+  propose(n: number, context?: ProposeContext): number[][];
   /** The results of the batch proposed last, in proposal order (the same length as that batch). */
   observe(results: readonly Observation[]): void;
   /** Everything needed to continue exactly: parameters, optimiser moments, population, baseline, RNG state. */
@@ -33,8 +54,8 @@ export type StrategyName = 'rl' | 'evolution' | 'random';
 
 /** Builds a strategy for a space, fresh from a seed or restored from toState(). */
 export interface StrategyFactory {
-  create(space: SearchSpace, seed: number, options?: Readonly<Record<string, unknown>>): Strategy;
-  restore(space: SearchSpace, state: JsonValue): Strategy;
+  create(space: SearchSpace, seed: number, options?: Readonly<Record<string, unknown>>, context?: StrategyContext): Strategy;
+  restore(space: SearchSpace, state: JsonValue, context?: StrategyContext): Strategy;
 }
 
 /** What an evaluator measured. `accuracy` (0..1) is required; the rest are optional and stored as given. */

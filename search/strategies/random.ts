@@ -1,7 +1,8 @@
 // Random search: independent uniform draws per decision from the strategy's seeded generator.
 import type { JsonValue } from '../../results/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
-import type { Observation, Strategy, StrategyFactory } from '../types.js';
+import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';
+import { novelSamples } from './novel.js';
 import { type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
 import { checkState, optionCounts, rejectUnknown } from './state.js';
 
@@ -12,8 +13,9 @@ class RandomStrategy implements Strategy {
     private readonly rng: Rng,
   ) {}
 
-  propose(n: number): number[][] {
-    return Array.from({ length: n }, () => sampleUniform(this.space, this.rng));
+  /** Uniform draws, new to the run where the context tells (sampling without replacement, in effect). */
+  propose(n: number, context?: ProposeContext): number[][] {
+    return novelSamples(n, context, () => sampleUniform(this.space, this.rng));
   }
 
   observe(_results: readonly Observation[]): void {}
