@@ -152,8 +152,11 @@ export class Controller {
     return [h2, c2];
   }
 
-  /** n sequences drawn as one LSTM batch; `rng` makes every categorical draw. */
-  sample(n: number, rng: () => number): Sampled {
+  /**
+   * n sequences drawn as one LSTM batch; `rng` makes every categorical draw. With `temperature` > 1 the draws come
+   * from the flattened softmax(logits / temperature) (exploration); the log-probabilities are always the policy's own.
+   */
+  sample(n: number, rng: () => number, temperature = 1): Sampled {
     const T = this.counts.length;
     const H = this.hidden;
     const decisions: number[][] = Array.from({ length: n }, () => new Array<number>(T));
@@ -167,21 +170,24 @@ export class Controller {
         const k = this.counts[t] as number;
         const [g, pos] = this.where[t] as readonly [number, number];
         const gk = (this.groups[g] as Group).k;
-        const [h2, c2, probs] = tf.tidy(() => {
+        const [h2, c2, probs, drawProbs] = tf.tidy(() => {
           const [hn, cn] = this.cell(tf.gather(table, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, h, c);
           const wt = tf.reshape(tf.slice(this.w(`headW${gk}`), [pos, 0, 0], [1, H, k]), [H, k]) as tf.Tensor2D;
           const bt = tf.reshape(tf.slice(this.w(`headB${gk}`), [pos, 0, 0], [1, 1, k]), [k]);
-          return [hn, cn, tf.softmax(tf.add(tf.matMul(hn, wt), bt))];
+          const logits = tf.add(tf.matMul(hn, wt), bt);
+          return [hn, cn, tf.softmax(logits), temperature === 1 ? null : tf.softmax(tf.div(logits, temperature))];
         });
         h.dispose();
         c.dispose();
         h = h2 as tf.Tensor2D;
         c = c2 as tf.Tensor2D;
         const p = (probs as tf.Tensor).dataSync();
+        const q = drawProbs === null ? p : (drawProbs as tf.Tensor).dataSync();
         (probs as tf.Tensor).dispose();
+        drawProbs?.dispose();
         const row0 = this.rowOf[t] as number;
         for (let s = 0; s < n; s++) {
-          const a = drawCategorical(rng, p, s * k, k);
+          const a = drawCategorical(rng, q, s * k, k);
           (decisions[s] as number[])[t] = a;
           logProbs[s] = (logProbs[s] as number) + Math.log(p[s * k + a] as number);
           rows[s] = row0 + a;

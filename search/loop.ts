@@ -593,7 +593,7 @@ function stopMessage(
   const of = `${x.distinct} of ${x.budget} distinct candidates`;
   switch (reason) {
     case 'budget':
-      return `reached the budget: ${x.distinct} distinct candidates evaluated`;
+      return `reached the budget of ${x.distinct} distinct candidates`;
     case 'time':
       return `stopped at the time limit (${x.timeSeconds} s) after ${of}; \`nas search --resume ${x.runId}\` continues`;
     case 'converged':

@@ -233,3 +233,48 @@ test('--time stops after the batch in progress; the run is finished and resumes 
     assert.equal(more.counts.total, 12);
   });
 });
+
+test('--patience stops a run whose best reward has not improved for that many distinct candidates; without it the run spends its budget', async () => {
+  await withStore(async (store) => {
+    const r = await runSearch(store, settings({ budget: 200, batch: 4, patience: 6 }), { seed: 1, engine: { workers: 0 } });
+    assert.equal(r.stopReason, 'converged');
+    assert.match(r.message, /^converged: no better reward in the last 6 distinct candidates \(--patience\), after \d+ of 200 distinct candidates$/);
+    const rewards = store.listCandidates(r.runId, { orderBy: 'seq' }).map((c) => c.reward as number);
+    const bestAt = rewards.indexOf(Math.max(...rewards));
+    assert.ok(rewards.length - 1 - bestAt >= 6, `best at ${bestAt} of ${rewards.length}`);
+    assert.ok(r.counts.total < 200);
+  });
+  await withStore(async (store) => {
+    const r = await runSearch(store, settings({ budget: 40, batch: 8, strategy: 'rl' }), { seed: 1, engine: { workers: 0 } });
+    assert.equal(r.stopReason, 'budget');
+    assert.equal(r.message, 'reached the budget of 40 distinct candidates');
+  });
+  await withStore(async (store) => {
+    await assert.rejects(runSearch(store, settings({ patience: 0 }), { seed: 1, engine: { workers: 0 } }), /--patience must be an integer >= 1/);
+  });
+});
+
+test('a run reaches its budget in a space barely larger than it: every batch brings new architectures', async () => {
+  await withStore(async (store) => {
+    // Two options for each of mnasnet-small-input's first five choices, the rest fixed: 32 architectures.
+    let kept = 0;
+    const shrink = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(shrink);
+      if (v === null || typeof v !== 'object') return v;
+      const o = v as Record<string, unknown>;
+      if ('oneOf' in o && Array.isArray(o['oneOf'])) {
+        const opts = o['oneOf'] as unknown[];
+        const k = kept++;
+        return k < 5 ? { oneOf: opts.slice(0, 2).map(shrink) } : shrink(opts[0]);
+      }
+      return Object.fromEntries(Object.entries(o).map(([key, x]) => [key, shrink(x)]));
+    };
+    const space = validateSpace(shrink(builtinSpace('mnasnet-small-input'))) as unknown as JsonValue;
+    for (const strategy of ['rl', 'evolution', 'random'] as const) {
+      const r = await runSearch(store, settings({ space: { file: 'small.json', json: space }, evaluatorConfig: { space }, strategy, budget: 30, batch: 8 }), { seed: 2, engine: { workers: 0 } });
+      assert.equal(r.stopReason, 'budget', `${strategy}: ${r.message}`);
+      assert.equal(r.counts.total, 30);
+      assert.equal(r.session.samples, 30, `${strategy}: no batch proposed a known architecture`);
+    }
+  });
+});

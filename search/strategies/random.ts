@@ -2,7 +2,7 @@
 import type { JsonValue } from '../../results/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
 import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';
-import { novelSamples } from './novel.js';
+import { fillNovel, NoveltyFilter, uniformNovel } from './novel.js';
 import { type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
 import { checkState, optionCounts, rejectUnknown } from './state.js';
 
@@ -15,7 +15,9 @@ class RandomStrategy implements Strategy {
 
   /** Uniform draws, new to the run where the context tells (sampling without replacement, in effect). */
   propose(n: number, context?: ProposeContext): number[][] {
-    return novelSamples(n, context, () => sampleUniform(this.space, this.rng));
+    const filter = new NoveltyFilter(context);
+    const draw = (): number[] => sampleUniform(this.space, this.rng);
+    return fillNovel(n, filter, draw, () => uniformNovel(this.space, this.rng, filter));
   }
 
   observe(_results: readonly Observation[]): void {}

@@ -51,6 +51,21 @@ export function numberOption(
   return v;
 }
 
+/** One of `allowed`, or the default. */
+export function stringOption<T extends string>(
+  options: Readonly<Record<string, unknown>> | undefined,
+  key: string,
+  dflt: T,
+  allowed: readonly T[],
+): T {
+  const v = options?.[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new NasError('E_USAGE', `strategy option ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
 /** Unknown option keys are mistakes (a typo would silently change nothing). */
 export function rejectUnknown(name: StrategyName, options: Readonly<Record<string, unknown>> | undefined, known: readonly string[]): void {
   for (const k of Object.keys(options ?? {})) {
