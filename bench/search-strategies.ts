@@ -15,7 +15,7 @@ import { builtinSpace } from '../space/spaces.js';
 import { computeReward, type RewardOptions } from '../search/reward.js';
 import { STRATEGY_NAMES, strategyFactory } from '../search/strategies/index.js';
 import { SYNTHETIC_TARGET, syntheticMetrics, syntheticModel, syntheticOptimum } from '../search/synthetic.js';
-import type { StrategyName } from '../search/types.js';
+import type { ProposeContext, StrategyName } from '../search/types.js';
 
 export interface RunResult {
   readonly strategy: StrategyName;
@@ -40,13 +40,20 @@ export function runToOptimum(space: SearchSpace, strategy: StrategyName, seed: n
   const reward = opts.reward ?? { mode: 'soft' };
   const model = syntheticModel(space, seed);
   const optimum = syntheticOptimum(space, { optimumSeed: seed }, targets, reward);
-  const s = strategyFactory(strategy).create(space, seed, opts.strategyOptions);
+  const s = strategyFactory(strategy).create(space, seed, opts.strategyOptions, { rewardOf: (m) => computeReward(m, targets, reward) });
+  // As the loop does: keys are canonical strings, known ones are those evaluated before the batch.
+  const known = new Set<string>();
+  const context: ProposeContext = { keyOf: (d) => encodeSample(space, d), isKnown: (k) => known.has(k) };
   let evaluations = 0;
   let best = -Infinity;
   try {
     while (evaluations < opts.cap) {
-      const batch = s.propose(Math.min(opts.batch, opts.cap - evaluations));
-      const results = batch.map((d) => ({ decisions: d, reward: computeReward(syntheticMetrics(model, d), targets, reward) }));
+      const batch = s.propose(Math.min(opts.batch, opts.cap - evaluations), context);
+      const results = batch.map((d) => {
+        const metrics = syntheticMetrics(model, d);
+        return { decisions: d, reward: computeReward(metrics, targets, reward), metrics };
+      });
+      for (const d of batch) known.add(context.keyOf(d));
       for (let i = 0; i < results.length; i++) {
         const r = (results[i] as { reward: number }).reward;
         best = Math.max(best, r);
