@@ -221,7 +221,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
   builder: (y) =>
     y
       .option('space', { type: 'string', describe: `search space: a built-in name or a JSON file (default ${DEFAULT_SPACE})` })
-      .option('strategy', { type: 'string', describe: 'rl (LSTM controller + PPO, default), evolution or random' })
+      .option('strategy', { type: 'string', describe: 'rl (LSTM controller + PPO, default), evolution, random or predictor (MLP-ensemble model-based)' })
       .option('target', { type: 'string', array: true, describe: 'resource target (repeatable): latency=15ms, madds=60M, params=2M' })
       .option('reward', { type: 'string', describe: 'soft (alpha = beta = -0.07, default) or hard (alpha = 0, beta = -1)' })
       .option('w', { type: 'number', describe: 'reward exponent: alpha = beta = w' })

@@ -50,7 +50,7 @@ export interface Strategy {
   dispose?(): void;
 }
 
-export type StrategyName = 'rl' | 'evolution' | 'random';
+export type StrategyName = 'rl' | 'evolution' | 'random' | 'predictor';
 
 /** Builds a strategy for a space, fresh from a seed or restored from toState(). */
 export interface StrategyFactory {

@@ -63,10 +63,10 @@ function drive(s: Strategy, space: SearchSpace, rounds: number, batch: number): 
 
 const dispose = (s: Strategy): void => (s as { dispose?: () => void }).dispose?.();
 
-test('strategyFactory knows rl, evolution and random and rejects other names with a UsageError', () => {
-  assert.deepEqual(STRATEGY_NAMES, ['rl', 'evolution', 'random']);
+test('strategyFactory knows rl, evolution, random and predictor and rejects other names with a UsageError', () => {
+  assert.deepEqual(STRATEGY_NAMES, ['rl', 'evolution', 'random', 'predictor']);
   for (const n of STRATEGY_NAMES) assert.equal(strategyFactory(n).create(TINY, 0).name, n);
-  assert.throws(() => strategyFactory('bayes' as StrategyName), (e: unknown) => e instanceof UsageError && /rl, evolution, random/.test(e.message));
+  assert.throws(() => strategyFactory('bayes' as StrategyName), (e: unknown) => e instanceof UsageError && /rl, evolution, random, predictor/.test(e.message));
   assert.throws(() => strategyFactory('toString' as StrategyName), UsageError);
   assert.throws(() => strategyFactory('evolution').create(TINY, 0, { populaton: 8 }), (e: unknown) => e instanceof NasError && /populaton/.test(e.message));
   assert.throws(() => strategyFactory('rl').create(TINY, 0, { lr: -1 }), /lr must be a number > 0/);
@@ -128,8 +128,8 @@ test('rl: propose/observe leak no tensors', () => {
   dispose(s);
 });
 
-test('evolution: proposals are uniform until the population is full, then one-decision mutations; failures never join', () => {
-  const s = strategyFactory('evolution').create(TINY, 1, { population: 4, sample: 2 });
+test('evolution: proposals are uniform until the population is full, then (mutationRate 0, no crossover) one-decision mutations; failures never join', () => {
+  const s = strategyFactory('evolution').create(TINY, 1, { population: 4, sample: 2, mutationRate: 0, crossover: 0 });
   const first = s.propose(4);
   // Two failures: the population holds 2 of 4, so the next batch opens with 2 random fills.
   s.observe(first.map((d, i) => ({ decisions: d, reward: i < 2 ? null : 0.5 + i })));

@@ -2,15 +2,17 @@
 import { UsageError } from '../../common/errors.js';
 import type { StrategyFactory, StrategyName } from '../types.js';
 import { evolutionStrategy } from './evolution.js';
+import { predictorStrategy } from './predictor.js';
 import { randomStrategy } from './random.js';
 import { rlStrategy } from './rl.js';
 
-export const STRATEGY_NAMES: readonly StrategyName[] = ['rl', 'evolution', 'random'];
+export const STRATEGY_NAMES: readonly StrategyName[] = ['rl', 'evolution', 'random', 'predictor'];
 
 const FACTORIES: Readonly<Record<StrategyName, StrategyFactory>> = {
   rl: rlStrategy,
   evolution: evolutionStrategy,
   random: randomStrategy,
+  predictor: predictorStrategy,
 };
 
 export function strategyFactory(name: StrategyName): StrategyFactory {
