@@ -7,7 +7,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '../backend/select.js';
-import { UsageError } from '../common/errors.js';
+import { NasError, UsageError } from '../common/errors.js';
 import { mean, median, quantile } from '../latency/stats.js';
 import { parseTargets } from '../latency/targets.js';
 import type { CandidateRecord } from '../results/candidates.js';
@@ -169,6 +169,8 @@ export interface BenchSearchResult {
   readonly top1: { readonly rows: number; readonly minReward: number } | null;
   readonly strategies: readonly StrategySummary[];
   readonly runs: readonly SeedRun[];
+  /** Seeds not run, and why (the synthetic fixture's optimum for that seed is not provably unique under the target). */
+  readonly skipped: readonly { readonly seed: number; readonly reason: string }[];
 }
 
 /** What a candidate is, as the scores see it. */
@@ -180,13 +182,15 @@ interface Verdict {
 
 /** What the runs search and how their candidates are scored: a table, or the synthetic fixture. */
 interface Subject {
-  readonly info: Omit<BenchSearchResult, 'reward' | 'budget' | 'batch' | 'seeds' | 'strategies' | 'runs'>;
+  readonly info: Omit<BenchSearchResult, 'reward' | 'budget' | 'batch' | 'seeds' | 'strategies' | 'runs' | 'skipped'>;
   readonly reward: RewardOptions;
   readonly space: SearchSpace;
   /** The run settings' space, evaluator and its config for a seed. */
   settings(seed: number): Pick<SearchSettings, 'space' | 'evaluator' | 'evaluatorConfig'>;
   /** The optimum's reward and the verdict on a done candidate, for a seed. */
   scorer(seed: number): { readonly optimumReward: number; readonly judge: (c: CandidateRecord) => Verdict };
+  /** Why a seed cannot be scored, or null. */
+  skip(seed: number): string | null;
 }
 
 const EVALUATOR = fileURLToPath(new URL('./tables/evaluate.js', import.meta.url));
@@ -202,7 +206,6 @@ function syntheticSubject(opts: BenchSearchOptions): Subject {
   const texts = opts.targets !== undefined && opts.targets.length > 0 ? opts.targets : [SYNTHETIC_TARGET];
   const targets = parseTargets(texts);
   const reward = opts.reward ?? { mode: 'soft' };
-  syntheticOptimum(space, { optimumSeed: 0 }, targets, reward); // refuses targets under which the optimum is not provably unique
   return {
     info: {
       table: SYNTHETIC_TABLE, file: null, adapter: null, space: space.name, decisions: decisions(space).length,
@@ -215,6 +218,16 @@ function syntheticSubject(opts: BenchSearchOptions): Subject {
     scorer: (seed) => {
       const optimum = syntheticOptimum(space, { optimumSeed: seed }, targets, reward);
       return { optimumReward: optimum.reward, judge: (c) => ({ best: c.arch === optimum.arch, top1: null, test: null }) };
+    },
+    // A seed whose optimum cannot be shown unique under the target has no "best" to find.
+    skip: (seed) => {
+      try {
+        syntheticOptimum(space, { optimumSeed: seed }, targets, reward);
+        return null;
+      } catch (e) {
+        if (e instanceof NasError) return e.message;
+        throw e;
+      }
     },
   };
 }
@@ -339,6 +352,7 @@ async function tableSubject(opts: BenchSearchOptions): Promise<Subject> {
       evaluatorConfig: { ...spec },
     }),
     scorer: () => ({ optimumReward: bestReward, judge }),
+    skip: () => null,
   };
 }
 
@@ -463,12 +477,14 @@ export async function benchSearch(opts: BenchSearchOptions): Promise<BenchSearch
   checkCount('batch', opts.batch);
   const subject = opts.table === SYNTHETIC_TABLE ? syntheticSubject(opts) : await tableSubject(opts);
   await checkStrategies(subject, opts);
+  const skipped = skippedSeeds(subject, opts.seeds);
   const checkpoints = checkpointsUpTo(opts.budget);
   const runs: SeedRun[] = [];
   const strategies: StrategySummary[] = [];
   for (const strategy of opts.strategies) {
     const mine: SeedRun[] = [];
     for (let seed = 0; seed < opts.seeds; seed++) {
+      if (skipped.some((k) => k.seed === seed)) continue;
       const run = await runSeed(subject, strategy, seed, opts, checkpoints);
       opts.onRun?.(run);
       mine.push(run);
@@ -476,5 +492,14 @@ export async function benchSearch(opts: BenchSearchOptions): Promise<BenchSearch
     runs.push(...mine);
     strategies.push(summarise(strategy, mine, opts, checkpoints));
   }
-  return { ...subject.info, reward: subject.reward, budget: opts.budget, batch: opts.batch, seeds: opts.seeds, strategies, runs };
+  return { ...subject.info, reward: subject.reward, budget: opts.budget, batch: opts.batch, seeds: opts.seeds, strategies, runs, skipped };
+}
+
+/** The seeds that cannot be scored; a UsageError when that is every seed. */
+function skippedSeeds(subject: Subject, seeds: number): { seed: number; reason: string }[] {
+  const out = Array.from({ length: seeds }, (_, seed) => ({ seed, reason: subject.skip(seed) })).filter(
+    (k): k is { seed: number; reason: string } => k.reason !== null,
+  );
+  if (out.length === seeds) throw new UsageError(`no seed can be scored: ${(out[0] as { reason: string }).reason}`);
+  return out;
 }

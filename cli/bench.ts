@@ -134,6 +134,7 @@ function searchText(r: BenchSearchResult): string {
         (r.testColumn === null ? '' : `, test ${r.testColumn}`);
   const reward = r.rewardIsAccuracy ? 'reward = accuracy' : `target ${r.targets.join(' ')}, ${r.reward.mode} reward`;
   const lines = [`${what}; ${reward}`, `${r.seeds} seeds, budget ${r.budget} distinct candidates, batch ${r.batch}`];
+  for (const k of r.skipped) lines.push(`seed ${k.seed} skipped: ${k.reason}`);
   if (r.best === null) {
     const optima = r.runs.map((x) => x.optimumReward);
     lines.push(`optimum: each seed has its own; reward ${f4(Math.min(...optima))} to ${f4(Math.max(...optima))}`);

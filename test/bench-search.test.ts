@@ -251,3 +251,28 @@ test('--table synthetic: the fixture with optimum seed = run seed, scored from t
   // 40 samples of about 4e17 architectures do not reach the optimum: both seeds count as budget + 1.
   assert.deepEqual(res.strategies[0]?.toBest, { median: budget + 1, p90: budget + 1, missed: 2 });
 });
+
+test('--table synthetic: a seed whose optimum is not provably unique under the target is skipped with the reason', () => {
+  const space = builtinSpace('mnasnet-small-input');
+  const hard = { mode: 'hard' as const };
+  const targets = parseTargets(['latency=15ms']);
+  const provable = (seed: number): boolean => {
+    try {
+      syntheticOptimum(space, { optimumSeed: seed }, targets, hard);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const unprovable = [0, 1, 2, 3, 4].filter((s) => !provable(s));
+  assert.ok(unprovable.length > 0 && unprovable.length < 5, `expected some but not all of seeds 0-4 unprovable, got ${unprovable}`);
+  const r = runCli(['bench', 'search', '--table', 'synthetic', '--reward', 'hard', '--target', 'latency=15ms', '--strategy', 'random', '--seeds', '5', '--budget', '5', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as BenchSearchResult;
+  assert.deepEqual(res.skipped.map((k) => k.seed), unprovable);
+  assert.match(res.skipped[0]?.reason ?? '', /not provably unique under latency=15ms/);
+  assert.deepEqual(res.runs.map((x) => x.seed), [0, 1, 2, 3, 4].filter(provable));
+  const text = runCli(['bench', 'search', '--table', 'synthetic', '--reward', 'hard', '--target', 'latency=15ms', '--strategy', 'random', '--seeds', '5', '--budget', '5']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`seed ${unprovable[0]} skipped: synthetic evaluator: the optimum is not provably unique`));
+});
