@@ -35,7 +35,8 @@ function results(space: SearchSpace, batch: readonly number[][], fails: (i: numb
   const model = syntheticModel(space, 0);
   return batch.map((d, i) => {
     if (fails(i)) return { decisions: d, reward: null, metrics: null };
-    const metrics = syntheticMetrics(model, d);
+    // What the loop hands over: the evaluator's metrics and its own (evalSeconds).
+    const metrics = { ...syntheticMetrics(model, d), evalSeconds: 1.5 };
     return { decisions: d, reward: computeReward(metrics, TARGETS, { mode: 'soft' }), metrics };
   });
 }
@@ -121,8 +122,10 @@ test('predictor: failed candidates are not training data, and are never proposed
   for (const d of first) run.known.add(run.context.keyOf(d));
   // Half fail; the model learns from the other half only.
   s.observe(results(CELL, first, (i) => i % 2 === 1));
-  const state = s.toState() as { observed: { decisions: number[] }[] };
+  const state = s.toState() as { observed: { decisions: number[]; metrics: Record<string, number> }[] };
   assert.deepEqual(state.observed.map((o) => o.decisions), first.filter((_, i) => i % 2 === 0));
+  // It keeps the metrics it may learn (the run's reward is computed from accuracy and latency here), nothing else.
+  assert.deepEqual(Object.keys(state.observed[0]?.metrics ?? {}), ['accuracy', 'latencyMs']);
   // Without a context, the strategy's own record keeps failed candidates out of later batches.
   const t = predictorStrategy.create(CELL, 2, { ...FAST, init: 8 }, CONTEXT);
   const b1 = t.propose(16);

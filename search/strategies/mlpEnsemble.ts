@@ -65,9 +65,9 @@ class Mlp {
 
   /**
    * Forward pass of `rows[rowIdx[0..n)]` into `acts` (one buffer per layer after the input, n rows each, holding the
-   * layer's output after its ReLU); returns the output buffer.
+   * layer's output after its ReLU); returns the output buffer (n x outputs, row-major).
    */
-  private forward(rows: Rows, rowIdx: ArrayLike<number>, n: number, acts: Float64Array[]): Float64Array {
+  forward(rows: Rows, rowIdx: ArrayLike<number>, n: number, acts: Float64Array[]): Float64Array {
     const p = this.params;
     const last = this.widths.length - 2;
     sparseForward(p, this.wAt[0] as number, this.bAt[0] as number, rows, rowIdx, n, this.shape.active, acts[0] as Float64Array, this.widths[1] as number);
@@ -82,11 +82,6 @@ class Mlp {
   /** Activation buffers for batches of up to n rows. */
   buffers(n: number): Float64Array[] {
     return this.widths.slice(1).map((w) => new Float64Array(n * w));
-  }
-
-  /** Predictions (n x outputs, row-major) of rows `rowIdx[0..n)`. */
-  predict(rows: Rows, rowIdx: ArrayLike<number>, n: number, acts: Float64Array[]): Float64Array {
-    return this.forward(rows, rowIdx, n, acts);
   }
 
   /** Minibatch Adam on half the mean squared error; rows are drawn in a fresh random order each pass over the data. */
@@ -242,7 +237,11 @@ function shuffle(a: Int32Array, rng: Rng): void {
  * generator's position.
  */
 export class MlpEnsemble {
-  private constructor(private readonly members: readonly Mlp[]) {}
+  private constructor(
+    /** Outputs per row. */
+    readonly outputs: number,
+    private readonly members: readonly Mlp[],
+  ) {}
 
   static train(shape: MlpShape, size: number, rows: Rows, targets: Float64Array, settings: TrainSettings, rng: Rng): MlpEnsemble {
     const members: Mlp[] = [];
@@ -251,17 +250,13 @@ export class MlpEnsemble {
       net.train(rows, targets, settings, rng);
       members.push(net);
     }
-    return new MlpEnsemble(members);
-  }
-
-  get size(): number {
-    return this.members.length;
+    return new MlpEnsemble(shape.outputs, members);
   }
 
   /** Each member's predictions for every row: out[e] is rows.count x outputs, row-major. */
   predict(rows: Rows): Float64Array[] {
     const all = new Int32Array(rows.count);
     for (let i = 0; i < rows.count; i++) all[i] = i;
-    return this.members.map((net) => Float64Array.from(net.predict(rows, all, rows.count, net.buffers(rows.count))));
+    return this.members.map((net) => net.forward(rows, all, rows.count, net.buffers(rows.count)));
   }
 }

@@ -74,12 +74,15 @@ const encodeValue = (o: Output, v: number): number =>
   o.scale === 'logError' ? Math.log(Math.max(ERROR_FLOOR, 1 - v)) : o.scale === 'log' ? Math.log(v) : v;
 const decodeValue = (o: Output, y: number): number => (o.scale === 'logError' ? 1 - Math.exp(y) : o.scale === 'log' ? Math.exp(y) : y);
 
-/** The trained ensemble with the outputs it predicts and their standardisation. */
+/** The trained ensemble, the outputs it stands for and their standardisation. */
 interface Model {
   readonly ensemble: MlpEnsemble;
   readonly outputs: readonly Output[];
-  readonly mean: Float64Array;
-  readonly std: Float64Array;
+  readonly mean: readonly number[];
+  /** 0 for an output that was the same for every observation. */
+  readonly std: readonly number[];
+  /** Each output's column in the ensemble's predictions, -1 for one not learned (predicted as its mean). */
+  readonly column: readonly number[];
 }
 
 class PredictorStrategy implements Strategy {
@@ -183,39 +186,38 @@ class PredictorStrategy implements Strategy {
     return keys.map((key) => ({ key, scale: key !== 'accuracy' ? 'log' : unit ? 'logError' : 'linear' }));
   }
 
-  /** Trains the ensemble on every observation, outputs standardised. */
+  /**
+   * Trains the ensemble on every observation, outputs standardised. An output that is the same for every observation
+   * (a stand-in latency, say) is not learned: its prediction is that value.
+   */
   private train(): Model {
     const outputs = this.outputs();
     const n = this.observed.length;
-    const k = outputs.length;
-    const y = new Float64Array(n * k);
-    this.observed.forEach((o, i) =>
-      outputs.forEach((out, j) => (y[i * k + j] = encodeValue(out, out.key === 'reward' ? o.reward : ((o.metrics as ModelledMetrics)[out.key] as number)))),
+    const columns = outputs.map((out) =>
+      this.observed.map((o) => encodeValue(out, out.key === 'reward' ? o.reward : ((o.metrics as ModelledMetrics)[out.key] as number))),
     );
-    const mean = new Float64Array(k);
-    const std = new Float64Array(k);
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += y[i * k + j] as number;
-      const mu = s / n;
-      let q = 0;
-      for (let i = 0; i < n; i++) q += ((y[i * k + j] as number) - mu) ** 2;
-      mean[j] = mu;
-      std[j] = Math.sqrt(q / n) || 1;
-      for (let i = 0; i < n; i++) y[i * k + j] = ((y[i * k + j] as number) - mu) / (std[j] as number);
-    }
+    const mean = columns.map((c) => c.reduce((a, v) => a + v, 0) / n);
+    const std = columns.map((c, j) => Math.sqrt(c.reduce((a, v) => a + (v - (mean[j] as number)) ** 2, 0) / n));
+    const varying = outputs.flatMap((_, j) => ((std[j] as number) > 0 ? [j] : []));
+    const learned = varying.length > 0 ? varying : [0];
+    const k = learned.length;
+    const y = new Float64Array(n * k);
+    learned.forEach((j, c) => (columns[j] as number[]).forEach((v, i) => (y[i * k + c] = (v - (mean[j] as number)) / ((std[j] as number) || 1))));
     const shape: MlpShape = { inputs: this.inputs, active: this.mutable.length, hidden: [this.settings.hidden, this.settings.hidden], outputs: k };
     const { steps, lr, prior } = this.settings;
     const rows = this.encode(this.observed.map((o) => o.decisions));
     const ensemble = MlpEnsemble.train(shape, this.settings.ensemble, rows, y, { steps, batch: MINIBATCH, lr, decay: prior / n }, this.rng);
-    return { ensemble, outputs, mean, std };
+    return { ensemble, outputs, mean, std, column: outputs.map((_, j) => learned.indexOf(j)) };
   }
 
   /** One member's predicted reward of pool row i (-Infinity when the reward function rejects the prediction). */
   private memberReward(model: Model, pred: Float64Array, i: number): number {
-    const k = model.outputs.length;
-    const value = (j: number): number =>
-      decodeValue(model.outputs[j] as Output, (pred[i * k + j] as number) * (model.std[j] as number) + (model.mean[j] as number));
+    const k = model.ensemble.outputs;
+    const value = (j: number): number => {
+      const c = model.column[j] as number;
+      const z = c < 0 ? 0 : (pred[i * k + c] as number);
+      return decodeValue(model.outputs[j] as Output, z * ((model.std[j] as number) || 1) + (model.mean[j] as number));
+    };
     if ((model.outputs[0] as Output).key === 'reward') return value(0);
     const metrics: Record<string, number> = {};
     model.outputs.forEach((o, j) => (metrics[o.key] = value(j)));
