@@ -176,13 +176,18 @@ function candidateRows(cs: readonly CandidateSummary[]): string[][] {
 
 const HEADER = ['seq', 'reward', 'accuracy', 'latency ms', 'MAdds', 'params', 'arch'];
 
+/** Samples per second, or seconds per sample when slower; nothing when the session took no sample. */
+function rate(s: SearchResult['session']): string {
+  if (s.samples === 0) return '';
+  return s.samplesPerSec >= 1 ? ` (${s.samplesPerSec.toFixed(1)} samples/s)` : ` (${(s.seconds / s.samples).toFixed(1)} s per sample)`;
+}
+
 function toText(r: SearchResult): string {
   const s = r.session;
   return [
     `run ${r.runId}${r.resumed ? ' (resumed)' : ''}: ${r.strategy} on ${r.space}, seed ${r.seed}, target ${r.targets.join(' ')}`,
     `${r.counts.total} candidates (${r.counts.done} done, ${r.counts.failed} failed): ${r.message}`,
-    `this session: ${s.samples} samples, ${s.evaluated} evaluated, ${s.cached} from the cache, ` +
-      `${s.seconds.toFixed(1)} s (${s.samplesPerSec >= 1 ? `${s.samplesPerSec.toFixed(1)} samples/s` : `${(1 / Math.max(s.samplesPerSec, 1e-9)).toFixed(1)} s per sample`})`,
+    `this session: ${s.samples} samples, ${s.evaluated} evaluated, ${s.cached} from the cache, ${s.seconds.toFixed(1)} s${rate(s)}`,
     '',
     `best ${r.best.length} by reward:`,
     table(HEADER, candidateRows(r.best)),

@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'E_NATIVE' // the native kernel addon is missing or broken
   | 'E_IO' // a file cannot be read or written
   | 'E_DIVERGED' // training diverged (NaN or infinite loss)
-  | 'E_FAILED'; // a run stopped because too many of its evaluations failed (the failure budget)
+  | 'E_FAILED' // a run stopped because too many of its evaluations failed (the failure budget)
+  | 'E_LEASE'; // this process lost its run to another one (a --resume took it over): it stopped without writing
 
 export class NasError extends Error {
   readonly code: ErrorCode;

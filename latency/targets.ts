@@ -45,7 +45,8 @@ export function parseTarget(text: string): Target {
     bad(text, `unknown resource '${resource}', expected one of ${RESOURCES.join(', ')}`);
   }
   const raw = head.slice(eq + 1).trim();
-  const m = /^([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([A-Za-z]*)$/.exec(raw);
+  // A sign is read, so that '-5ms' is refused for what it is (not greater than 0), not as "not a number".
+  const m = /^([-+]?[0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([A-Za-z]*)$/.exec(raw);
   if (m === null) bad(text, `value '${raw}' is not a number with an optional unit`);
   const num = Number(m[1]);
   const unit = m[2] ?? '';
@@ -63,7 +64,7 @@ export function parseTarget(text: string): Target {
     if (f === undefined) bad(text, `unknown ${resource} unit '${unit}', expected K, M, G or x`);
     value = num * f;
   }
-  if (!(value > 0)) bad(text, 'the value must be greater than 0');
+  if (!(value > 0)) bad(text, `the value must be greater than 0, got ${raw}`);
   let alpha: number | undefined;
   let beta: number | undefined;
   for (const e of extras) {

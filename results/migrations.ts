@@ -121,7 +121,19 @@ const v2: Migration = (db) => {
   db.exec('ALTER TABLE latency_lut ADD COLUMN p10_ms REAL CHECK (p10_ms IS NULL OR p10_ms >= 0)');
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+/**
+ * v3: a run's lease (a fencing token). Every takeover of a run (a resume) raises `lease` and records when, and a
+ * search writes only while the row still holds its own (owner, lease): a process that was blocked or stopped past the
+ * heartbeat, and lost its run meanwhile, writes nothing more when it wakes (results/lease.ts).
+ */
+const v3: Migration = (db) => {
+  db.exec(`
+    ALTER TABLE runs ADD COLUMN lease INTEGER NOT NULL DEFAULT 0 CHECK (lease >= 0);
+    ALTER TABLE runs ADD COLUMN leased_at ${iso('leased_at', true)};
+  `);
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 
 /** The schema version this nas writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,11 +1,13 @@
 // Runs: one row per `nas train-final`, `nas search`, `nas netadapt` or latency measurement. A running process
 // refreshes updated_at (its heartbeat); a 'running' run whose heartbeat is old, or whose owner process is gone, is
-// stale: it crashed or was killed, and may be resumed.
+// stale: it crashed, was killed or is stuck, and may be resumed. Taking a run over raises its lease generation
+// (lease.ts), so the process that lost it can tell.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NasError } from '../common/errors.js';
 import type { Conn } from './conn.js';
 import { decodeJson, decodeJsonOrNull, encodeJson, type JsonValue } from './json.js';
+import { DEFAULT_LEASE_SECONDS, heartbeatSeconds, type Lease, LeaseLostError, leaseSeconds } from './lease.js';
 
 export const RUN_KINDS = ['train', 'search', 'netadapt', 'latency'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -21,10 +23,10 @@ export const RUN_ID_PREFIX: Readonly<Record<RunKind, string>> = {
   latency: 'lt',
 };
 
-/** A run whose heartbeat is older than this many seconds is stale. */
-export const DEFAULT_STALE_SECONDS = 60;
+/** A run whose heartbeat is older than this many seconds is stale (NAS_LEASE_SECONDS changes it: lease.ts). */
+export const DEFAULT_STALE_SECONDS = DEFAULT_LEASE_SECONDS;
 
-/** How often startHeartbeat refreshes a run: well within DEFAULT_STALE_SECONDS. */
+/** How often startHeartbeat refreshes a run by default: well within DEFAULT_STALE_SECONDS. */
 export const HEARTBEAT_SECONDS = 10;
 
 // No ':' or '#', so that `run:ID#best` parses.
@@ -101,6 +103,12 @@ export interface RunsApi {
    * is running in another live process; a stale run is taken over.
    */
   acquireRun(id: string, opts?: AcquireOptions): RunRecord;
+  /** acquireRun, returning the lease whose token the new owner's writes are fenced with (checkLease). */
+  takeLease(id: string, opts?: AcquireOptions): Lease;
+  /** Throws LeaseLostError unless the run still holds this lease; inside a write transaction, it fences the write. */
+  checkLease(lease: Lease): void;
+  /** The heartbeat of a lease holder: refreshes updated_at while the lease holds, else throws LeaseLostError. */
+  renewLease(lease: Lease): void;
 }
 
 interface RunRow {
@@ -115,6 +123,8 @@ interface RunRow {
   updated_at: string;
   result: string | null;
   error: string | null;
+  lease: number;
+  leased_at: string | null;
 }
 
 function toRecord(r: RunRow): RunRecord {
@@ -161,7 +171,7 @@ function ownerIsDead(owner: string | null): boolean {
 export function isRunStale(run: RunRecord, opts: StaleOptions = {}): boolean {
   if (run.status !== 'running') return false;
   const now = (opts.now ?? new Date()).getTime();
-  const limitMs = (opts.staleAfterSeconds ?? DEFAULT_STALE_SECONDS) * 1000;
+  const limitMs = (opts.staleAfterSeconds ?? leaseSeconds()) * 1000;
   return now - Date.parse(run.updatedAt) > limitMs || ownerIsDead(run.owner);
 }
 
@@ -281,7 +291,15 @@ export function runsApi(c: Conn): RunsApi {
 
     acquireRun(id, opts = {}) {
       return c.write(() => {
-        const run = toRecord(must(id));
+        api.takeLease(id, opts);
+        return toRecord(must(id));
+      });
+    },
+
+    takeLease(id, opts = {}) {
+      return c.write(() => {
+        const row = must(id);
+        const run = toRecord(row);
         const me = opts.owner ?? processOwner();
         const stale = isRunStale(run, { ...opts, now: opts.now ?? c.clock() });
         if (run.status === 'running' && run.owner !== me && !stale) {
@@ -291,12 +309,29 @@ export function runsApi(c: Conn): RunsApi {
             `run ${id} is busy: running in ${run.owner ?? 'another process'} (heartbeat ${ago}s ago)`,
           );
         }
-        c.stmt(`UPDATE runs SET status = 'running', owner = ?, error = NULL, updated_at = ? WHERE id = ?`).run(
-          me,
-          c.now(),
-          id,
-        );
-        return toRecord(must(id));
+        const now = c.now();
+        c.stmt(
+          `UPDATE runs SET status = 'running', owner = ?, error = NULL, updated_at = ?, lease = lease + 1, leased_at = ?
+           WHERE id = ?`,
+        ).run(me, now, now, id);
+        return { runId: id, owner: me, generation: row.lease + 1, takenAt: now };
+      });
+    },
+
+    checkLease(lease) {
+      const row = c
+        .stmt<Pick<RunRow, 'owner' | 'lease' | 'leased_at'>>('SELECT owner, lease, leased_at FROM runs WHERE id = ?')
+        .get(lease.runId);
+      if (row === undefined) must(lease.runId);
+      else if (row.owner !== lease.owner || row.lease !== lease.generation) {
+        throw new LeaseLostError(lease, row.owner, row.leased_at);
+      }
+    },
+
+    renewLease(lease) {
+      c.write(() => {
+        api.checkLease(lease);
+        c.stmt('UPDATE runs SET updated_at = ? WHERE id = ?').run(c.now(), lease.runId);
       });
     },
   };
@@ -310,7 +345,7 @@ export function runsApi(c: Conn): RunsApi {
 export function startHeartbeat(
   store: Pick<RunsApi, 'heartbeat'>,
   runId: string,
-  everySeconds = HEARTBEAT_SECONDS,
+  everySeconds = Math.min(HEARTBEAT_SECONDS, heartbeatSeconds()),
 ): { stop(): void } {
   store.heartbeat(runId);
   const timer = setInterval(() => store.heartbeat(runId), everySeconds * 1000);

@@ -11,7 +11,7 @@ import type { LatencySourceSpec } from '../latency/resources.js';
 import { parseTargets, type Target } from '../latency/targets.js';
 import type { CandidateRecord } from '../results/candidates.js';
 import { evalKeyOf, type JsonValue } from '../results/json.js';
-import { startHeartbeat } from '../results/runs.js';
+import { type Lease, startLeaseHeartbeat } from '../results/lease.js';
 import type { Store } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeArch, encodeArch } from '../space/blockString.js';
@@ -21,7 +21,9 @@ import { createInProcessEngine } from './engine/inProcess.js';
 import { createPoolEngine } from './engine/pool.js';
 import { createProcessesEngine } from './engine/processes.js';
 import type { Engine, EvalOutcome, EvalTask, WorkerSetup } from './engine/types.js';
-import { checkEvaluatorConfig, resolveEvaluator } from './evaluators.js';
+import { resolveEvaluator } from './evaluators.js';
+import { leasedWrites } from './lease.js';
+import { preflight } from './preflight.js';
 import { computeReward, type RewardOptions } from './reward.js';
 import { candidateSeed } from './seed.js';
 import { strategyFactory } from './strategies/index.js';
@@ -224,17 +226,46 @@ function createEngine(setup: WorkerSetup, opts: EngineOptions): Engine {
   return createPoolEngine(setup, { workers: opts.workers });
 }
 
+/** The latency source the workers use: when a target needs latency, or when it costs nothing (MAdds); else none. */
+function latencyOf(settings: SearchSettings, targets: readonly Target[]): LatencySourceSpec | null {
+  const needed = targets.some((t) => t.resource === 'latency') || settings.latency.kind === 'madds';
+  return needed ? settings.latency : null;
+}
+
+/** Everything a run needs, checked before it is created or taken over (search/preflight.ts). */
+async function checkRunNeeds(settings: SearchSettings): Promise<void> {
+  const targets = checkSettings(settings);
+  await preflight({
+    space: resolveSpace(settings.space),
+    spaceLabel: spaceLabel(settings.space),
+    evaluator: settings.evaluator,
+    evaluatorConfig: settings.evaluatorConfig,
+    latency: latencyOf(settings, targets),
+  });
+}
+
 /** Starts a new search run and runs it to its budget (or time limit, or failure budget). */
 export async function runSearch(store: Store, settings: SearchSettings, opts: RunOptions): Promise<SearchResult> {
-  checkSettings(settings);
-  resolveSpace(settings.space);
-  // Before the run exists: a bad evaluator module is the user's error, not a failed run.
-  await resolveEvaluator(settings.evaluator);
-  await checkEvaluatorConfig(settings.evaluator, settings.evaluatorConfig);
   if (!Number.isSafeInteger(opts.seed)) throw new UsageError(`--seed must be an integer, got ${opts.seed}`);
+  // Before the run exists: a missing file or a bad evaluator module is the user's error, not a failed run.
+  await checkRunNeeds(settings);
   const run = store.createRun({ kind: 'search', config: settings, seed: opts.seed });
+  const lease = store.takeLease(run.id);
   const limits = { budget: settings.budget, timeSeconds: settings.timeSeconds, maxFailures: settings.maxFailures, patience: settings.patience ?? null };
-  return execute(store, run.id, settings, opts, limits, false);
+  return execute(store, lease, settings, opts, limits, false);
+}
+
+/** Refuses a --budget below the distinct candidates the run already holds: a budget cannot remove them. */
+function checkResumeBudget(store: Store, runId: string, budget: number | undefined): void {
+  if (budget === undefined) return;
+  checkInt('budget', budget, 1);
+  const c = store.countCandidates(runId);
+  const held = c.done + c.failed;
+  if (budget < held) {
+    throw new UsageError(
+      `--budget ${budget}: run ${runId} already has ${held} distinct candidates; give a --budget above ${held} to extend it, or leave --budget out to continue it`,
+    );
+  }
 }
 
 /** Continues a killed, stopped or finished search run (to a larger budget with overrides.budget). */
@@ -247,21 +278,20 @@ export async function resumeSearch(
   const record = store.requireRun(runId);
   if (record.kind !== 'search') throw new UsageError(`run ${runId} is a ${record.kind} run, not a search; \`nas runs\` lists them`);
   const settings = record.config as unknown as SearchSettings;
-  checkSettings(settings);
-  await resolveEvaluator(settings.evaluator);
-  store.acquireRun(runId);
-  const snap = store.loadStrategyState(runId);
-  const budget = overrides.budget ?? (snap === null ? settings.budget : (snap.state as unknown as Snapshot).budget);
-  if (overrides.budget !== undefined) checkInt('budget', overrides.budget, 1);
+  checkResumeBudget(store, runId, overrides.budget);
   if (overrides.maxFailures !== undefined) checkInt('max-failures', overrides.maxFailures, 0);
   if (overrides.patience !== undefined && overrides.patience !== null) checkInt('patience', overrides.patience, 1);
+  // The files the run needs may have moved since it started.
+  await checkRunNeeds(settings);
+  const lease = store.takeLease(runId);
+  const snap = store.loadStrategyState(runId);
   const limits: Limits = {
-    budget,
+    budget: overrides.budget ?? (snap === null ? settings.budget : (snap.state as unknown as Snapshot).budget),
     timeSeconds: overrides.timeSeconds !== undefined ? overrides.timeSeconds : settings.timeSeconds,
     maxFailures: overrides.maxFailures ?? settings.maxFailures,
     patience: overrides.patience !== undefined ? overrides.patience : (settings.patience ?? null),
   };
-  return execute(store, runId, settings, { ...opts, seed: record.seed ?? 0 }, limits, true);
+  return execute(store, lease, settings, { ...opts, seed: record.seed ?? 0 }, limits, true);
 }
 
 /** When a run stops: distinct candidates, session time, failures, candidates without improvement. */
@@ -317,13 +347,16 @@ interface Entry {
 
 async function execute(
   store: Store,
-  runId: string,
+  lease: Lease,
   settings: SearchSettings,
   opts: RunOptions,
   limits: Limits,
   resumed: boolean,
 ): Promise<SearchResult> {
   const { budget, timeSeconds, patience } = limits;
+  const runId = lease.runId;
+  // Every write of this run goes through w, fenced by the lease; store is for reads.
+  const w = leasedWrites(store, lease);
   const t0 = performance.now();
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const hooks = opts.hooks ?? {};
@@ -331,9 +364,7 @@ async function execute(
   const space = resolveSpace(settings.space);
   const evaluator = await resolveEvaluator(settings.evaluator);
   const maxFailures = limits.maxFailures ?? defaultMaxFailures(budget);
-  // Latency is filled in by the workers when a target needs it, or when it costs nothing (MAdds).
-  const needLatency = targets.some((t) => t.resource === 'latency') || settings.latency.kind === 'madds';
-  const setup: WorkerSetup = { evaluatorUrl: evaluator.url, latency: needLatency ? settings.latency : null };
+  const setup: WorkerSetup = { evaluatorUrl: evaluator.url, latency: latencyOf(settings, targets) };
   const evalKey = evalKeyOf({ evaluator: settings.evaluator, config: settings.evaluatorConfig, latency: setup.latency });
   const factory = strategyFactory(settings.strategy);
   // The rl controller computes with tfjs: pin its backend, since an in-process evaluator may switch the global one.
@@ -343,8 +374,7 @@ async function execute(
   const rewardOf = (metrics: Metrics): number => computeReward(metrics, targets, settings.reward);
   const strategyContext = { rewardOf };
 
-  const requeued = resumed ? store.requeueInFlight(runId) : 0;
-  void requeued;
+  if (resumed) w.requeueInFlight(runId);
   const saved = store.loadStrategyState(runId);
   let step: number;
   let snap: Snapshot;
@@ -353,7 +383,7 @@ async function execute(
     strategy = factory.create(space, opts.seed, settings.strategyOptions, strategyContext);
     step = 0;
     snap = { strategy: strategy.toState(), distinct: 0, failed: 0, emptyStreak: 0, budget };
-    store.saveStrategyState(runId, step, snap, { keep: 3 });
+    w.saveStrategyState(runId, step, snap, { keep: 3 });
   } else {
     const s = saved.state as unknown as Snapshot;
     strategy = factory.restore(space, s.strategy, strategyContext);
@@ -368,7 +398,7 @@ async function execute(
   const size = spaceSize(space);
 
   const engine = createEngine(setup, opts.engine);
-  const heartbeat = startHeartbeat(store, runId);
+  const heartbeat = startLeaseHeartbeat(store, lease);
   hooks.onStart?.({ runId, resumed, engine: engine.kind, concurrency: engine.concurrency });
   const session = { samples: 0, evaluated: 0, failed: 0, cached: 0, replayedBatches: 0 };
   let lastSave = performance.now();
@@ -393,7 +423,7 @@ async function execute(
       const entries: Entry[] = proposals.map((decisions) => {
         const arch = applySample(space, decisions);
         const canonical = encodeArch(arch);
-        const { candidate } = store.enqueueCandidate({ runId, arch: canonical, evalKey, decisions });
+        const { candidate } = w.enqueueCandidate({ runId, arch: canonical, evalKey, decisions });
         return { decisions, arch, canonical, candidate };
       });
       const replayed = entries.every((e) => e.candidate.seq <= lastSeq && (e.candidate.status === 'done' || e.candidate.status === 'failed'));
@@ -418,10 +448,10 @@ async function execute(
           let reward: number | null = null;
           try {
             reward = rewardOf(metrics);
-            store.markCandidateDone(c.id, { metrics: cached.metrics, reward });
+            w.markCandidateDone(c.id, { metrics: cached.metrics, reward });
             metricsOf.set(c.id, metrics);
           } catch (err) {
-            store.markCandidateFailed(c.id, `cached result unusable: ${(err as Error).message}`);
+            w.markCandidateFailed(c.id, `cached result unusable: ${(err as Error).message}`);
           }
           rewards.set(c.id, reward);
           session.cached++;
@@ -442,7 +472,7 @@ async function execute(
       const runner = async (): Promise<void> => {
         for (;;) {
           if (aborted) return;
-          const claimed = store.claimCandidate(runId, engine.kind);
+          const claimed = w.claimCandidate(runId, engine.kind);
           if (claimed === null) return;
           const e = fresh.get(claimed.id);
           const task = taskFor(claimed, e, space, opts.seed, settings.evaluatorConfig);
@@ -461,10 +491,10 @@ async function execute(
           }
           if (failure === null && reward !== null && outcome.ok) {
             const metrics = { ...outcome.metrics, evalSeconds: outcome.seconds };
-            store.markCandidateDone(claimed.id, { metrics, reward });
+            w.markCandidateDone(claimed.id, { metrics, reward });
             metricsOf.set(claimed.id, metrics);
           } else {
-            store.markCandidateFailed(claimed.id, failure ?? 'unknown failure');
+            w.markCandidateFailed(claimed.id, failure ?? 'unknown failure');
             session.failed++;
           }
           session.evaluated++;
@@ -513,7 +543,7 @@ async function execute(
         ...trackBest(snap, bySeq.map(([, id]) => rewards.get(id) ?? null)),
       };
       if (performance.now() - lastSave >= snapshotEvery && !replayed) {
-        store.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
+        w.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
         lastSave = performance.now();
       }
       hooks.onBatch?.({
@@ -521,7 +551,7 @@ async function execute(
         bestReward, replayed,
       });
     }
-    store.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
+    w.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
   } finally {
     strategy.dispose?.();
     heartbeat.stop();
@@ -549,10 +579,12 @@ async function execute(
     pareto: paretoFront(store.listCandidates(runId, { status: 'done' }).map(summarize)),
   };
   if (result.status === 'failed') {
-    store.setRunResult(runId, result);
-    store.updateRunStatus(runId, 'failed', message);
+    store.transaction(() => {
+      w.setRunResult(runId, result);
+      w.updateRunStatus(runId, 'failed', message);
+    });
   } else {
-    store.finishRun(runId, result);
+    w.finishRun(runId, result);
   }
   return result;
 }

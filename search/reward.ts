@@ -2,6 +2,7 @@
 // its target and beta_i when it exceeds it. Soft constraint: alpha = beta = -0.07; hard: alpha = 0, beta = -1.
 import { NasError } from '../common/errors.js';
 import type { Resource, Target } from '../latency/targets.js';
+import { describeValue } from './metrics.js';
 import type { Metrics } from './types.js';
 
 export type RewardMode = 'soft' | 'hard';
@@ -39,7 +40,7 @@ export function rewardExponents(target: Target, opts: RewardOptions): { alpha: n
 export function computeReward(metrics: Metrics, targets: readonly Target[], opts: RewardOptions): number {
   const acc = metrics.accuracy;
   if (typeof acc !== 'number' || !Number.isFinite(acc)) {
-    throw new NasError('E_USAGE', `reward: the evaluator returned accuracy ${String(acc)}; it must be a finite number in [0, 1]`);
+    throw new NasError('E_USAGE', `reward: the evaluator returned accuracy ${describeValue(acc)}; it must return a finite number in [0, 1]`);
   }
   let reward = acc;
   for (const t of targets) {
@@ -51,7 +52,7 @@ export function computeReward(metrics: Metrics, targets: readonly Target[], opts
     if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) {
       throw new NasError(
         'E_USAGE',
-        `reward: target '${t.text}' needs metrics.${field} (a number > 0), but the evaluation gave ${m === undefined ? 'none' : String(m)}; ` +
+        `reward: target '${t.text}' needs metrics.${field} (a number > 0), but the evaluation gave ${m === undefined ? 'none' : describeValue(m)}; ` +
           `return ${field} from the evaluator or choose a --latency source that provides it`,
       );
     }

@@ -7,7 +7,8 @@ import type { JsonValue } from '../results/json.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
 import { type EvalOutcome, type EvalTask, reasonOf, type WorkerSetup } from './engine/types.js';
-import type { EvaluateFn, Metrics } from './types.js';
+import { checkMetrics } from './metrics.js';
+import type { EvaluateFn } from './types.js';
 
 /** The `evaluate` function a module exports (named, or on its default export), or null. */
 export function evaluateExport(mod: Record<string, unknown>): EvaluateFn | null {
@@ -40,45 +41,6 @@ function loadResourceModel(source: LatencySourceSpec): Promise<ResourceModel> {
     resourceModels.set(key, p);
   }
   return p;
-}
-
-/** Metrics as the store can keep them: accuracy a finite number in [0, 1], every other value plain finite JSON. */
-export function checkMetrics(raw: unknown): Metrics {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new Error(`the evaluator returned ${raw === null ? 'null' : typeof raw}, not a metrics object`);
-  }
-  const m = raw as Record<string, unknown>;
-  const acc = m['accuracy'];
-  if (typeof acc !== 'number' || !Number.isFinite(acc) || acc < 0 || acc > 1) {
-    throw new Error(`invalid metrics: accuracy ${String(acc)} is not a number in [0, 1]`);
-  }
-  const bad = (v: unknown, path: string): string | null => {
-    if (v === null || typeof v === 'string' || typeof v === 'boolean' || v === undefined) return null;
-    if (typeof v === 'number') return Number.isFinite(v) ? null : `${path} is ${v}`;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const b = bad(v[i], `${path}[${i}]`);
-        if (b !== null) return b;
-      }
-      return null;
-    }
-    if (typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        const b = bad(x, `${path}.${k}`);
-        if (b !== null) return b;
-      }
-      return null;
-    }
-    return `${path} is a ${typeof v}`;
-  };
-  const problem = bad(m, 'metrics');
-  if (problem !== null) throw new Error(`invalid metrics: ${problem}`);
-  const lat = m['latencyMs'];
-  if (lat !== undefined && !(typeof lat === 'number' && lat > 0)) {
-    throw new Error(`invalid metrics: latencyMs ${String(lat)} is not a positive number`);
-  }
-  // A plain copy: class instances and prototypes do not survive the store anyway.
-  return JSON.parse(JSON.stringify(m)) as Metrics;
 }
 
 const OOM = /out of memory|allocation failed|ERR_WORKER_OUT_OF_MEMORY|Aborted\(OOM\)|heap limit/i;

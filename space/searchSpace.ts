@@ -559,3 +559,17 @@ export function spaceSizeLog10(space: SearchSpace): number {
   const s = spaceSize(space).toString();
   return Math.log10(Number(`0.${s}`)) + s.length;
 }
+
+/**
+ * Refuses a space that holds a single architecture (no choice node, or none whose options change the architecture):
+ * there is nothing to search, and a strategy with no decision to take cannot work (the rl controller has no step).
+ * `label` names the space as the user gave it.
+ */
+export function checkSearchable(space: SearchSpace, label: string): void {
+  if (spaceSize(space) > 1n) return;
+  const why = decisions(space).length === 0 ? 'no choice node' : 'no choice with two or more options in use';
+  throw new ArchError(
+    `--space ${label}: nothing to decide (${why}): the space '${space.name}' holds a single architecture; ` +
+      'add choices such as {"oneOf": [3, 5]} (docs/SEARCH_SPACE.md), or train that architecture with nas train-final',
+  );
+}
