@@ -18,7 +18,12 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** What SQLite says when it cannot open or create the -wal or -shm of a database it opened read-only. */
-const NO_SIDE_FILES = new Set(['SQLITE_READONLY_DIRECTORY', 'SQLITE_READONLY_CANTINIT', 'SQLITE_READONLY_RECOVERY', 'SQLITE_CANTOPEN']);
+const NO_SIDE_FILES = new Set([
+  'SQLITE_READONLY_DIRECTORY',
+  'SQLITE_READONLY_CANTINIT',
+  'SQLITE_READONLY_RECOVERY',
+  'SQLITE_CANTOPEN',
+]);
 
 /** The file's header says WAL mode (byte 19, the read version, is 2). */
 function inWalMode(path: string): boolean {
@@ -77,7 +82,8 @@ function copyThenRead(path: string): Database.Database {
   try {
     copy = copyFiles(path);
   } catch (e) {
-    throw new Error(`SQLite cannot make its -shm beside it, and a private copy to read failed: ${(e as Error).message}`);
+    const why = (e as Error).message;
+    throw new Error(`SQLite cannot make its -shm beside it, and a private copy to read failed: ${why}`);
   }
   try {
     const db = new Database(copy, { readonly: true, fileMustExist: true });

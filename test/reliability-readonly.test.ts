@@ -26,17 +26,19 @@ after(() => {
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
+const AS_NOBODY = ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups'];
 
 /** Why the read-only reader cannot be run here, or null. */
 function noReader(): string | null {
   if (!asRoot) return null;
-  const probe = spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, '-e',
-    `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`], { encoding: 'utf8' });
+  const [setpriv = '', ...flags] = AS_NOBODY;
+  const canRead = `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`;
+  const probe = spawnSync(setpriv, [...flags, process.execPath, '-e', canRead], { encoding: 'utf8' });
   if (probe.error !== undefined) return `running as root and setpriv is not available (${probe.error.message})`;
   if (probe.status !== 0) return `running as root and user ${NOBODY} cannot run the CLI here: ${probe.stderr.trim()}`;
   return null;
 }
-const skip = noReader();
+const skip = { skip: noReader() ?? false };
 
 // `nas results` and `nas runs` run alone, as cli/main.ts runs them (half the start-up time of the whole CLI).
 const HARNESS: Readonly<Record<string, readonly string[]>> = {
@@ -54,7 +56,7 @@ function asWriter(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv =
 /** The CLI as a user without write access to the copies (nobody when we are root). */
 function readAs(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliRun {
   const argv = [process.execPath, ...nodeArgs(args)];
-  const [cmd, ...rest] = asRoot ? ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', ...argv] : argv;
+  const [cmd, ...rest] = asRoot ? [...AS_NOBODY, ...argv] : argv;
   const r = spawnSync(cmd ?? '', rest, { encoding: 'utf8', cwd, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -79,9 +81,12 @@ function readOnlyCopy(name: string, files: readonly [from: string, to: string][]
 }
 
 /** What each read command prints (pareto: its JSON without the plot's path, and the plot). */
-function readAll(read: (args: readonly string[], env?: NodeJS.ProcessEnv) => CliRun, run: string, svgName: string): Record<string, string> {
+type Reader = (args: readonly string[], env?: NodeJS.ProcessEnv) => CliRun;
+
+function readAll(read: Reader, run: string, svgName: string): Record<string, string> {
   const svg = join(out, svgName);
-  const pareto = JSON.parse(ok(read(['results', 'pareto', run, '--svg', svg, '--json', '--db', 'nas.db']))) as Record<string, unknown>;
+  const paretoArgs = ['results', 'pareto', run, '--svg', svg, '--json', '--db', 'nas.db'];
+  const pareto = JSON.parse(ok(read(paretoArgs))) as Record<string, unknown>;
   delete pareto['svg'];
   return {
     'results list': ok(read(['results', 'list', '--json', '--db', 'nas.db'])),
@@ -100,8 +105,10 @@ function readAll(read: (args: readonly string[], env?: NodeJS.ProcessEnv) => Cli
 const work = join(dir, 'work');
 mkdirSync(work);
 const original = join(work, 'nas.db');
-const search = runCli(['search', '--evaluator', 'synthetic', '--target', 'latency=20ms', '--workers', '0', '--strategy', 'random',
-  '--budget', '6', '--seed', '3', '--json', '--db', original]);
+const search = runCli([
+  ...['search', '--evaluator', 'synthetic', '--target', 'latency=20ms', '--workers', '0', '--strategy', 'random'],
+  ...['--budget', '6', '--seed', '3', '--json', '--db', original],
+]);
 assert.equal(search.status, 0, search.stderr);
 const runId = (JSON.parse(search.stdout) as { runId: string }).runId;
 const out = join(dir, 'out');
@@ -111,7 +118,7 @@ chmodSync(out, 0o777); // where the reader writes the plots
 const fromOriginal = (args: readonly string[], env: NodeJS.ProcessEnv = {}): CliRun => asWriter(args, work, env);
 const expected = readAll(fromOriginal, runId, 'original.svg');
 
-test('every read command reads a 0444 WAL-mode database in a 0555 directory, copied without -wal and -shm', { skip: skip ?? false }, () => {
+test('every read command reads a 0444 WAL-mode database in a 0555 directory, without -wal and -shm', skip, () => {
   const header = readFileSync(original).subarray(18, 20);
   assert.deepEqual([...header], [2, 2], 'the database is in WAL mode');
   const ro = readOnlyCopy('ro', [[original, 'nas.db']]);
@@ -122,7 +129,7 @@ test('every read command reads a 0444 WAL-mode database in a 0555 directory, cop
   assert.deepEqual(readdirSync(ro), ['nas.db']);
 });
 
-test('a WAL-mode database copied with its -wal but without -shm reads its last commits', { skip: skip ?? false }, () => {
+test('a WAL-mode database copied with its -wal but without -shm reads its last commits', skip, () => {
   const writer = openStore(original);
   let ro: string;
   try {
@@ -149,7 +156,8 @@ function firstSchemaCopy(path: string): void {
     db.prepare('ATTACH ? AS src').run(original);
     const tables = db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table'").pluck().all();
     for (const t of tables) {
-      const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t).map((c) => `"${String(c)}"`).join(', ');
+      const names = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t);
+      const cols = names.map((c) => `"${String(c)}"`).join(', ');
       db.exec(`INSERT INTO main."${String(t)}" (${cols}) SELECT ${cols} FROM src."${String(t)}"`);
     }
     db.exec('DETACH src');
@@ -158,7 +166,7 @@ function firstSchemaCopy(path: string): void {
   }
 }
 
-test('a read-only database with an older schema is read as the upgraded one reads, and stays as it was', { skip: skip ?? false }, () => {
+test('a read-only database with an older schema is read as the upgraded one reads, and stays as it was', skip, () => {
   const old = join(dir, 'old.db');
   firstSchemaCopy(old);
   const ro = readOnlyCopy('ro-old', [[old, 'nas.db']]);
@@ -168,7 +176,11 @@ test('a read-only database with an older schema is read as the upgraded one read
   copyFileSync(old, join(upgraded, 'nas.db'));
   openStore(join(upgraded, 'nas.db')).close();
   const before = sha(join(ro, 'nas.db'));
-  for (const args of [['runs', 'show', runId, '--json', '--db', 'nas.db'], ['results', 'list', '--json', '--db', 'nas.db']]) {
+  const commands = [
+    ['runs', 'show', runId, '--json', '--db', 'nas.db'],
+    ['results', 'list', '--json', '--db', 'nas.db'],
+  ];
+  for (const args of commands) {
     assert.equal(ok(readAs(args, ro)), ok(asWriter(args, upgraded)), args.join(' '));
   }
   assert.equal(sha(join(ro, 'nas.db')), before, 'the file is unchanged');
@@ -187,7 +199,7 @@ test('a read of a database that does not exist says so in one line and creates n
   assert.deepEqual(readdirSync(empty), [], 'nothing was created');
 });
 
-test('a database the user cannot read is refused in one line, not with an internal error', { skip: skip ?? false }, () => {
+test('a database the user cannot read is refused in one line, not with an internal error', skip, () => {
   const d = readOnlyCopy('unreadable', [[original, 'nas.db']]);
   chmodSync(join(d, 'nas.db'), 0);
   userError(readAs(['runs', '--db', 'nas.db'], d), 'nas.db', 'permission denied');
