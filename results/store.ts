@@ -10,6 +10,7 @@ import { type EpochsApi, epochsApi } from './epochs.js';
 import { type LatencyApi, latencyApi } from './latency.js';
 import { migrate, SCHEMA_VERSION, userVersion } from './migrations.js';
 import { type NetadaptApi, netadaptApi } from './netadapt.js';
+import { inMemoryCopy, openForReading } from './readOnly.js';
 import { type RunsApi, runsApi } from './runs.js';
 import { type StrategyApi, strategyApi } from './strategy.js';
 
@@ -19,7 +20,10 @@ export const DEFAULT_DB_PATH = './nas.db';
 export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
 
 export interface StoreOptions {
-  /** Open without writing: the file must exist and have the current schema. */
+  /**
+   * Open without writing anything, even where the file or its directory is read-only: the file must exist; one with
+   * an older schema is read upgraded in memory and left as it is.
+   */
   readonly readonly?: boolean;
   readonly busyTimeoutMs?: number;
   /** The clock for timestamps and staleness (tests). */
@@ -55,6 +59,23 @@ function ioError(path: string, why: string): NasError {
   return new NasError('E_IO', `results database ${path}: ${why}`);
 }
 
+function readHeader(path: string): Buffer {
+  const header = Buffer.alloc(SQLITE_MAGIC.length);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw ioError(path, code === 'EACCES' ? 'permission denied: this user cannot read it' : (e as Error).message);
+  }
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header;
+}
+
 /** Refuses, without touching it, a file that exists and is not a SQLite database. */
 function checkExistingFile(path: string, readonly: boolean): void {
   let size: number;
@@ -71,13 +92,7 @@ function checkExistingFile(path: string, readonly: boolean): void {
     throw ioError(path, (e as Error).message);
   }
   if (size === 0) return;
-  const header = Buffer.alloc(SQLITE_MAGIC.length);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, header, 0, header.length, 0);
-  } finally {
-    closeSync(fd);
-  }
+  const header = readHeader(path);
   if (header.toString('latin1') !== SQLITE_MAGIC) {
     throw ioError(path, 'is not a SQLite database; refusing to use it (--db names the results file)');
   }
@@ -87,69 +102,109 @@ function sqliteCode(e: unknown): string | undefined {
   return e instanceof Database.SqliteError ? e.code : undefined;
 }
 
+interface Opened {
+  readonly db: Database.Database;
+  /** The file's user_version once opened (a read-only open leaves an older one as it is). */
+  readonly version: number;
+}
+
+interface Seen {
+  readonly version: number;
+  readonly tables: number;
+}
+
+/** What the file holds, read in one transaction: another process creating the schema is seen entirely or not at all. */
+function inspect(db: Database.Database): Seen {
+  return db.transaction(() => ({
+    version: userVersion(db),
+    tables: (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n,
+  }))();
+}
+
+/** Refuses a file written by a newer nas or by another program, before anything is written to it. */
+function checkSchema(path: string, seen: Seen): void {
+  if (seen.version > SCHEMA_VERSION) {
+    throw ioError(
+      path,
+      `was written by a newer nas (schema version ${seen.version}; this nas knows up to ${SCHEMA_VERSION}): ` +
+        'upgrade nas to use it',
+    );
+  }
+  if (seen.version === 0 && seen.tables > 0) {
+    throw ioError(path, 'is a SQLite database but not a nas results store; refusing to use it');
+  }
+}
+
+/** Opens, creating and migrating if needed, in WAL mode. */
+function openWritable(path: string, timeoutMs: number): Opened {
+  const db = new Database(path, { timeout: timeoutMs });
+  return settle(path, db, () => {
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return { db, version: userVersion(db) };
+  });
+}
+
+/**
+ * Opens for reading only, writing nothing (readOnly.ts: even where the file or its directory is read-only). A file
+ * with an older schema is read through an in-memory copy upgraded by the migrations; the file stays as it is.
+ */
+function openReadonly(path: string, timeoutMs: number): Opened {
+  const db = openForReading(path, timeoutMs);
+  return settle(path, db, (seen) => {
+    if (seen.version === 0) throw ioError(path, 'is empty: nothing has run with this --db yet');
+    const read = seen.version < SCHEMA_VERSION && !db.memory ? inMemoryCopy(db) : db;
+    if (read !== db) db.close();
+    try {
+      read.pragma('foreign_keys = ON');
+      if (read.memory) {
+        // A private copy: upgraded if older, then read-only like the file, so that no write vanishes silently.
+        migrate(read);
+        read.pragma('query_only = ON');
+      }
+    } catch (e) {
+      if (read !== db) read.close();
+      throw e;
+    }
+    return { db: read, version: seen.version };
+  });
+}
+
+/** Checks the schema of a just-opened db and finishes opening it with then; closes it and explains any failure. */
+function settle(path: string, db: Database.Database, then: (seen: Seen) => Opened): Opened {
+  try {
+    const seen = inspect(db);
+    checkSchema(path, seen);
+    return then(seen);
+  } catch (e) {
+    if (db.open) db.close();
+    throw openError(path, e);
+  }
+}
+
+function openError(path: string, e: unknown): NasError {
+  if (e instanceof NasError) return e;
+  const code = sqliteCode(e);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return ioError(path, 'is not a SQLite database or is damaged; refusing to use it');
+  }
+  return ioError(path, (e as Error).message);
+}
+
 /** Opens (creating and migrating if needed) the results database at path. */
 export function openStore(path: string, opts: StoreOptions = {}): Store {
   const readonly = opts.readonly === true;
-  const memory = path === ':memory:';
-  if (!memory) checkExistingFile(path, readonly);
-
-  let db: Database.Database;
+  if (path !== ':memory:') checkExistingFile(path, readonly);
+  const timeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  let opened: Opened;
   try {
-    db = new Database(path, {
-      readonly,
-      fileMustExist: readonly,
-      timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-    });
+    opened = readonly ? openReadonly(path, timeoutMs) : openWritable(path, timeoutMs);
   } catch (e) {
-    throw ioError(path, (e as Error).message);
+    throw openError(path, e);
   }
-
-  let version: number;
-  try {
-    // Reads come first: a damaged or foreign file must fail here, before anything is written to it. One read
-    // transaction, so that another process creating the schema meanwhile is seen entirely or not at all.
-    const seen = db.transaction(() => ({
-      version: userVersion(db),
-      tables: (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n,
-    }))();
-    version = seen.version;
-    if (version > SCHEMA_VERSION) {
-      throw ioError(
-        path,
-        `was written by a newer nas (schema version ${version}; this nas knows up to ${SCHEMA_VERSION}): ` +
-          'upgrade nas to use it',
-      );
-    }
-    if (version === 0 && seen.tables > 0) {
-      throw ioError(path, 'is a SQLite database but not a nas results store; refusing to use it');
-    }
-    if (readonly) {
-      if (version < SCHEMA_VERSION) {
-        throw ioError(
-          path,
-          version === 0
-            ? 'is empty: nothing has run with this --db yet'
-            : `has schema version ${version}, older than this nas's ${SCHEMA_VERSION}: ` +
-              'any nas command that writes to it upgrades it',
-        );
-      }
-    } else if (!memory) {
-      db.pragma('journal_mode = WAL');
-    }
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    if (!readonly) migrate(db);
-    version = userVersion(db);
-  } catch (e) {
-    db.close();
-    if (e instanceof NasError) throw e;
-    const code = sqliteCode(e);
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw ioError(path, 'is not a SQLite database or is damaged; refusing to use it');
-    }
-    throw ioError(path, (e as Error).message);
-  }
-
+  const { db, version } = opened;
   const conn = createConn(db, opts.now ?? (() => new Date()));
   let closed = false;
   return {
