@@ -8,7 +8,7 @@ import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
 import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
-import { parseLatencySource } from '../latency/resources.js';
+import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
 import { type NetadaptSettings, resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
@@ -57,6 +57,22 @@ function positiveInt(name: string, v: number, min = 1): void {
   if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
 }
 
+/** --out: a new or empty directory (any other only with --force), and never one of the files the run reads. */
+function checkOut(args: NetadaptArgs, out: string, checkpoint: string | null, latency: LatencySourceSpec): void {
+  checkOutput(args.out ?? out, {
+    option: '--out',
+    kind: 'into',
+    force: args.force,
+    reads: [
+      ...databaseReads(args.db),
+      ...existingReads('the checkpoint', [args.checkpoint, checkpoint ?? undefined]),
+      ...existingReads('the latency file', [latency.kind === 'lut' || latency.kind === 'module' ? latency.path : undefined]),
+      ...existingReads('the architecture file', args.arch ?? []),
+      ...existingReads('the data directory', [args['data-dir']]),
+    ],
+  });
+}
+
 /** The options that make a new run: checked before anything is loaded or trained. */
 async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openStore>, log: (l: string) => void): Promise<NetadaptSettings> {
   if (args.target === undefined) throw new UsageError('--target is required (e.g. --target latency=0.7x or latency=12ms), or --resume RUN');
@@ -86,18 +102,7 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
   const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(seedConfigPath, 'utf8')));
   const out = resolvePath(args.out ?? join('runs', `netadapt-${data}-s${args.seed}`));
   if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
-  checkOutput(args.out ?? out, {
-    option: '--out',
-    kind: 'into',
-    force: args.force,
-    reads: [
-      ...databaseReads(args.db),
-      ...existingReads('the checkpoint', [args.checkpoint, checkpoint ?? undefined]),
-      ...existingReads('the latency file', [latency.kind === 'lut' || latency.kind === 'module' ? latency.path : undefined]),
-      ...existingReads('the architecture file', args.arch ?? []),
-      ...existingReads('the data directory', [args['data-dir']]),
-    ],
-  });
+  checkOut(args, out, checkpoint, latency);
   let arch =
     refs === null
       ? ck!.arch

@@ -75,6 +75,23 @@ function toText(r: FinalTrainingResult): string {
   ].join('\n');
 }
 
+/** --out: a new, empty or run directory (any other only with --force), and never one of the files training reads. */
+function checkOut(args: TrainFinalArgs, outDir: string, archRefs: readonly string[]): void {
+  checkOutput(outDir, {
+    option: '--out',
+    kind: 'into',
+    // --resume names a run directory: train/final.ts says so when it is not one.
+    force: args.force || args.resume,
+    reads: [
+      ...databaseReads(args.db),
+      ...existingReads('the recipe', [args.config]),
+      ...existingReads('the architecture file', archRefs),
+      ...existingReads('the data directory', [args['data-dir']]),
+    ],
+    isOwn: isRunDir,
+  });
+}
+
 export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
   command: 'train-final',
   describe: 'Train an architecture fully, checkpointing every epoch, and report test top-1/top-5',
@@ -115,18 +132,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     const named = loadArch(archRefs, { input, width: args.width, db: args.db, smallInput: args['small-input'] });
     // The name comes from a spec file (or a database): one safe path component, so the run stays under runs/.
     const outDir = args.out ?? join('runs', `${data}-${pathComponent(named.name, 'arch')}-s${config.seed}`);
-    checkOutput(outDir, {
-      option: '--out',
-      kind: 'into',
-      force: args.force,
-      reads: [
-        ...databaseReads(args.db),
-        ...existingReads('the recipe', [args.config]),
-        ...existingReads('the architecture file', archRefs),
-        ...existingReads('the data directory', [args['data-dir']]),
-      ],
-      isOwn: isRunDir,
-    });
+    checkOut(args, outDir, archRefs);
     await useBackend(args.backend);
     const dataset = await loadDataset(data, {
       input: { size: input, channels: 3 },
