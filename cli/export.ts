@@ -3,7 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { type ExportResult, exportFormats, exportModel } from '../model/export.js';
-import { backendOption, jsonOption } from './options.js';
+import { backendOption, forceOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 
 interface ExportArgs {
@@ -39,7 +39,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         default: 'ema' as const,
         describe: 'ema: the averaged weights training evaluated (when the checkpoint has them); raw: the trained ones',
       })
-      .option('force', { type: 'boolean', default: false, describe: 'replace a non-empty --out' })
+      .option('force', { ...forceOption, describe: 'replace a non-empty --out (never the checkpoint it reads, nor the current directory)' })
       .option('fold', {
         type: 'boolean',
         default: true,

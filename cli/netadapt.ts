@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
-import { parseLatencySource } from '../latency/resources.js';
+import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
 import { type NetadaptSettings, resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
@@ -16,7 +17,7 @@ import { loadArch } from '../space/load.js';
 import { readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';
-import { backendOption, dbOption, jsonOption } from './options.js';
+import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
 
 interface NetadaptArgs {
@@ -43,6 +44,7 @@ interface NetadaptArgs {
   resume: string | undefined;
   baseline: string | undefined;
   out: string | undefined;
+  force: boolean;
   seed: number;
   backend: BackendChoice;
   db: string;
@@ -53,6 +55,22 @@ const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
 
 function positiveInt(name: string, v: number, min = 1): void {
   if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+}
+
+/** --out: a new or empty directory (any other only with --force), and never one of the files the run reads. */
+function checkOut(args: NetadaptArgs, out: string, checkpoint: string | null, latency: LatencySourceSpec): void {
+  checkOutput(args.out ?? out, {
+    option: '--out',
+    kind: 'into',
+    force: args.force,
+    reads: [
+      ...databaseReads(args.db),
+      ...existingReads('the checkpoint', [args.checkpoint, checkpoint ?? undefined]),
+      ...existingReads('the latency file', [latency.kind === 'lut' || latency.kind === 'module' ? latency.path : undefined]),
+      ...existingReads('the architecture file', args.arch ?? []),
+      ...existingReads('the data directory', [args['data-dir']]),
+    ],
+  });
 }
 
 /** The options that make a new run: checked before anything is loaded or trained. */
@@ -84,6 +102,7 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
   const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(seedConfigPath, 'utf8')));
   const out = resolvePath(args.out ?? join('runs', `netadapt-${data}-s${args.seed}`));
   if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
+  checkOut(args, out, checkpoint, latency);
   let arch =
     refs === null
       ? ck!.arch
@@ -176,6 +195,7 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('resume', { type: 'string', describe: 'continue run RUN after a kill (its settings come from the store)' })
       .option('baseline', { type: 'string', describe: "'width': also train the uniformly narrowed network of the same latency" })
       .option('out', { type: 'string', describe: 'run directory (default runs/netadapt-<data>-s<seed>)' })
+      .option('force', { ...forceOption, describe: 'write into a non-empty --out that holds no netadapt run (never the database or the checkpoint)' })
       .option('seed', { type: 'number', default: 0 })
       .option('backend', backendOption)
       .option('db', dbOption)

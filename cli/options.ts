@@ -1,6 +1,8 @@
-// Options shared by every command that computes.
+// Options shared by the commands: backend, JSON output, the results database, and --force for output files.
+import { existsSync } from 'node:fs';
 import type { Options } from 'yargs';
 import { backendChoices } from '../backend/select.js';
+import type { ReadPath } from '../common/outputPath.js';
 import { DEFAULT_DB_PATH } from '../results/store.js';
 
 export const backendOption = {
@@ -16,3 +18,22 @@ export const dbOption = {
   default: DEFAULT_DB_PATH,
   describe: 'the results database file',
 } as const satisfies Options;
+
+export const forceOption = {
+  type: 'boolean',
+  default: false,
+  describe: 'replace an existing output file (never the database or another input)',
+} as const satisfies Options;
+
+/** The results database's files (SQLite keeps -wal, -shm and -journal beside it): no output may be written over them. */
+export function databaseReads(db: string): ReadPath[] {
+  return [
+    { what: 'the results database', path: db },
+    ...['wal', 'shm', 'journal'].map((s) => ({ what: `the results database's -${s} file`, path: `${db}-${s}` })),
+  ];
+}
+
+/** Those of `paths` that exist (arguments that may be a file or not, e.g. --arch), as inputs no output may replace. */
+export function existingReads(what: string, paths: readonly (string | undefined)[]): ReadPath[] {
+  return paths.filter((p): p is string => p !== undefined && p !== '' && existsSync(p)).map((path) => ({ what, path }));
+}

@@ -1,8 +1,9 @@
 // `nas results list | show RUN | pareto RUN | export RUN`: what searches found, read from the results database.
-import { resolve as resolvePath } from 'node:path';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { replaceFile } from '../common/atomicFs.js';
 import { NasError } from '../common/errors.js';
+import { checkOutput, pathComponent } from '../common/outputPath.js';
 import { formatTarget, parseTarget, RESOURCES, type Resource, type Target } from '../latency/targets.js';
 import type { CandidateCounts, CandidateRecord } from '../results/candidates.js';
 import { candidateTable, toCsv } from '../results/export.js';
@@ -10,8 +11,8 @@ import type { JsonValue } from '../results/json.js';
 import { candidateFront, metricOf, PARETO_X, type ParetoX, X_METRIC } from '../results/pareto.js';
 import { isRunStale, type RunRecord } from '../results/runs.js';
 import { openStore, type Store } from '../results/store.js';
-import { paretoSvg } from '../results/svg.js';
-import { dbOption, jsonOption } from './options.js';
+import { isParetoPlot, paretoSvg } from '../results/svg.js';
+import { databaseReads, dbOption, forceOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 
 function withStore<T>(path: string, fn: (store: Store) => T): T {
@@ -30,6 +31,25 @@ function searchRun(store: Store, id: string): RunRecord {
     throw new NasError('E_USAGE', `run ${id} is a ${run.kind} run, not a search; \`nas runs show ${id}\` shows it`);
   }
   return run;
+}
+
+/** `path` checked as the output file of a command reading `db` (UsageError when it may not be written). */
+function outputFile(option: string, path: string, db: string, force: boolean, isOwn?: (abs: string) => boolean): string {
+  return checkOutput(path, { option, kind: 'file', force, reads: databaseReads(db), ...(isOwn === undefined ? {} : { isOwn }) });
+}
+
+/** Whether the file at `path` is a plot `nas results pareto` wrote (replaced without --force). */
+function isOwnPlot(path: string): boolean {
+  const head = Buffer.alloc(512);
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    return isParetoPlot(head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8'));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 async function writeOut(path: string, text: string): Promise<void> {
@@ -318,7 +338,11 @@ const showCommand: CommandModule<object, RunArgs & { readonly top: number }> = {
   },
 };
 
-const paretoCommand: CommandModule<object, RunArgs & { readonly x: ParetoX; readonly svg: string | undefined }> = {
+interface OutArgs {
+  readonly force: boolean;
+}
+
+const paretoCommand: CommandModule<object, RunArgs & OutArgs & { readonly x: ParetoX; readonly svg: string | undefined }> = {
   command: 'pareto <run>',
   describe: 'The accuracy vs latency (or MAdds, params) Pareto front of a search, as a table and an SVG plot',
   builder: (y: Argv) =>
@@ -326,12 +350,13 @@ const paretoCommand: CommandModule<object, RunArgs & { readonly x: ParetoX; read
       .positional('run', runPositional)
       .option('x', { choices: PARETO_X, default: 'latency' as ParetoX, describe: 'the cost on the x axis' })
       .option('svg', { type: 'string', describe: 'where to write the plot (default: <RUN>-pareto.svg here)' })
+      .option('force', { ...forceOption, describe: 'replace an existing --svg file that is not a plot of ours (never the database)' })
       .option('db', dbOption)
       .option('json', jsonOption),
   handler: async (argv) => {
-    const svgPath = argv.svg ?? `${argv.run}-pareto.svg`;
-    if (svgPath === '') throw new NasError('E_USAGE', '--svg needs a file name');
-    const { result, svg } = withStore(argv.db, (store) => pareto(store, argv.run, argv.x, resolvePath(svgPath)));
+    // The run id comes from the database: made one safe file name before it reaches a path.
+    const svgPath = outputFile('--svg', argv.svg ?? `${pathComponent(argv.run, 'run')}-pareto.svg`, argv.db, argv.force, isOwnPlot);
+    const { result, svg } = withStore(argv.db, (store) => pareto(store, argv.run, argv.x, svgPath));
     await writeOut(svgPath, svg);
     emit(result, argv.json, paretoText);
   },
@@ -339,7 +364,7 @@ const paretoCommand: CommandModule<object, RunArgs & { readonly x: ParetoX; read
 
 type ExportFormat = 'csv' | 'json';
 
-const exportCommand: CommandModule<object, RunArgs & { readonly format: ExportFormat; readonly out: string | undefined }> = {
+const exportCommand: CommandModule<object, RunArgs & OutArgs & { readonly format: ExportFormat; readonly out: string | undefined }> = {
   command: 'export <run>',
   describe: 'Every candidate of a search with its metrics, as CSV or JSON (to stdout, or --out FILE)',
   builder: (y: Argv) =>
@@ -347,23 +372,24 @@ const exportCommand: CommandModule<object, RunArgs & { readonly format: ExportFo
       .positional('run', runPositional)
       .option('format', { choices: ['csv', 'json'] as const, demandOption: true, describe: 'the file format' })
       .option('out', { type: 'string', describe: 'the file to write (default: stdout)' })
+      .option('force', { ...forceOption, describe: 'replace an existing --out file (never the database)' })
       .option('db', dbOption)
       .option('json', { ...jsonOption, describe: 'with --out: print what was written as JSON' }),
   handler: async (argv) => {
+    const out = argv.out === undefined ? undefined : outputFile('--out', argv.out, argv.db, argv.force);
     const { run, candidates } = withStore(argv.db, (store) => ({
       run: searchRun(store, argv.run),
       candidates: store.listCandidates(argv.run),
     }));
     const text =
       argv.format === 'csv' ? toCsv(candidateTable(candidates)) : `${JSON.stringify({ run, candidates }, null, 2)}\n`;
-    if (argv.out === undefined) {
+    if (out === undefined) {
       process.stdout.write(text);
       return;
     }
-    if (argv.out === '') throw new NasError('E_USAGE', '--out needs a file name');
-    await writeOut(argv.out, text);
+    await writeOut(out, text);
     emit(
-      { run: run.id, format: argv.format, candidates: candidates.length, out: resolvePath(argv.out) },
+      { run: run.id, format: argv.format, candidates: candidates.length, out },
       argv.json,
       (r) => `wrote ${r.candidates} candidates of ${r.run} to ${argv.out} (${r.format})`,
     );

@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { checkOutput, pathComponent } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { openStore } from '../results/store.js';
 import { loadArch } from '../space/load.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
-import { type FinalTrainingResult, trainFinal } from '../train/final.js';
+import { type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
 import type { StepProgress } from '../train/loop.js';
-import { backendOption, dbOption, jsonOption } from './options.js';
+import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
 import { makeProgress } from './progress.js';
 
@@ -31,6 +32,7 @@ interface TrainFinalArgs {
   limit: number | undefined;
   out: string | undefined;
   resume: boolean;
+  force: boolean;
   seed: number;
   backend: BackendChoice;
   db: string;
@@ -73,6 +75,23 @@ function toText(r: FinalTrainingResult): string {
   ].join('\n');
 }
 
+/** --out: a new, empty or run directory (any other only with --force), and never one of the files training reads. */
+function checkOut(args: TrainFinalArgs, outDir: string, archRefs: readonly string[]): void {
+  checkOutput(outDir, {
+    option: '--out',
+    kind: 'into',
+    // --resume names a run directory: train/final.ts says so when it is not one.
+    force: args.force || args.resume,
+    reads: [
+      ...databaseReads(args.db),
+      ...existingReads('the recipe', [args.config]),
+      ...existingReads('the architecture file', archRefs),
+      ...existingReads('the data directory', [args['data-dir']]),
+    ],
+    isOwn: isRunDir,
+  });
+}
+
 export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
   command: 'train-final',
   describe: 'Train an architecture fully, checkpointing every epoch, and report test top-1/top-5',
@@ -92,6 +111,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
       .option('limit', { type: 'number', describe: 'use a seeded subset of this many training (and test) images' })
       .option('out', { type: 'string', describe: 'run directory (default runs/<dataset>-<arch>-s<seed>)' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out from its last checkpoint' })
+      .option('force', { ...forceOption, describe: 'train into a non-empty --out that is not a run directory (never the database)' })
       .option('seed', { type: 'number', default: 0 })
       .option('backend', backendOption)
       .option('db', dbOption)
@@ -108,8 +128,11 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     }
     const input = args.input ?? (data === 'folder' ? 224 : 32);
     const archRefs = args.arch ?? [`mobilenetv3-${args.variant}`];
-    // Validate the architecture before loading data: bad input fails fast.
-    loadArch(archRefs, { input, width: args.width, db: args.db });
+    // Validate the architecture and --out before loading data: bad input fails fast.
+    const named = loadArch(archRefs, { input, width: args.width, db: args.db, smallInput: args['small-input'] });
+    // The name comes from a spec file (or a database): one safe path component, so the run stays under runs/.
+    const outDir = args.out ?? join('runs', `${data}-${pathComponent(named.name, 'arch')}-s${config.seed}`);
+    checkOut(args, outDir, archRefs);
     await useBackend(args.backend);
     const dataset = await loadDataset(data, {
       input: { size: input, channels: 3 },
@@ -125,7 +148,6 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
       width: args.width,
       smallInput: args['small-input'],
     });
-    const outDir = args.out ?? join('runs', `${data}-${arch.name}-s${config.seed}`);
     const store = openStore(args.db);
     try {
       const bar = process.stderr.isTTY && !args.json;

@@ -1,10 +1,11 @@
 // Durable and atomic file writing, shared by checkpoints, exports, model cards and run files: a file written and
 // fsynced, a directory fsynced (so that renames in it survive a crash), and a file replaced through a temporary
-// sibling and a rename, so that readers see the old contents or the new, never a part.
+// sibling and a rename, so that readers see the old contents or the new, never a part. A failed write removes its
+// temporary file; a killed one's temporary directory is removed by the next writer of the same path.
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { open, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdtemp, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** Writes `data` to `path` (created or truncated) and fsyncs it; returns the number of bytes written. */
 export async function writeDurable(path: string, data: Uint8Array | string): Promise<number> {
@@ -47,11 +48,51 @@ export interface ReplaceFileOptions {
  */
 export async function replaceFile(path: string, data: Uint8Array | string, opts: ReplaceFileOptions = {}): Promise<void> {
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  if (opts.durable === true) {
-    await writeDurable(tmp, data);
-  } else {
-    await writeFile(tmp, data);
+  try {
+    if (opts.durable === true) {
+      await writeDurable(tmp, data);
+    } else {
+      await writeFile(tmp, data);
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    // A failed write (a full disk, `path` a directory) leaves nothing behind.
+    await rm(tmp, { force: true });
+    throw e;
   }
-  await rename(tmp, path);
   if (opts.durable === true) await syncDir(dirname(path));
+}
+
+/**
+ * A temporary directory beside `path` (`.<name>.tmp-<pid>-<random>`), for writing a directory that is then renamed
+ * to `path`. The pid lets a later writer tell the leftovers of a killed one (removeDeadTemps).
+ */
+export async function makeTempSibling(path: string): Promise<string> {
+  return mkdtemp(join(dirname(path), `.${basename(path)}.tmp-${process.pid}-`));
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Removes the temporary siblings of `path` (makeTempSibling) whose writer no longer runs: it was killed midway. */
+export async function removeDeadTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) {
+      await rm(join(dirname(path), name), { recursive: true, force: true });
+    }
+  }
 }

@@ -3,11 +3,12 @@
 // tf.loadLayersModel once web/index.ts (dist/web/nas.js) has registered our layers. tfjs has no file:// saver
 // without tfjs-node, so fileSaveHandler writes the files.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeDurable } from '../common/atomicFs.js';
+import { makeTempSibling, removeDeadTemps, writeDurable } from '../common/atomicFs.js';
 import { NasError, UsageError } from '../common/errors.js';
+import { checkOutput } from '../common/outputPath.js';
 import { resolve } from '../space/resolve.js';
 import { loadCheckpointModel } from '../train/checkpoint.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
@@ -108,18 +109,6 @@ export function fileSaveHandler(
   };
 }
 
-/** What is at `out`: nothing, an empty directory, or something export must not overwrite silently. */
-async function outState(out: string): Promise<'absent' | 'empty' | 'occupied' | 'file'> {
-  let s;
-  try {
-    s = await stat(out);
-  } catch {
-    return 'absent';
-  }
-  if (!s.isDirectory()) return 'file';
-  return (await readdir(out)).length === 0 ? 'empty' : 'occupied';
-}
-
 /** The model's input [size, channels] and its number of classes, from its input and output shapes. */
 function modelShape(model: tf.LayersModel): { size: number; channels: number; classes: number } {
   const input = model.inputs[0]?.shape ?? [];
@@ -151,12 +140,12 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     throw new UsageError(`unknown export format '${opts.format}': use ${exportFormats.join(', ')}`);
   }
   const format = opts.format;
-  const out = resolvePath(opts.out);
-  const state = await outState(out);
-  if (state === 'file') throw new UsageError(`--out ${out} exists and is not a directory`);
-  if (state === 'occupied' && opts.force !== true) {
-    throw new UsageError(`--out ${out} exists and is not empty: pass --force to replace it`);
-  }
+  const out = checkOutput(opts.out, {
+    option: '--out',
+    kind: 'dir',
+    force: opts.force === true,
+    reads: [{ what: 'the checkpoint', path: opts.checkpoint }],
+  });
 
   const loaded = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema' });
   const { checkpoint, weights } = loaded;
@@ -172,20 +161,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     const shape = modelShape(model);
     checkCard(card, shape, checkpoint.path);
 
-    const parent = dirname(out);
-    await mkdir(parent, { recursive: true });
-    const tmp = await mkdtemp(join(parent, `.${basename(out)}.tmp-`));
-    const files: ExportedFile[] = [];
-    try {
-      await model.save(fileSaveHandler(tmp, { shardBytes: opts.shardBytes ?? DEFAULT_SHARD_BYTES, onFile: (f) => files.push(f) }));
-      const cardText = `${JSON.stringify(card, null, 2)}\n`;
-      files.push({ name: MODEL_CARD_FILE, bytes: await writeDurable(join(tmp, MODEL_CARD_FILE), cardText) });
-      await replaceDir(tmp, out);
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      if (e instanceof NasError) throw e;
-      throw new NasError('E_IO', `cannot write the export to ${out}: ${(e as Error).message}`, 1);
-    }
+    const files = await writeExport(model, card, out, opts.shardBytes ?? DEFAULT_SHARD_BYTES);
     return {
       format,
       out,
@@ -201,6 +177,26 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     };
   } finally {
     model.dispose();
+  }
+}
+
+/** Writes the model and its card into a temporary sibling of `out`, renamed into place; nothing is left on failure. */
+async function writeExport(model: tf.LayersModel, card: ModelCard, out: string, shardBytes: number): Promise<ExportedFile[]> {
+  const files: ExportedFile[] = [];
+  let tmp: string | null = null;
+  try {
+    await mkdir(dirname(out), { recursive: true });
+    await removeDeadTemps(out);
+    tmp = await makeTempSibling(out);
+    await model.save(fileSaveHandler(tmp, { shardBytes, onFile: (f) => files.push(f) }));
+    const cardText = `${JSON.stringify(card, null, 2)}\n`;
+    files.push({ name: MODEL_CARD_FILE, bytes: await writeDurable(join(tmp, MODEL_CARD_FILE), cardText) });
+    await replaceDir(tmp, out);
+    return files;
+  } catch (e) {
+    if (tmp !== null) await rm(tmp, { recursive: true, force: true });
+    if (e instanceof NasError) throw e;
+    throw new NasError('E_IO', `cannot write the export to ${out}: ${(e as Error).message}`, 1);
   }
 }
 

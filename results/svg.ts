@@ -89,6 +89,15 @@ function padded(values: readonly number[]): number[] {
 /** Coordinates with two decimals: short, and the same text for the same data. */
 const n2 = (v: number): string => String(Math.round(v * 100) / 100);
 
+/** The attribute of the <svg> element that marks a plot as ours, so that `nas results pareto` may replace it. */
+const PLOT_MARK = 'data-generator="nas results pareto"';
+
+/** Whether `head` (the first 512 bytes of a file) starts a plot paretoSvg wrote: one that may be written over. */
+export function isParetoPlot(head: string): boolean {
+  const svgTag = head.split('\n')[1] ?? '';
+  return svgTag.startsWith('<svg ') && svgTag.includes(` ${PLOT_MARK}`);
+}
+
 /** The plot as an SVG document (UTF-8 text with an XML declaration). */
 export function paretoSvg(plot: ParetoPlot): string {
   const width = plot.width ?? 720;
@@ -106,7 +115,7 @@ export function paretoSvg(plot: ParetoPlot): string {
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-      'font-family="Helvetica, Arial, sans-serif" font-size="12">',
+      `font-family="Helvetica, Arial, sans-serif" font-size="12" ${PLOT_MARK}>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${n2((left + right) / 2)}" y="22" text-anchor="middle" font-size="15">${esc(plot.title)}</text>`,
     '<g class="grid">',

@@ -1,5 +1,6 @@
 // Full training of one architecture on a dataset (`nas train-final`): data, model, recipe, the training loop with
 // checkpoints in a run directory, every epoch recorded in the results store, and a final test evaluation.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFile } from '../common/atomicFs.js';
@@ -51,6 +52,11 @@ export interface FinalTrainingResult {
   readonly test: EvalMetrics;
 }
 
+/** Whether `dir` is a run directory train-final made (it may resume it): the only non-empty --out it takes without --force. */
+export function isRunDir(dir: string): boolean {
+  return existsSync(join(dir, RUN_FILE));
+}
+
 async function readRunId(outDir: string): Promise<string | null> {
   try {
     const json = JSON.parse(await readFile(join(outDir, RUN_FILE), 'utf8')) as { runId?: unknown };
@@ -62,6 +68,15 @@ async function readRunId(outDir: string): Promise<string | null> {
 
 async function writeRunId(outDir: string, runId: string): Promise<void> {
   await replaceFile(join(outDir, RUN_FILE), `${JSON.stringify({ runId }, null, 2)}\n`);
+}
+
+async function makeRunDir(outDir: string): Promise<void> {
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (e) {
+    // EEXIST: a file is in the way (the CLI checks first; this is for other callers).
+    throw new NasError('E_IO', `cannot make the run directory ${outDir}: ${(e as Error).message}`);
+  }
 }
 
 export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrainingResult> {
@@ -77,7 +92,7 @@ export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrain
     store.updateRunStatus(runId, 'running');
   } else {
     if (runId) throw new NasError('E_USAGE', `${outDir} already holds run ${runId}: add --resume to continue it, or use another --out`);
-    await mkdir(outDir, { recursive: true });
+    await makeRunDir(outDir);
     runId = store.createRun({ kind: 'train', config: { train: config, dataset: data.name, out: outDir }, seed: config.seed, arch: canonical }).id;
     await writeRunId(outDir, runId);
     await writeModelCard(outDir, makeModelCard(data.name, data.classNames, data.preprocessing));
