@@ -3,16 +3,16 @@
 // --budget below what a run holds, a session with nothing to do, evaluators returning a string or a circular object,
 // and negative targets.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { openStore, type Store } from '../results/store.js';
+import { openStore } from '../results/store.js';
 import { builtinSpace } from '../space/spaces.js';
 import { CLI, type CliRun, runCli, userError } from './cli-helpers.js';
+import { integrityOk, peek, runIds, type Spawned, spawnCli, waitFor } from './process-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-reliability-search-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,60 +22,6 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 
 const BASE = ['search', '--target', 'latency=20ms', '--workers', '0'];
 const SYNTH = [...BASE, '--evaluator', 'synthetic'];
-
-interface Spawned {
-  readonly child: ChildProcess;
-  readonly done: Promise<CliRun>;
-}
-
-function spawnCli(args: readonly string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliRun>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-  return { child, done };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Reads the database (read-only) with fn; null while it has no schema yet. */
-function peek<T>(db: string, fn: (s: Store) => T): T | null {
-  if (!existsSync(db)) return null;
-  try {
-    const s = openStore(db, { readonly: true });
-    try {
-      return fn(s);
-    } finally {
-      s.close();
-    }
-  } catch {
-    return null;
-  }
-}
-
-/** Polls until check passes; fails after 60 s. */
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function runIds(db: string): string[] {
-  return peek(db, (s) => s.listRuns().map((r) => r.id)) ?? [];
-}
-
-function integrityOk(db: string): void {
-  const raw = new Database(db, { readonly: true });
-  try {
-    assert.deepEqual(raw.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
-  } finally {
-    raw.close();
-  }
-}
 
 /** The one run of a fresh database, after the CLI made it. */
 function onlyRun(db: string): string {

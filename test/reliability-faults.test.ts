@@ -1,0 +1,114 @@
+// Fault injection (issue 13): 20 seeded trials of a search with 2 workers, each killed (SIGKILL) or stopped past its
+// lease (SIGSTOP) at a random point and resumed. Every run must end with exactly its budget of distinct, done
+// candidates; a candidate may be evaluated twice only if it was in flight when the fault hit; the database must pass
+// PRAGMA integrity_check.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import seedrandom from 'seedrandom';
+import { openStore } from '../results/store.js';
+import { integrityOk, peek, runIds, type Spawned, sleep, spawnCli, waitFor } from './process-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nas-faults-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const TRIALS = 20;
+const BUDGET = 12;
+const BATCH = 4;
+const EVALUATOR = fileURLToPath(new URL('./fixtures/eval-block.js', import.meta.url));
+// A 1 s lease so that a stopped search can be taken over quickly; each evaluation sleeps so that faults land mid-batch.
+const ENV = { NAS_LEASE_SECONDS: '1', NAS_FIXTURE_SLEEP_MS: '200' };
+
+interface Trial {
+  readonly fault: 'SIGKILL' | 'SIGSTOP';
+  /** The fault hits once this many candidates are done, plus `delayMs`. */
+  readonly afterDone: number;
+  readonly delayMs: number;
+  readonly strategy: string;
+}
+
+function trials(): Trial[] {
+  const rng = seedrandom('nas-fault-injection');
+  return Array.from({ length: TRIALS }, (_, i) => ({
+    fault: i % 2 === 0 ? 'SIGKILL' : 'SIGSTOP',
+    afterDone: Math.floor(rng() * (BUDGET - BATCH)),
+    delayMs: Math.floor(rng() * 200),
+    strategy: rng() < 0.5 ? 'evolution' : 'random',
+  }));
+}
+
+const search = (args: readonly string[], log: string): Spawned => spawnCli(['search', ...args, '--json'], { ...ENV, NAS_FIXTURE_LOG: log });
+
+const doneArchs = (db: string, runId: string): Set<string> =>
+  new Set(peek(db, (s) => s.listCandidates(runId).filter((c) => c.status === 'done').map((c) => c.arch)) ?? []);
+
+/** Hits the first process with the fault; returns the resume and what was done when the first process lost the run. */
+async function injectAndResume(t: Trial, first: Spawned, db: string, runId: string, log: string): Promise<{ resume: Spawned; doneBefore: Set<string> }> {
+  assert.equal(first.child.exitCode, null, 'the search ended before the fault: choose an earlier point');
+  first.child.kill(t.fault);
+  const resumeArgs = ['--resume', runId, '--workers', '2', '--db', db];
+  if (t.fault === 'SIGKILL') {
+    await first.done;
+    return { resume: search(resumeArgs, log), doneBefore: doneArchs(db, runId) };
+  }
+  // A stopped process cannot write: what is done now is all it finished before it lost the run.
+  await sleep(50);
+  const doneBefore = doneArchs(db, runId);
+  await waitFor(() => peek(db, (s) => Date.now() - Date.parse(s.requireRun(runId).updatedAt) > 1500) === true, 'the lease to expire');
+  const resume = search(resumeArgs, log);
+  await waitFor(() => peek(db, (s) => s.requireRun(runId).owner === `${hostname()}:${resume.child.pid}`) === true, 'the takeover');
+  first.child.kill('SIGCONT');
+  return { resume, doneBefore };
+}
+
+/** Evaluations per arch, from the fixture's log (`pid arch` per evaluation begun). */
+function evaluations(log: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of readFileSync(log, 'utf8').split('\n').filter((l) => l !== '')) {
+    const [pid, arch] = line.split(' ') as [string, string];
+    out.set(arch, [...(out.get(arch) ?? []), pid]);
+  }
+  return out;
+}
+
+function checkRun(db: string, runId: string, log: string, doneBefore: Set<string>, label: string): void {
+  const s = openStore(db, { readonly: true });
+  try {
+    const cands = s.listCandidates(runId);
+    assert.equal(cands.length, BUDGET, `${label}: candidates`);
+    assert.equal(new Set(cands.map((c) => c.arch)).size, BUDGET, `${label}: distinct`);
+    assert.ok(cands.every((c) => c.status === 'done'), `${label}: all done`);
+    assert.equal(s.requireRun(runId).status, 'finished', `${label}: run status`);
+  } finally {
+    s.close();
+  }
+  integrityOk(db);
+  const twice = [...evaluations(log)].filter(([, pids]) => pids.length > 1).map(([arch]) => arch);
+  for (const arch of twice) assert.ok(!doneBefore.has(arch), `${label}: ${arch} was done before the fault, yet evaluated again`);
+  assert.ok(twice.length <= BATCH, `${label}: ${twice.length} candidates evaluated twice, more than a batch in flight`);
+  assert.ok(twice.every((arch) => (evaluations(log).get(arch)?.length ?? 0) === 2), `${label}: evaluated at most twice`);
+}
+
+test(`fault injection: ${TRIALS} searches killed or stopped at random points and resumed end with exactly their budget`, async () => {
+  for (const [i, t] of trials().entries()) {
+    const label = `trial ${i} (${t.fault} after ${t.afterDone} done + ${t.delayMs} ms, ${t.strategy})`;
+    const db = join(dir, `t${i}.db`);
+    const log = join(dir, `t${i}.log`);
+    const args = ['--evaluator', EVALUATOR, '--target', 'latency=20ms', '--strategy', t.strategy, '--seed', String(i)];
+    const first = search([...args, '--workers', '2', '--budget', String(BUDGET), '--batch', String(BATCH), '--db', db], log);
+    let runId = '';
+    await waitFor(() => {
+      runId = runIds(db)[0] ?? '';
+      return runId !== '' && doneArchs(db, runId).size >= t.afterDone;
+    }, `${label}: ${t.afterDone} candidates done`);
+    await sleep(t.delayMs);
+    const { resume, doneBefore } = await injectAndResume(t, first, db, runId, log);
+    const [old, cont] = await Promise.all([first.done, resume.done]);
+    assert.equal(cont.status, 0, `${label}: resume failed: ${cont.stderr}`);
+    if (t.fault === 'SIGSTOP') assert.match(old.stderr, /was taken over by another process/, `${label}: the stopped process must say it lost the run`);
+    checkRun(db, runId, log, doneBefore, label);
+  }
+});
