@@ -16,13 +16,12 @@ const dir = mkdtempSync(join(tmpdir(), 'nas-rel-train-'));
 const db = join(dir, 'nas.db');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// A small net on 16 px MNIST: two epochs of 500 images at batch 25, 20 steps each (as test/cli-train-final.test.ts).
+// A small net on 16 px MNIST: two epochs at batch 25 (as test/cli-train-final.test.ts), 22 steps each.
 const train = [
   'train-final', '--data', 'mnist', '--limit', '600', '--input', '16', '--epochs', '2', '--batch', '25',
   '--arch', 'ir_k3_s2_x32_c16_re', 'ir_k3_s1_x48_c16_se_hs', '--seed', '3', '--backend', 'wasm', '--db', db, '--json',
 ];
 const EVERY = 4;
-const STEPS_PER_EPOCH = 20;
 const everySteps = ['--set', `checkpointEverySteps=${EVERY}`];
 
 interface TrainJson {
@@ -87,15 +86,16 @@ async function killWhen(out: string, args: string[], when: (latest: string) => b
 describe('train-final with checkpoints inside epochs (checkpointEverySteps)', () => {
   it('records them with a whole epoch and the global step, and a resume from one ends as the uninterrupted run', async () => {
     const straight = trained(join(dir, 'straight'), everySteps);
+    const spe = straight.steps / 2;
     const last = storedCheckpoint(straight.runId);
-    assert.deepEqual([last?.epoch, last?.step, last?.path], [2, 40, join(dir, 'straight', 'epoch-0002')]);
+    assert.deepEqual([last?.epoch, last?.step, last?.path], [2, straight.steps, join(dir, 'straight', 'epoch-0002')]);
     // Checkpoints inside epochs change nothing about the training itself.
     const plain = trained(join(dir, 'plain'));
     assert.deepEqual(stateHashes(join(dir, 'plain', 'epoch-0002')), stateHashes(join(dir, 'straight', 'epoch-0002')));
 
     // Killed inside the second epoch once `latest` names its second mid-epoch checkpoint (so the store holds one).
     const out = join(dir, 'killed');
-    const midEpoch2 = (name: string): boolean => /^step-\d+$/.test(name) && Number(name.slice(5)) >= STEPS_PER_EPOCH + 2 * EVERY;
+    const midEpoch2 = (name: string): boolean => /^step-\d+$/.test(name) && Number(name.slice(5)) >= spe + 2 * EVERY;
     const latest = await killWhen(out, everySteps, midEpoch2);
     assert.ok(midEpoch2(latest), `killed with latest '${latest}': the run finished or never reached epoch 2's checkpoints`);
     assert.ok(!existsSync(join(out, 'epoch-0002')), 'the run finished before it was killed');
@@ -103,7 +103,7 @@ describe('train-final with checkpoints inside epochs (checkpointEverySteps)', ()
     const recorded = storedCheckpoint(runId);
     assert.ok(recorded, 'no checkpoint recorded');
     assert.equal(recorded.epoch, 1, 'a checkpoint inside epoch 2 is recorded at 1 whole epoch');
-    assert.ok(recorded.step > STEPS_PER_EPOCH && recorded.step % EVERY === 0 && recorded.step <= Number(latest.slice(5)), `step ${recorded.step}`);
+    assert.ok(recorded.step > spe && recorded.step % EVERY === 0 && recorded.step <= Number(latest.slice(5)), `step ${recorded.step}`);
     assert.equal(recorded.path, join(out, `step-${String(recorded.step).padStart(8, '0')}`));
 
     // Resumed with the same setting: it continues from the mid-epoch checkpoint and ends bit-identical.
@@ -115,7 +115,7 @@ describe('train-final with checkpoints inside epochs (checkpointEverySteps)', ()
     assert.deepEqual(stateHashes(join(out, 'epoch-0002')), stateHashes(join(dir, 'straight', 'epoch-0002')));
     assert.deepEqual(plain.test, straight.test);
     const final = storedCheckpoint(runId);
-    assert.deepEqual([final?.epoch, final?.step], [2, 40]);
+    assert.deepEqual([final?.epoch, final?.step], [2, straight.steps]);
   });
 });
 
