@@ -3,6 +3,8 @@
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { type ExportResult, exportFormats, exportModel } from '../model/export.js';
+import { describeFallback } from '../train/checkpoint.js';
+import { allowFallbackOption } from './checkpointOptions.js';
 import { backendOption, forceOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 
@@ -12,6 +14,7 @@ interface ExportArgs {
   out: string;
   weights: 'ema' | 'raw';
   force: boolean;
+  'allow-fallback': boolean;
   fold: boolean;
   backend: BackendChoice;
   json: boolean;
@@ -19,7 +22,9 @@ interface ExportArgs {
 
 function toText(r: ExportResult): string {
   const { size, channels } = r.input;
+  const note = describeFallback(r.checkpoint, r.fallback);
   return [
+    ...(note === null ? [] : [note]),
     `exported ${r.checkpoint} (${r.weights} weights${r.folded ? ', batch norm folded' : ''}) to ${r.out}`,
     `${r.arch}: ${thousands(r.parameters)} parameters, ${size}x${size}x${channels} input, ${r.classes} classes (${r.dataset})`,
     table(['file', 'bytes'], r.files.map((f) => [f.name, thousands(f.bytes)])),
@@ -40,6 +45,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         describe: 'ema: the averaged weights training evaluated (when the checkpoint has them); raw: the trained ones',
       })
       .option('force', { ...forceOption, describe: 'replace a non-empty --out (never the checkpoint it reads, nor the current directory)' })
+      .option('allow-fallback', allowFallbackOption)
       .option('fold', {
         type: 'boolean',
         default: true,
@@ -56,6 +62,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       format: args.format,
       weights: args.weights,
       force: args.force,
+      allowFallback: args['allow-fallback'],
       fold: args.fold,
     });
     emit(result, args.json, toText);

@@ -4,10 +4,11 @@ import { access } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { Argv, CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
-import { NasError, UsageError } from '../common/errors.js';
+import { NasError } from '../common/errors.js';
 import { preprocessImageFile } from '../data/transform.js';
-import { readModelCard } from '../model/card.js';
-import { loadCheckpointModel } from '../train/checkpoint.js';
+import { type ModelCard, readModelCard } from '../model/card.js';
+import { type CheckpointChoice, chooseCheckpoint, describeFallback, loadCheckpointModel } from '../train/checkpoint.js';
+import { allowFallbackOption, checkCount } from './checkpointOptions.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit } from './output.js';
 
@@ -16,6 +17,7 @@ interface PredictArgs {
   readonly checkpoint: string;
   readonly top: number;
   readonly weights: 'ema' | 'raw';
+  readonly 'allow-fallback': boolean;
   readonly backend: BackendChoice;
   readonly json: boolean;
 }
@@ -34,6 +36,8 @@ export interface ImagePrediction {
 
 export interface PredictResult {
   readonly checkpoint: string;
+  /** Set when the run directory's newest checkpoint was corrupt and an older one was used (--allow-fallback). */
+  readonly fallback: CheckpointChoice['fallback'];
   readonly weights: 'ema' | 'raw';
   readonly predictions: readonly ImagePrediction[];
 }
@@ -49,9 +53,36 @@ function topK(values: Float32Array, k: number): number[] {
 }
 
 function toText(r: PredictResult): string {
-  return r.predictions
-    .map((p) => [p.image, ...p.top.map((c) => `  ${c.prob.toFixed(4)}  ${c.name === `class ${c.index}` ? c.name : `${c.name} (${c.index})`}`)].join('\n'))
-    .join('\n');
+  const note = describeFallback(r.checkpoint, r.fallback);
+  const lines = r.predictions.map((p) =>
+    [p.image, ...p.top.map((c) => `  ${c.prob.toFixed(4)}  ${c.name === `class ${c.index}` ? c.name : `${c.name} (${c.index})`}`)].join('\n'),
+  );
+  return (note === null ? lines : [note, ...lines]).join('\n');
+}
+
+/** The k most probable classes of each image, preprocessed as the card says, BATCH images at a time. */
+async function predictImages(model: tf.LayersModel, card: ModelCard, images: readonly string[], k: number): Promise<ImagePrediction[]> {
+  const pre = card.preprocessing;
+  const classes = card.classNames.length;
+  const pixels = pre.input.size * pre.input.size * pre.input.channels;
+  const predictions: ImagePrediction[] = [];
+  for (let start = 0; start < images.length; start += BATCH) {
+    const files = images.slice(start, start + BATCH);
+    const batch = new Float32Array(files.length * pixels);
+    for (const [i, file] of files.entries()) batch.set(await preprocessImageFile(file, pre), i * pixels);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor4d(batch, [files.length, pre.input.size, pre.input.size, pre.input.channels]);
+      return tf.softmax(model.predict(x) as tf.Tensor2D);
+    });
+    const all = await probs.data<'float32'>();
+    probs.dispose();
+    files.forEach((image, i) => {
+      const row = all.subarray(i * classes, (i + 1) * classes);
+      const top = topK(row, k).map((index) => ({ index, name: card.classNames[index] ?? String(index), prob: row[index] ?? 0 }));
+      predictions.push({ image, top });
+    });
+  }
+  return predictions;
 }
 
 export const predictCommand: CommandModule<object, PredictArgs> = {
@@ -63,10 +94,11 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'a checkpoint or run directory' })
       .option('top', { type: 'number', default: 5, describe: 'classes to show per image' })
       .option('weights', { choices: ['ema', 'raw'] as const, default: 'ema' as const, describe: 'EMA weights (when saved) or the raw ones' })
+      .option('allow-fallback', allowFallbackOption)
       .option('backend', backendOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {
-    if (!Number.isInteger(args.top) || args.top < 1) throw new UsageError(`--top must be a positive integer, got ${args.top}`);
+    checkCount('--top', args.top);
     for (const image of args.images) {
       try {
         await access(image);
@@ -74,35 +106,17 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
         throw new NasError('E_IO', `cannot read image ${image}: no such file`);
       }
     }
+    const choice = await chooseCheckpoint(args.checkpoint, { allowFallback: args['allow-fallback'] });
+    const card = await readModelCard(choice.path);
     await useBackend(args.backend);
-    const { model, checkpoint, weights } = await loadCheckpointModel(args.checkpoint, { weights: args.weights });
+    const { model, checkpoint, weights } = await loadCheckpointModel(choice.path, { weights: args.weights });
     try {
-      const card = await readModelCard(checkpoint.path);
-      const pre = card.preprocessing;
       const classes = model.outputs[0]?.shape[1];
       if (classes !== card.classNames.length) {
         throw new NasError('E_IO', `the model card of ${checkpoint.path} names ${card.classNames.length} classes, the model outputs ${classes}`);
       }
-      const k = Math.min(args.top, classes);
-      const pixels = pre.input.size * pre.input.size * pre.input.channels;
-      const predictions: ImagePrediction[] = [];
-      for (let start = 0; start < args.images.length; start += BATCH) {
-        const files = args.images.slice(start, start + BATCH);
-        const batch = new Float32Array(files.length * pixels);
-        for (const [i, file] of files.entries()) batch.set(await preprocessImageFile(file, pre), i * pixels);
-        const probs = tf.tidy(() => {
-          const x = tf.tensor4d(batch, [files.length, pre.input.size, pre.input.size, pre.input.channels]);
-          return tf.softmax(model.predict(x) as tf.Tensor2D);
-        });
-        const all = await probs.data<'float32'>();
-        probs.dispose();
-        files.forEach((image, i) => {
-          const row = all.subarray(i * classes, (i + 1) * classes);
-          const top = topK(row, k).map((index) => ({ index, name: card.classNames[index] ?? String(index), prob: row[index] ?? 0 }));
-          predictions.push({ image, top });
-        });
-      }
-      emit({ checkpoint: checkpoint.path, weights, predictions }, args.json, toText);
+      const predictions = await predictImages(model, card, args.images, Math.min(args.top, classes));
+      emit({ checkpoint: checkpoint.path, fallback: choice.fallback, weights, predictions }, args.json, toText);
     } finally {
       model.dispose();
     }

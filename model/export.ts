@@ -10,7 +10,7 @@ import { makeTempSibling, removeDeadTemps, writeDurable } from '../common/atomic
 import { NasError, UsageError } from '../common/errors.js';
 import { checkOutput } from '../common/outputPath.js';
 import { resolve } from '../space/resolve.js';
-import { loadCheckpointModel } from '../train/checkpoint.js';
+import { type CheckpointChoice, loadCheckpointModel } from '../train/checkpoint.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
 import { foldModel } from './fold.js';
 
@@ -29,6 +29,8 @@ export interface ExportOptions {
   readonly weights?: 'ema' | 'raw';
   /** Replace an existing non-empty `out`. */
   readonly force?: boolean;
+  /** A run directory whose newest checkpoint is corrupt: export the newest intact one (default: refuse). */
+  readonly allowFallback?: boolean;
   readonly shardBytes?: number;
   /** Fold batch norm into the convolutions (default true): the inference form, one fused kernel per convolution. */
   readonly fold?: boolean;
@@ -43,6 +45,8 @@ export interface ExportResult {
   readonly format: ExportFormat;
   readonly out: string;
   readonly checkpoint: string;
+  /** Set when the run directory's newest checkpoint was corrupt and an older one was exported (allowFallback). */
+  readonly fallback: CheckpointChoice['fallback'];
   readonly arch: string;
   /** The weights written: 'raw' when the checkpoint has no EMA weights, whatever was asked. */
   readonly weights: 'ema' | 'raw';
@@ -147,7 +151,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     reads: [{ what: 'the checkpoint', path: opts.checkpoint }],
   });
 
-  const loaded = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema' });
+  const loaded = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema', allowFallback: opts.allowFallback === true });
   const { checkpoint, weights } = loaded;
   const folded = opts.fold !== false;
   let model = loaded.model;
@@ -166,6 +170,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
       format,
       out,
       checkpoint: checkpoint.path,
+      fallback: loaded.fallback,
       arch: checkpoint.archString,
       weights,
       dataset: card.dataset,

@@ -4,7 +4,9 @@ import { decodeJsonOrNull, encodeJsonOrNull, type JsonValue } from './json.js';
 
 export interface CheckpointInput {
   readonly runId: string;
+  /** Whole epochs completed when it was taken (a checkpoint inside an epoch counts the epochs before it). */
   readonly epoch: number;
+  /** Global steps completed: with `epoch`, where the checkpoint lies (the steps inside the epoch are the rest). */
   readonly step: number;
   readonly path: string;
   readonly metrics?: unknown;
@@ -51,9 +53,17 @@ function toRecord(r: CheckpointRow): CheckpointRecord {
   };
 }
 
+/** A caller's bug, caught here with its values rather than as SQLite's "cannot store REAL value". */
+function checkPosition(ck: CheckpointInput): void {
+  for (const [name, v] of [['epoch', ck.epoch], ['step', ck.step]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`checkpoint ${ck.path}: ${name} must be a whole number >= 0, got ${v}`);
+  }
+}
+
 export function checkpointsApi(c: Conn): CheckpointsApi {
   return {
     recordCheckpoint(ck) {
+      checkPosition(ck);
       const metrics = encodeJsonOrNull(ck.metrics, 'checkpoints.metrics');
       return c.write(() => {
         const now = c.now();

@@ -329,8 +329,17 @@ async function prune(runDir: string, current: string, keep: number): Promise<voi
 
 // ---- reading ------------------------------------------------------------------------------------------------
 
+/** A checkpoint that fails verification; `why` is the fault alone, for messages that name the checkpoint otherwise. */
+class CorruptCheckpoint extends NasError {
+  readonly why: string;
+  constructor(dir: string, why: string) {
+    super('E_IO', `checkpoint ${dir} is incomplete or corrupt: ${why}`);
+    this.why = why;
+  }
+}
+
 function corrupt(dir: string, why: string): NasError {
-  return new NasError('E_IO', `checkpoint ${dir} is incomplete or corrupt: ${why}`);
+  return new CorruptCheckpoint(dir, why);
 }
 
 /** Read every file of a checkpoint and check it against the manifest. */
@@ -425,34 +434,86 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
+/** A checkpoint passed over because it failed verification. */
+export interface SkippedCheckpoint {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** The checkpoint a path names, and the newer ones of its run directory that were corrupt and passed over. */
+export interface CheckpointChoice {
+  readonly path: string;
+  /** null when the newest checkpoint was used; else the corrupt ones, newest first (only with allowFallback). */
+  readonly fallback: { readonly skipped: readonly SkippedCheckpoint[] } | null;
+}
+
+export interface ChooseOptions {
+  /** A run directory whose newest checkpoint is corrupt: use the newest intact one (true) or refuse (false). */
+  readonly allowFallback: boolean;
+}
+
+/** A run directory's checkpoints, newest first: the one `latest` names, then the others by step. */
+async function newestFirst(runDir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    const name = (await readFile(join(runDir, LATEST), 'utf8')).trim();
+    if (CHECKPOINT_RE.test(name)) out.push(join(runDir, name));
+  } catch {
+    // No `latest` (a writer killed before its first checkpoint, or removed by hand): the listing decides.
+  }
+  for (const c of (await listCheckpoints(runDir)).reverse()) if (!out.includes(c.path)) out.push(c.path);
+  return out;
+}
+
+function refuseFallback(runDir: string, skipped: readonly SkippedCheckpoint[], intact: string): NasError {
+  const newest = skipped[0];
+  return new NasError(
+    'E_IO',
+    `the newest checkpoint of ${runDir}, ${newest?.path}, is corrupt (${newest?.reason}): ` +
+      `pass --allow-fallback to use the newest intact one, ${intact}`,
+  );
+}
+
 /**
- * The checkpoint directory `path` names: itself when it holds a manifest, else (a run directory) the one `latest`
- * points to when it verifies, else the newest that verifies. NasError E_IO when there is none.
+ * The checkpoint directory `path` names: itself when it holds a manifest (verified when read), else (a run
+ * directory) its newest checkpoint when that verifies. When it does not, the newest intact one with
+ * `allowFallback` (the choice says which were passed over and why), else a one-line NasError naming the corrupt
+ * one. NasError E_IO when no checkpoint verifies.
  */
-export async function resolveCheckpoint(path: string): Promise<string> {
+export async function chooseCheckpoint(path: string, opts: ChooseOptions): Promise<CheckpointChoice> {
   const p = resolvePath(path);
   if (!(await isDir(p))) throw new NasError('E_IO', `no checkpoint at ${p}: not a directory`);
-  if (await readManifest(p)) return p;
-  const tried: string[] = [];
-  try {
-    const name = (await readFile(join(p, LATEST), 'utf8')).trim();
-    if (CHECKPOINT_RE.test(name)) {
-      await readVerified(join(p, name));
-      return join(p, name);
-    }
-  } catch (e) {
-    if (e instanceof NasError) tried.push(e.message);
-  }
-  const all = await listCheckpoints(p);
-  for (const c of all.reverse()) {
+  if (await readManifest(p)) return { path: p, fallback: null };
+  const skipped: SkippedCheckpoint[] = [];
+  for (const dir of await newestFirst(p)) {
     try {
-      await readVerified(c.path);
-      return c.path;
+      await readVerified(dir);
     } catch (e) {
-      tried.push((e as Error).message);
+      if (!(e instanceof NasError)) throw e;
+      skipped.push({ path: dir, reason: e instanceof CorruptCheckpoint ? e.why : e.message });
+      continue;
     }
+    if (skipped.length === 0) return { path: dir, fallback: null };
+    if (!opts.allowFallback) throw refuseFallback(p, skipped, dir);
+    return { path: dir, fallback: { skipped } };
   }
-  throw new NasError('E_IO', `no complete checkpoint in ${p}${tried.length > 0 ? ` (${tried.join('; ')})` : ''}`);
+  const tried = skipped.map((s) => `${s.path}: ${s.reason}`).join('; ');
+  throw new NasError('E_IO', `no complete checkpoint in ${p}${tried ? ` (${tried})` : ''}`);
+}
+
+/**
+ * chooseCheckpoint for resuming work this program wrote (training, NetAdapt): an older checkpoint only costs
+ * recomputation, so a corrupt newest one is passed over. Commands that read a user's model use chooseCheckpoint.
+ */
+export async function resolveCheckpoint(path: string): Promise<string> {
+  return (await chooseCheckpoint(path, { allowFallback: true })).path;
+}
+
+/** One line saying which checkpoint was used instead of which, and why (for a command's text output). */
+export function describeFallback(used: string, fallback: CheckpointChoice['fallback']): string | null {
+  if (fallback === null) return null;
+  const skipped = fallback.skipped.map((s) => `${s.path} is corrupt (${s.reason})`).join('; ');
+  return `note: ${skipped}; used the newest intact checkpoint, ${used} (--allow-fallback)`;
 }
 
 /** Whether a run directory holds any checkpoint (complete or not). */
@@ -475,14 +536,23 @@ export function loadWeightsInto(model: tf.LayersModel, artifacts: tf.io.ModelArt
 export interface LoadModelOptions {
   /** 'ema' (default): the averaged weights when the checkpoint has them, as training evaluated; 'raw': the trained ones. */
   readonly weights?: 'ema' | 'raw';
+  /** For a run directory whose newest checkpoint is corrupt: see chooseCheckpoint (default false: refuse). */
+  readonly allowFallback?: boolean;
+}
+
+export interface LoadedModel {
+  readonly model: tf.LayersModel;
+  readonly checkpoint: Checkpoint;
+  readonly weights: 'ema' | 'raw';
+  /** The corrupt newer checkpoints passed over (allowFallback), or null. */
+  readonly fallback: CheckpointChoice['fallback'];
 }
 
 /** A LayersModel from a checkpoint (a checkpoint or run directory), for evaluation, prediction or export. */
-export async function loadCheckpointModel(
-  path: string,
-  opts: LoadModelOptions = {},
-): Promise<{ model: tf.LayersModel; checkpoint: Checkpoint; weights: 'ema' | 'raw' }> {
-  const checkpoint = await readCheckpoint(await resolveCheckpoint(path));
+export async function loadCheckpointModel(path: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const choice = await chooseCheckpoint(path, { allowFallback: opts.allowFallback === true });
+  const { fallback } = choice;
+  const checkpoint = await readCheckpoint(choice.path);
   const model = await tf.loadLayersModel(tf.io.fromMemory(checkpoint.artifacts));
   const ema = checkpoint.ema;
   if ((opts.weights ?? 'ema') === 'ema' && ema) {
@@ -494,7 +564,7 @@ export async function loadCheckpointModel(
         w.write(tf.tensor(e.data, w.shape as number[], 'float32'));
       });
     }
-    return { model, checkpoint, weights: 'ema' };
+    return { model, checkpoint, weights: 'ema', fallback };
   }
-  return { model, checkpoint, weights: 'raw' };
+  return { model, checkpoint, weights: 'raw', fallback };
 }

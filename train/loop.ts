@@ -44,8 +44,12 @@ export interface StepProgress {
   readonly imagesPerSec: number;
 }
 
+/** Where a checkpoint was taken: whole epochs done, steps done inside the next one, and global steps. */
 export interface CheckpointInfo {
+  /** Whole epochs completed (an integer, also for a checkpoint inside an epoch: the store keys by it). */
   readonly epoch: number;
+  /** Steps done inside the epoch in progress (0 at an epoch boundary). */
+  readonly stepInEpoch: number;
   readonly step: number;
 }
 
@@ -157,8 +161,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     }
     if (runDir !== null) await cleanRunDir(runDir);
 
-    const save = async (name: string, info: CheckpointInfo): Promise<void> => {
+    const save = async (name: string): Promise<void> => {
       if (runDir === null) return;
+      const info: CheckpointInfo = { epoch: loop.epoch, stepInEpoch: loop.stepInEpoch, step: loop.step };
       const path = await writeCheckpoint(
         runDir,
         name,
@@ -240,7 +245,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         const every = cfg.checkpointEverySteps;
         const atEpochEnd = loop.stepInEpoch >= spe || loop.step >= totalSteps;
         if (every !== null && loop.step % every === 0 && !atEpochEnd) {
-          await save(stepCheckpointName(loop.step), { epoch: loop.step / spe, step: loop.step });
+          await save(stepCheckpointName(loop.step));
         }
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -269,9 +274,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       await hooks.onEpochEnd?.(metrics);
       const last = loop.step >= totalSteps;
       if (complete && (last || loop.epoch % cfg.checkpointEvery === 0)) {
-        await save(epochCheckpointName(loop.epoch), { epoch: loop.epoch, step: loop.step });
+        await save(epochCheckpointName(loop.epoch));
       } else if (!complete && last) {
-        await save(stepCheckpointName(loop.step), { epoch: epochsDone, step: loop.step });
+        await save(stepCheckpointName(loop.step));
       }
     }
   } finally {
