@@ -3,7 +3,7 @@
 // function and prints its result; errors and exit codes are handled here, once.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { NasError } from '../common/errors.js';
+import { environmentError, NasError } from '../common/errors.js';
 import { archCommand } from './arch.js';
 import { backendCommand } from './backend.js';
 import { benchCommand } from './bench.js';
@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** One line on stderr; exit code 2 for the user's errors, 1 for ours (with the stack under NAS_DEBUG). */
 function reportError(e: unknown): number {
+  e = environmentError(e) ?? e;
   if (e instanceof NasError) {
     process.stderr.write(`nas: ${e.message}\n`);
     return e.exitCode;

@@ -36,3 +36,22 @@ export class ArchError extends NasError {
     this.name = 'ArchError';
   }
 }
+
+/** Codes of a full disk or quota: SQLite's (better-sqlite3's SqliteError.code) and the system's (errno names). */
+const DISK_FULL = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * The user-facing form of an error the environment caused (a full disk), or null. Writes are atomic (SQLite
+ * transactions, checkpoints renamed into place), so what was written before is kept and a run can be resumed.
+ */
+export function environmentError(e: unknown): NasError | null {
+  if (!(e instanceof Error)) return null;
+  const code = (e as Error & { code?: unknown }).code;
+  if (typeof code !== 'string' || !DISK_FULL.has(code)) return null;
+  const path = (e as Error & { path?: unknown }).path;
+  const what = typeof path === 'string' ? path : code.startsWith('SQLITE') ? 'the results database' : 'a file';
+  return new NasError(
+    'E_IO',
+    `the disk is full: could not write ${what} (${code}); free some space, then continue with --resume (everything written before is kept)`,
+  );
+}
