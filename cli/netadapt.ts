@@ -10,6 +10,7 @@ import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
+import { checkWorkers } from '../search/engine/limits.js';
 import { type NetadaptSettings, resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
 import { openStore } from '../results/store.js';
@@ -82,6 +83,7 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
   if (!(args.delta > 0 && args.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${args.delta}`);
   positiveInt('short-steps', args['short-steps']);
   positiveInt('workers', args.workers, 0);
+  checkWorkers(args.workers);
   positiveInt('seed-epochs', args['seed-epochs']);
   positiveInt('bn-images', args['bn-images'], 0);
   positiveInt('measure-runs', args['measure-runs']);
@@ -183,7 +185,7 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('delta', { type: 'number', default: 0.01, describe: "each step cuts at least this fraction of the seed's latency" })
       .option('short-steps', { type: 'number', default: 50, describe: 'fine-tune steps per proposal' })
       .option('finetune-lr', { type: 'number', describe: "fine-tune learning rate (default a tenth of the seed's recipe)" })
-      .option('workers', { type: 'number', default: 2, describe: 'proposals fine-tuned in parallel (0: in this process)' })
+      .option('workers', { type: 'number', default: 2, describe: 'proposals fine-tuned in parallel (0: in this process; at most 4 per core, within memory)' })
       .option('final-epochs', { type: 'number', describe: 'train the result this long at the end (from its weights; with --retrain, from scratch)' })
       .option('retrain', { type: 'boolean', default: false, describe: 'final training from scratch, as MobileNetV3 did' })
       .option('seed-epochs', { type: 'number', default: 5, describe: 'without --checkpoint: epochs to train the seed' })

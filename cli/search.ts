@@ -24,6 +24,7 @@ import {
   type SearchSettings,
   type SpaceRef,
 } from '../search/loop.js';
+import { checkWorkers } from '../search/engine/limits.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import type { StrategyName } from '../search/types.js';
@@ -54,6 +55,7 @@ interface SearchArgs {
   latency: string | undefined;
   workers: number | undefined;
   gpus: string | undefined;
+  'eval-timeout': string | undefined;
   batch: number | undefined;
   budget: number | undefined;
   time: string | undefined;
@@ -108,11 +110,13 @@ function parseGpus(text: string): string[] {
 
 function engineOptions(args: SearchArgs): EngineOptions {
   checkInt('workers', args.workers, 0);
+  if (args.workers !== undefined) checkWorkers(args.workers);
+  const timeout = args['eval-timeout'] === undefined ? {} : { evalTimeoutSeconds: parseDuration(args['eval-timeout'], '--eval-timeout') };
   if (args.gpus !== undefined) {
     if (args.workers !== undefined) throw new UsageError('give either --workers or --gpus (one process per GPU), not both');
-    return { workers: 0, gpus: parseGpus(args.gpus) };
+    return { workers: 0, gpus: parseGpus(args.gpus), ...timeout };
   }
-  return { workers: args.workers ?? availableParallelism() };
+  return { workers: args.workers ?? availableParallelism(), ...timeout };
 }
 
 /** The evaluator's settings: the proxy evaluator's keys, only those given (its own defaults fill the rest). */
@@ -204,7 +208,8 @@ function progressHooks(): SearchHooks {
   return {
     onStart: (i) =>
       process.stderr.write(
-        `search ${i.runId}${i.resumed ? ' (resumed)' : ''}: engine ${i.engine}, ${i.concurrency} at a time\n`,
+        `search ${i.runId}${i.resumed ? ' (resumed)' : ''}: engine ${i.engine}, ${i.concurrency} at a time, ` +
+          `an evaluation fails after ${i.evalTimeoutSeconds} s (--eval-timeout)\n`,
       ),
     onCandidate: (e: CandidateEvent) => {
       const n = `[${String(e.distinct).padStart(width(e.budget))}/${e.budget}]`;
@@ -238,11 +243,12 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('proxy-images', { type: 'number', describe: 'training images used by proxy training' })
       .option('input', { type: 'number', describe: 'proxy-training input size (default the space\'s)' })
       .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, madds (default: 1 ms per 1M MAdds) or module:FILE` })
-      .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core)' })
+      .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
       .option('batch', { type: 'number', describe: `candidates per strategy step (default ${DEFAULT_BATCH}; independent of --workers)` })
       .option('budget', { type: 'number', describe: `distinct candidates to evaluate (default ${DEFAULT_BUDGET})` })
-      .option('time', { type: 'string', describe: 'stop after the batch in progress once this much time passed: 2h, 30m, 90s' })
+      .option('time', { type: 'string', describe: 'stop once this much time passed (evaluations in flight wait for --resume): 2h, 30m, 90s' })
+      .option('eval-timeout', { type: 'string', describe: 'fail an evaluation after this long and replace its worker: 90s, 30m, 2h (default: from the proxy settings, at least 10m)' })
       .option('max-failures', { type: 'number', describe: 'failed candidates allowed before the run fails (default max(5, 25% of the budget))' })
       .option('patience', { type: 'number', describe: 'stop early once this many distinct candidates bring no better reward (default: run to the budget)' })
       .option('seed', { type: 'number', describe: 'run seed (default 0)' })
@@ -264,7 +270,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
       if (fixed.length > 0) {
         throw new UsageError(
-          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers and --gpus apply)`,
+          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers, --gpus and --eval-timeout apply)`,
         );
       }
       checkInt('budget', args.budget, 1);

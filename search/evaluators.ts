@@ -6,6 +6,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NasError, UsageError } from '../common/errors.js';
 import type { JsonValue } from '../results/json.js';
+import type { SearchSpace } from '../space/searchSpace.js';
 import { evaluateExport } from './worker.js';
 
 export const BUILTIN_EVALUATORS = ['proxy', 'synthetic'] as const;
@@ -57,4 +58,37 @@ export async function checkEvaluatorConfig(name: string, config: Readonly<Record
   if (name !== 'proxy') return;
   const { parseProxyConfig } = await import('../proxy-train/config.js');
   parseProxyConfig(config);
+}
+
+// `--eval-timeout`'s default, derived from what the evaluator is asked to do. The proxy evaluator trains
+// proxyEpochs x proxyImages images and scores valImages (a forward pass, about a third of a training step's work).
+// Measured: a large candidate of mnasnet-small-input took 30.6 s for the default 8,192 images at 16 px (3.7 ms per
+// image) with two workers on a busy two-core machine, and 112 s alone on one much busier (load 14). So the expected
+// time is PROXY_SECONDS_PER_IMAGE per image at 16 px, scaled by the input's area (the arch's own size when input is
+// null: the space's largest), times CPU_BACKEND_FACTOR on tfjs's reference cpu backend (it did not finish one
+// 512-image candidate in 20 minutes that wasm scored in 5 s); the timeout is EVAL_TIMEOUT_MULTIPLE times that, and
+// never under EVAL_TIMEOUT_FLOOR_SECONDS: a generous limit, meant to catch a hung evaluation, not a slow one. The
+// defaults give 12 minutes. A user's module does something this code cannot estimate: it gets an hour.
+export const EVAL_TIMEOUT_FLOOR_SECONDS = 600;
+export const EVAL_TIMEOUT_MULTIPLE = 20;
+export const PROXY_SECONDS_PER_IMAGE = 0.004;
+export const CPU_BACKEND_FACTOR = 300;
+export const MODULE_EVAL_TIMEOUT_SECONDS = 3600;
+
+/** The largest input size a space's architectures can have. */
+function largestInput(space: SearchSpace): number {
+  const size = space.input.size;
+  return typeof size === 'number' ? size : Math.max(...size.oneOf);
+}
+
+/** `--eval-timeout`'s default in seconds for an evaluator ('proxy', 'synthetic' or a module path) and its settings. */
+export async function defaultEvalTimeout(name: string, config: Readonly<Record<string, JsonValue>>, space: SearchSpace): Promise<number> {
+  if (name === 'synthetic') return EVAL_TIMEOUT_FLOOR_SECONDS;
+  if (name !== 'proxy') return MODULE_EVAL_TIMEOUT_SECONDS;
+  const { parseProxyConfig } = await import('../proxy-train/config.js');
+  const cfg = parseProxyConfig(config);
+  const images = cfg.proxyEpochs * cfg.proxyImages + cfg.valImages / 3;
+  const area = ((cfg.input ?? largestInput(space)) / 16) ** 2;
+  const expected = images * PROXY_SECONDS_PER_IMAGE * area * (cfg.backend === 'cpu' ? CPU_BACKEND_FACTOR : 1);
+  return Math.max(EVAL_TIMEOUT_FLOOR_SECONDS, Math.ceil(EVAL_TIMEOUT_MULTIPLE * expected));
 }

@@ -20,8 +20,9 @@ import { builtinSpace } from '../space/spaces.js';
 import { createInProcessEngine } from './engine/inProcess.js';
 import { createPoolEngine } from './engine/pool.js';
 import { createProcessesEngine } from './engine/processes.js';
-import type { Engine, EvalOutcome, EvalTask, WorkerSetup } from './engine/types.js';
-import { resolveEvaluator } from './evaluators.js';
+import type { Engine, EvalOutcome, EvalTask, EvalTimeout, WorkerSetup } from './engine/types.js';
+import { deadlineAfter, stopAtDeadline } from './deadline.js';
+import { defaultEvalTimeout, resolveEvaluator } from './evaluators.js';
 import { leasedWrites } from './lease.js';
 import { preflight } from './preflight.js';
 import { computeReward, type RewardOptions } from './reward.js';
@@ -61,6 +62,8 @@ export interface EngineOptions {
   readonly workers: number;
   /** One child process per GPU id. */
   readonly gpus?: readonly string[];
+  /** Seconds an evaluation may take before it fails as timed out; default: derived from the evaluator's settings. */
+  readonly evalTimeoutSeconds?: number;
 }
 
 export type StopReason = 'budget' | 'time' | 'converged' | 'exhausted' | 'failures';
@@ -94,7 +97,13 @@ export interface BatchEvent {
 }
 
 export interface SearchHooks {
-  readonly onStart?: (info: { readonly runId: string; readonly resumed: boolean; readonly engine: string; readonly concurrency: number }) => void;
+  readonly onStart?: (info: {
+    readonly runId: string;
+    readonly resumed: boolean;
+    readonly engine: string;
+    readonly concurrency: number;
+    readonly evalTimeoutSeconds: number;
+  }) => void;
   readonly onCandidate?: (e: CandidateEvent) => void;
   readonly onBatch?: (e: BatchEvent) => void;
 }
@@ -220,10 +229,10 @@ export function spaceLabel(ref: SpaceRef): string {
   return 'name' in ref ? ref.name : ref.file;
 }
 
-function createEngine(setup: WorkerSetup, opts: EngineOptions): Engine {
-  if (opts.gpus !== undefined && opts.gpus.length > 0) return createProcessesEngine(setup, { gpus: opts.gpus });
-  if (opts.workers === 0) return createInProcessEngine(setup);
-  return createPoolEngine(setup, { workers: opts.workers });
+function createEngine(setup: WorkerSetup, opts: EngineOptions, evalTimeoutSeconds: EvalTimeout): Engine {
+  if (opts.gpus !== undefined && opts.gpus.length > 0) return createProcessesEngine(setup, { gpus: opts.gpus, evalTimeoutSeconds });
+  if (opts.workers === 0) return createInProcessEngine(setup, { evalTimeoutSeconds });
+  return createPoolEngine(setup, { workers: opts.workers, evalTimeoutSeconds });
 }
 
 /** The latency source the workers use: when a target needs latency, or when it costs nothing (MAdds); else none. */
@@ -397,9 +406,13 @@ async function execute(
   const proposeCtx = proposeContext(space, known);
   const size = spaceSize(space);
 
-  const engine = createEngine(setup, opts.engine);
+  const evalTimeout = opts.engine.evalTimeoutSeconds ?? (await defaultEvalTimeout(settings.evaluator, settings.evaluatorConfig, space));
+  const engine = createEngine(setup, opts.engine, evalTimeout);
   const heartbeat = startLeaseHeartbeat(store, lease);
-  hooks.onStart?.({ runId, resumed, engine: engine.kind, concurrency: engine.concurrency });
+  hooks.onStart?.({ runId, resumed, engine: engine.kind, concurrency: engine.concurrency, evalTimeoutSeconds: evalTimeout });
+  const deadline = deadlineAfter(t0, timeSeconds);
+  // Evaluations put back in the queue when --time passed mid-batch (search/deadline.ts); null: not stopped so.
+  let requeuedAtDeadline: number | null = null;
   const session = { samples: 0, evaluated: 0, failed: 0, cached: 0, replayedBatches: 0 };
   let lastSave = performance.now();
   const snapshotEvery = (opts.snapshotEverySeconds ?? 10) * 1000;
@@ -507,7 +520,7 @@ async function execute(
           });
         }
       };
-      await Promise.all(
+      const batchDone = Promise.all(
         Array.from({ length: engine.concurrency }, () =>
           runner().catch((err: unknown) => {
             aborted = true;
@@ -515,6 +528,12 @@ async function execute(
           }),
         ),
       );
+      if (!(await deadline.race(batchDone))) {
+        aborted = true;
+        requeuedAtDeadline = stopAtDeadline(store, w, runId, budget);
+        stopReason = 'time';
+        break;
+      }
 
       const observations: Observation[] = entries.map((e) => ({
         decisions: e.decisions,
@@ -551,7 +570,7 @@ async function execute(
         bestReward, replayed,
       });
     }
-    w.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
+    if (requeuedAtDeadline === null) w.saveStrategyState(runId, step, { ...snap, strategy: strategy.toState() }, { keep: 3 });
   } finally {
     strategy.dispose?.();
     heartbeat.stop();
@@ -560,7 +579,8 @@ async function execute(
 
   const seconds = elapsed();
   const counts = store.countCandidates(runId);
-  const message = stopMessage(stopReason, { budget, maxFailures, failed: snap.failed, timeSeconds, patience, distinct: snap.distinct, store, runId });
+  const distinct = requeuedAtDeadline === null ? snap.distinct : counts.done + counts.failed;
+  const message = stopMessage(stopReason, { budget, maxFailures, failed: snap.failed, timeSeconds, patience, distinct, store, runId, requeuedAtDeadline });
   const result: SearchResult = {
     runId,
     status: stopReason === 'failures' ? 'failed' : 'finished',
@@ -620,14 +640,18 @@ function stopMessage(
     distinct: number;
     store: Store;
     runId: string;
+    requeuedAtDeadline: number | null;
   },
 ): string {
   const of = `${x.distinct} of ${x.budget} distinct candidates`;
   switch (reason) {
     case 'budget':
       return `reached the budget of ${x.distinct} distinct candidates`;
-    case 'time':
-      return `stopped at the time limit (${x.timeSeconds} s) after ${of}; \`nas search --resume ${x.runId}\` continues`;
+    case 'time': {
+      const n = x.requeuedAtDeadline;
+      const inFlight = n === null ? '' : `, with ${n} evaluation${n === 1 ? '' : 's'} in flight put back in the queue`;
+      return `stopped at the time limit (${x.timeSeconds} s) after ${of}${inFlight}; \`nas search --resume ${x.runId}\` continues`;
+    }
     case 'converged':
       return `converged: no better reward in the last ${x.patience} distinct candidates (--patience), after ${of}`;
     case 'exhausted':
@@ -674,11 +698,11 @@ export function paretoFront(cands: readonly CandidateSummary[]): CandidateSummar
   return front;
 }
 
-/** Parses `--time`: 2h, 30m, 90s, or a number of seconds. */
-export function parseDuration(text: string): number {
+/** Parses a duration option (`--time` unless named): 2h, 30m, 90s, or a number of seconds. */
+export function parseDuration(text: string, option = '--time'): number {
   const m = /^\s*([0-9]*\.?[0-9]+)\s*(h|m|s|)\s*$/.exec(text);
   const v = m === null ? Number.NaN : Number(m[1]) * ({ h: 3600, m: 60, s: 1, '': 1 } as const)[m[2] as 'h' | 'm' | 's' | ''];
-  if (!(v > 0)) throw new UsageError(`--time ${text}: expected a duration such as 2h, 30m or 90s`);
+  if (!(v > 0)) throw new UsageError(`${option} ${text}: expected a duration such as 2h, 30m or 90s`);
   return v;
 }
 

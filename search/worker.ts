@@ -51,11 +51,24 @@ export function failureReason(e: unknown): string {
   return OOM.test(r) && !r.startsWith('out of memory') ? `out of memory: ${r}` : r;
 }
 
-/** Evaluates one task; never throws. */
-export async function runTask(setup: WorkerSetup, task: EvalTask): Promise<EvalOutcome> {
+/**
+ * Loads what a worker keeps for all its tasks: the evaluator and the latency source (whose module pulls in tfjs, a
+ * second or more in a new thread). A loading error is left for the task that uses the thing to report.
+ */
+async function prepare(setup: WorkerSetup): Promise<void> {
+  await Promise.allSettled([loadEvaluator(setup.evaluatorUrl), setup.latency === null ? null : loadResourceModel(setup.latency)]);
+}
+
+/**
+ * Evaluates one task; never throws. `onStart` is called once the worker's modules are loaded, as the evaluation
+ * proper starts: engines time evaluations from there (search/engine/pool.ts).
+ */
+export async function runTask(setup: WorkerSetup, task: EvalTask, onStart?: () => void): Promise<EvalOutcome> {
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
   try {
+    await prepare(setup);
+    onStart?.();
     const evaluate = await loadEvaluator(setup.evaluatorUrl);
     // A GPU child process runs the backend its environment names (processes.ts sets NAS_BACKEND=tensorflow).
     const envBackend = process.env['NAS_BACKEND'];
@@ -77,12 +90,27 @@ export async function runTask(setup: WorkerSetup, task: EvalTask): Promise<EvalO
   }
 }
 
-/** Piscina's entry: one task per call. */
-export default function piscinaTask(msg: { readonly setup: WorkerSetup; readonly task: EvalTask }): Promise<EvalOutcome> {
-  return runTask(msg.setup, msg.task);
+/** What the pool engine sends a worker thread for one task. */
+export interface PoolMessage {
+  readonly setup: WorkerSetup;
+  readonly task: EvalTask;
+  /**
+   * Shared with the pool engine (a SharedArrayBuffer): the worker stores Date.now() in it as the evaluation starts,
+   * so that the engine's time limit counts the evaluation, not the start-up of a new thread and its modules.
+   */
+  readonly started?: BigInt64Array;
 }
 
-/** Messages between the processes engine and a child: { id, setup, task } in, { id, outcome } out. */
+/** Piscina's entry: one task per call. */
+export default function piscinaTask(msg: PoolMessage): Promise<EvalOutcome> {
+  const started = msg.started;
+  return runTask(msg.setup, msg.task, started === undefined ? undefined : () => Atomics.store(started, 0, BigInt(Date.now())));
+}
+
+/**
+ * Messages between the processes engine and a child: { id, setup, task } in; { id, started: true } out as the
+ * evaluation starts (its modules loaded), then { id, outcome }.
+ */
 export interface ProcessRequest {
   readonly id: number;
   readonly setup: WorkerSetup;
@@ -92,11 +120,16 @@ export interface ProcessReply {
   readonly id: number;
   readonly outcome: EvalOutcome;
 }
+export interface ProcessStarted {
+  readonly id: number;
+  readonly started: true;
+}
 
 if (isMainThread && process.env['NAS_SEARCH_WORKER'] === 'process' && process.send !== undefined) {
   const send = process.send.bind(process);
   process.on('message', (msg: ProcessRequest) => {
-    void runTask(msg.setup, msg.task).then((outcome) => send({ id: msg.id, outcome } satisfies ProcessReply));
+    const started = (): void => void send({ id: msg.id, started: true } satisfies ProcessStarted);
+    void runTask(msg.setup, msg.task, started).then((outcome) => send({ id: msg.id, outcome } satisfies ProcessReply));
   });
   // The parent went away (killed, crashed): nothing will read our results.
   process.on('disconnect', () => process.exit(0));

@@ -1,9 +1,12 @@
 // `--workers N`: a Piscina pool of N worker threads (default one per core), each with its own evaluator instance and
 // tfjs backend. A worker that dies (process.exit in the evaluator, out of memory) fails its task only: Piscina
-// rejects that task and starts a replacement thread.
+// rejects that task and starts a replacement thread. An evaluation past its time limit is aborted: Piscina
+// terminates the thread running it (which ends a never-settling promise and a busy loop alike; a call blocked inside
+// a native addon ends only when it returns) and starts another.
 import { Piscina } from 'piscina';
-import { failureReason } from '../worker.js';
-import type { Engine, EvalOutcome, EvalTask, WorkerSetup } from './types.js';
+import { failureReason, type PoolMessage } from '../worker.js';
+import { after } from './timer.js';
+import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, timedOut, type WorkerSetup } from './types.js';
 
 const WORKER_URL = new URL('../worker.js', import.meta.url).href;
 
@@ -11,6 +14,26 @@ export interface PoolOptions {
   readonly workers: number;
   /** Heap limit per worker thread in MB (default Node's); a worker above it dies and fails its task. */
   readonly maxOldGenerationSizeMb?: number;
+  /** Seconds per evaluation (default: no limit). */
+  readonly evalTimeoutSeconds?: EvalTimeout;
+}
+
+/**
+ * Calls expire once the task has run `seconds` in its worker. The clock starts when the worker stamps `started`, not
+ * when the task is handed over: a replacement thread takes seconds to start on a busy machine, and counting that
+ * would time out the healthy task waiting for it (and, with a short limit, every task after a timeout). Until the
+ * stamp, the watch looks again every `seconds`.
+ */
+function watch(started: BigInt64Array, seconds: number, expire: () => void): () => void {
+  const limitMs = seconds * 1000;
+  const check = (): void => {
+    const at = Number(Atomics.load(started, 0));
+    const left = at === 0 ? limitMs : at + limitMs - Date.now();
+    if (at !== 0 && left <= 0) return expire();
+    cancel = after(left, check);
+  };
+  let cancel = after(limitMs, check);
+  return () => cancel();
 }
 
 export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine {
@@ -27,15 +50,23 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
   });
   // A worker that dies between tasks is reported here rather than to a task; the pool replaces it.
   pool.on('error', () => {});
+  const limit = opts.evalTimeoutSeconds ?? null;
   return {
     kind: 'pool',
     concurrency: opts.workers,
     async run(task: EvalTask): Promise<EvalOutcome> {
       const t0 = performance.now();
+      const abort = new AbortController();
+      const started = new BigInt64Array(new SharedArrayBuffer(8));
+      const stop = limit === null ? () => {} : watch(started, limit, () => abort.abort());
       try {
-        return (await pool.run({ setup, task })) as EvalOutcome;
+        const msg: PoolMessage = { setup, task, started };
+        return (await pool.run(msg, { signal: abort.signal })) as EvalOutcome;
       } catch (e) {
+        if (abort.signal.aborted && limit !== null) return timedOut(limit, t0);
         return { ok: false, reason: `worker crashed: ${failureReason(e)}`, seconds: (performance.now() - t0) / 1000 };
+      } finally {
+        stop();
       }
     },
     async close() {

@@ -1,11 +1,13 @@
 // `--gpus 0,1`: one child process per GPU, because CUDA picks its devices once per process: each child gets
 // CUDA_VISIBLE_DEVICES=<id> and NAS_BACKEND=tensorflow, and runs one evaluation at a time. A child that exits mid-task
-// fails that task only and is started again for the next one. Children's stdout goes to our stderr, so that
-// `--json` output stays clean.
+// fails that task only and is started again for the next one; a child past the time limit of its evaluation is
+// killed (SIGKILL), its task fails as timed out, and the next task gets a fresh child. Children's stdout goes to our
+// stderr, so that `--json` output stays clean.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ProcessReply, ProcessRequest } from '../worker.js';
-import type { Engine, EvalOutcome, EvalTask, WorkerSetup } from './types.js';
+import type { ProcessReply, ProcessRequest, ProcessStarted } from '../worker.js';
+import { after } from './timer.js';
+import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, timedOut, type WorkerSetup } from './types.js';
 
 const WORKER_PATH = fileURLToPath(new URL('../worker.js', import.meta.url));
 
@@ -14,6 +16,8 @@ export interface ProcessesOptions {
   readonly gpus: readonly string[];
   /** Backend the children select (default 'tensorflow', the one that drives a GPU). */
   readonly backend?: string;
+  /** Seconds per evaluation (default: no limit). */
+  readonly evalTimeoutSeconds?: EvalTimeout;
 }
 
 interface Pending {
@@ -24,7 +28,7 @@ interface Pending {
 interface Slot {
   readonly gpu: string;
   child: ChildProcess | null;
-  busy: { readonly id: number; readonly pending: Pending; readonly t0: number } | null;
+  busy: { readonly id: number; readonly pending: Pending; readonly t0: number; cancelTimer: (() => void) | null } | null;
 }
 
 export function createProcessesEngine(setup: WorkerSetup, opts: ProcessesOptions): Engine {
@@ -32,6 +36,7 @@ export function createProcessesEngine(setup: WorkerSetup, opts: ProcessesOptions
   let nextId = 0;
   let closed = false;
   const slots: Slot[] = opts.gpus.map((gpu) => ({ gpu, child: null, busy: null }));
+  const limit = opts.evalTimeoutSeconds ?? null;
 
   const spawn = (slot: Slot): ChildProcess => {
     const child = fork(WORKER_PATH, [], {
@@ -45,29 +50,46 @@ export function createProcessesEngine(setup: WorkerSetup, opts: ProcessesOptions
       serialization: 'advanced',
     });
     child.stdout?.pipe(process.stderr, { end: false });
-    child.on('message', (msg: ProcessReply | { ready: true }) => {
-      if (!('id' in msg) || slot.busy === null || slot.busy.id !== msg.id) return;
-      const { pending } = slot.busy;
-      slot.busy = null;
-      pending.resolve(msg.outcome);
-      dispatch();
+    child.on('message', (msg: ProcessReply | ProcessStarted | { ready: true }) => {
+      const busy = slot.busy;
+      if (!('id' in msg) || busy === null || busy.id !== msg.id) return;
+      if ('outcome' in msg) return settle(slot, msg.outcome);
+      // The evaluation starts (the child's modules are loaded): its time limit counts from here.
+      if (limit !== null && busy.cancelTimer === null) busy.cancelTimer = after(limit * 1000, () => expire(slot, limit, busy.t0));
     });
     child.on('exit', (code, signal) => {
-      if (slot.child === child) slot.child = null;
+      // A child killed for its time limit was replaced already; its task has failed as timed out.
+      if (slot.child !== child) return;
+      slot.child = null;
       const busy = slot.busy;
-      if (busy !== null) {
-        slot.busy = null;
-        busy.pending.resolve({
-          ok: false,
-          reason: `worker process for GPU ${slot.gpu} exited (${signal ?? `code ${code}`})`,
-          seconds: (performance.now() - busy.t0) / 1000,
-        });
-      }
-      dispatch();
+      if (busy === null) return dispatch();
+      settle(slot, {
+        ok: false,
+        reason: `worker process for GPU ${slot.gpu} exited (${signal ?? `code ${code}`})`,
+        seconds: (performance.now() - busy.t0) / 1000,
+      });
     });
     // A send to a dying child fails; its exit event fails the task.
     child.on('error', () => {});
     return child;
+  };
+
+  /** Ends the slot's task with this outcome and hands the slot the next one. */
+  const settle = (slot: Slot, outcome: EvalOutcome): void => {
+    const busy = slot.busy;
+    if (busy === null) return;
+    busy.cancelTimer?.();
+    slot.busy = null;
+    busy.pending.resolve(outcome);
+    dispatch();
+  };
+
+  /** Past the time limit: the child is killed (whatever it is doing) and forgotten; the next task starts a new one. */
+  const expire = (slot: Slot, seconds: number, t0: number): void => {
+    const child = slot.child;
+    slot.child = null;
+    child?.kill('SIGKILL');
+    settle(slot, timedOut(seconds, t0));
   };
 
   const dispatch = (): void => {
@@ -78,7 +100,7 @@ export function createProcessesEngine(setup: WorkerSetup, opts: ProcessesOptions
       if (pending === undefined) return;
       slot.child ??= spawn(slot);
       const id = nextId++;
-      slot.busy = { id, pending, t0: performance.now() };
+      slot.busy = { id, pending, t0: performance.now(), cancelTimer: null };
       slot.child.send({ id, setup, task: pending.task } satisfies ProcessRequest);
     }
   };
@@ -96,6 +118,8 @@ export function createProcessesEngine(setup: WorkerSetup, opts: ProcessesOptions
     async close() {
       closed = true;
       for (const p of queue.splice(0)) p.resolve({ ok: false, reason: 'engine closed', seconds: 0 });
+      // Tasks still running (abandoned by the loop at its deadline) end with their children, below.
+      for (const slot of slots) settle(slot, { ok: false, reason: 'engine closed', seconds: 0 });
       await Promise.all(
         slots.map(async (slot) => {
           const child = slot.child;

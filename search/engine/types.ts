@@ -46,6 +46,23 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * Seconds one evaluation may take before it fails as timed out and its worker is replaced (a pool thread is
+ * terminated, a GPU process killed); null: no limit. The in-process engine cannot stop a running evaluation: it stops
+ * waiting for it (search/engine/inProcess.ts).
+ */
+export type EvalTimeout = number | null;
+
+/** The failure reason of a timed-out evaluation. */
+export function timedOutReason(seconds: number): string {
+  return `timed out after ${seconds} s (--eval-timeout)`;
+}
+
+/** The outcome of an evaluation the engine stopped waiting for after `seconds`. */
+export function timedOut(seconds: number, t0: number): EvalOutcome {
+  return { ok: false, reason: timedOutReason(seconds), seconds: (performance.now() - t0) / 1000 };
+}
+
 /** The first line of an error, as a failure reason. */
 export function reasonOf(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
