@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { NasError, UsageError } from '../common/errors.js';
 import type { JsonValue } from '../results/json.js';
 import type { SearchSpace } from '../space/searchSpace.js';
+import type { EvaluatorChecks } from './types.js';
 import { evaluateExport } from './worker.js';
 
 export const BUILTIN_EVALUATORS = ['proxy', 'synthetic'] as const;
@@ -50,45 +51,40 @@ export async function resolveEvaluator(text: string): Promise<ResolvedEvaluator>
   return { name: path, url };
 }
 
+/** Where the built-in evaluators' checks live (module URLs, so that search imports no evaluator's code). */
+const BUILTIN_CHECKS: Readonly<Record<BuiltinEvaluator, string>> = {
+  proxy: new URL('../proxy-train/checks.js', import.meta.url).href,
+  synthetic: new URL('./synthetic.js', import.meta.url).href,
+};
+
+/** An evaluator's optional checks (EvaluatorChecks): a built-in's checks module, or a user module's own exports. */
+export async function evaluatorChecks(name: string): Promise<EvaluatorChecks> {
+  const url = isBuiltin(name) ? BUILTIN_CHECKS[name] : (await resolveEvaluator(name)).url;
+  const mod = (await import(url)) as Record<string, unknown>;
+  const fn = <F>(key: string): F | undefined => (typeof mod[key] === 'function' ? (mod[key] as F) : undefined);
+  const checkConfig = fn<EvaluatorChecks['checkConfig']>('checkConfig');
+  const expectedSeconds = fn<EvaluatorChecks['expectedSeconds']>('expectedSeconds');
+  return { ...(checkConfig ? { checkConfig } : {}), ...(expectedSeconds ? { expectedSeconds } : {}) };
+}
+
 /**
- * Checks an evaluator's settings in the main process, so that a bad value is one error before any worker starts
- * (the built-in proxy evaluator knows its keys; a user's module is given the config as is).
+ * Checks an evaluator's settings (and the files they name) in the main process, so that a bad value is one error
+ * before any worker starts; an evaluator without checkConfig is given its config as is.
  */
 export async function checkEvaluatorConfig(name: string, config: Readonly<Record<string, JsonValue>>): Promise<void> {
-  if (name !== 'proxy') return;
-  const { parseProxyConfig } = await import('../proxy-train/config.js');
-  parseProxyConfig(config);
+  (await evaluatorChecks(name)).checkConfig?.(config);
 }
 
-// `--eval-timeout`'s default, derived from what the evaluator is asked to do. The proxy evaluator trains
-// proxyEpochs x proxyImages images and scores valImages (a forward pass, about a third of a training step's work).
-// Measured: a large candidate of mnasnet-small-input took 30.6 s for the default 8,192 images at 16 px (3.7 ms per
-// image) with two workers on a busy two-core machine, and 112 s alone on one much busier (load 14). So the expected
-// time is PROXY_SECONDS_PER_IMAGE per image at 16 px, scaled by the input's area (the arch's own size when input is
-// null: the space's largest), times CPU_BACKEND_FACTOR on tfjs's reference cpu backend (it did not finish one
-// 512-image candidate in 20 minutes that wasm scored in 5 s); the timeout is EVAL_TIMEOUT_MULTIPLE times that, and
-// never under EVAL_TIMEOUT_FLOOR_SECONDS: a generous limit, meant to catch a hung evaluation, not a slow one. The
-// defaults give 12 minutes. A user's module does something this code cannot estimate: it gets an hour.
+// `--eval-timeout`'s default: EVAL_TIMEOUT_MULTIPLE times the evaluator's expectedSeconds, never under
+// EVAL_TIMEOUT_FLOOR_SECONDS: a generous limit, meant to catch a hung evaluation, not a slow one (the proxy
+// evaluator's defaults give 12 minutes: proxy-train/checks.ts). An evaluator that cannot say gets an hour.
 export const EVAL_TIMEOUT_FLOOR_SECONDS = 600;
 export const EVAL_TIMEOUT_MULTIPLE = 20;
-export const PROXY_SECONDS_PER_IMAGE = 0.004;
-export const CPU_BACKEND_FACTOR = 300;
 export const MODULE_EVAL_TIMEOUT_SECONDS = 3600;
-
-/** The largest input size a space's architectures can have. */
-function largestInput(space: SearchSpace): number {
-  const size = space.input.size;
-  return typeof size === 'number' ? size : Math.max(...size.oneOf);
-}
 
 /** `--eval-timeout`'s default in seconds for an evaluator ('proxy', 'synthetic' or a module path) and its settings. */
 export async function defaultEvalTimeout(name: string, config: Readonly<Record<string, JsonValue>>, space: SearchSpace): Promise<number> {
-  if (name === 'synthetic') return EVAL_TIMEOUT_FLOOR_SECONDS;
-  if (name !== 'proxy') return MODULE_EVAL_TIMEOUT_SECONDS;
-  const { parseProxyConfig } = await import('../proxy-train/config.js');
-  const cfg = parseProxyConfig(config);
-  const images = cfg.proxyEpochs * cfg.proxyImages + cfg.valImages / 3;
-  const area = ((cfg.input ?? largestInput(space)) / 16) ** 2;
-  const expected = images * PROXY_SECONDS_PER_IMAGE * area * (cfg.backend === 'cpu' ? CPU_BACKEND_FACTOR : 1);
-  return Math.max(EVAL_TIMEOUT_FLOOR_SECONDS, Math.ceil(EVAL_TIMEOUT_MULTIPLE * expected));
+  const { expectedSeconds } = await evaluatorChecks(name);
+  if (expectedSeconds === undefined) return MODULE_EVAL_TIMEOUT_SECONDS;
+  return Math.max(EVAL_TIMEOUT_FLOOR_SECONDS, Math.ceil(EVAL_TIMEOUT_MULTIPLE * expectedSeconds(config, space)));
 }

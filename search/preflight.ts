@@ -1,10 +1,9 @@
 // What a search run needs, checked in the main process before the run is created or taken over (so also on
 // --resume, since files may have moved): a space with something to decide, the evaluator module and its settings,
-// the dataset's files (proxy evaluator), the latency source's file. Each problem is one line (exit code 2) instead of
+// the files they name (the proxy evaluator's dataset), the latency source's file. Each problem is one line (exit code 2) instead of
 // a crashed strategy or a failed candidate per evaluation.
 import { existsSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
-import { checkDatasetFiles } from '../data/locate.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import type { JsonValue } from '../results/json.js';
 import { checkSearchable, type SearchSpace } from '../space/searchSpace.js';
@@ -23,12 +22,8 @@ export interface RunNeeds {
 export async function preflight(needs: RunNeeds): Promise<void> {
   checkSearchable(needs.space, needs.spaceLabel);
   await resolveEvaluator(needs.evaluator);
+  // The evaluator's own checks: its settings and the files they name (the proxy evaluator's dataset).
   await checkEvaluatorConfig(needs.evaluator, needs.evaluatorConfig);
-  if (needs.evaluator === 'proxy') {
-    const { parseProxyConfig } = await import('../proxy-train/config.js');
-    const cfg = parseProxyConfig(needs.evaluatorConfig);
-    checkDatasetFiles(cfg.dataset, cfg.dataDir);
-  }
   if (needs.latency !== null) await checkLatencySource(needs.latency);
 }
 

@@ -158,3 +158,6 @@ function spaceOf(ref: JsonValue): SearchSpace {
   }
   return s;
 }
+
+/** The evaluator seam's estimate (search/types.ts EvaluatorChecks): a lookup, so --eval-timeout's floor applies. */
+export const expectedSeconds = (): number => 0;

@@ -84,3 +84,14 @@ export interface EvalContext {
 
 /** A user evaluator module (`--evaluator module.js`) exports this as `evaluate`. */
 export type EvaluateFn = (arch: ArchSpec, context: EvalContext) => Promise<Metrics> | Metrics;
+
+/**
+ * What an evaluator module may export besides `evaluate`, called in the main process before a run is created or
+ * resumed, so that the generic search needs to know nothing of one evaluator's settings.
+ */
+export interface EvaluatorChecks {
+  /** Checks the evaluator's settings and the files they name; throws a one-line NasError. */
+  readonly checkConfig?: (config: Readonly<Record<string, JsonValue>>) => void;
+  /** Seconds one evaluation is expected to take with these settings: --eval-timeout's default is derived from it. */
+  readonly expectedSeconds?: (config: Readonly<Record<string, JsonValue>>, space: SearchSpace) => number;
+}

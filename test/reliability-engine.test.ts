@@ -159,3 +159,17 @@ test('the default --eval-timeout grows with the proxy work, never under 10 minut
   assert.equal(await defaultEvalTimeout('synthetic', {}, space), 600);
   assert.equal(await defaultEvalTimeout(HANGS, {}, space), 3600);
 });
+
+test("an evaluator module's own checkConfig refuses bad settings before a run exists, and its expectedSeconds sets the default timeout", async () => {
+  const checks = fileURLToPath(new URL('./fixtures/eval-checks.js', import.meta.url));
+  const space = builtinSpace('mnasnet-small-input');
+  assert.equal(await defaultEvalTimeout(checks, { proxyEpochs: 2 }, space), 2000);
+  assert.equal(await defaultEvalTimeout(checks, {}, space), 1000);
+  const db = fresh('.db');
+  const base = ['search', '--evaluator', checks, '--target', 'latency=20ms', '--workers', '0', '--budget', '2', '--db', db];
+  userError(nas([...base, '--proxy-epochs', '5']), 'eval-checks: at most 3 proxy epochs, got 5');
+  assert.equal(existsSync(db) ? openStore(db, { readonly: true }).listRuns().length : 0, 0);
+  const ok = nas([...base, '--proxy-epochs', '2']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stderr, /an evaluation fails after 2000 s \(--eval-timeout\)/);
+});

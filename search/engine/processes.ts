@@ -32,105 +32,115 @@ interface Slot {
 }
 
 export function createProcessesEngine(setup: WorkerSetup, opts: ProcessesOptions): Engine {
-  const queue: Pending[] = [];
-  let nextId = 0;
-  let closed = false;
-  const slots: Slot[] = opts.gpus.map((gpu) => ({ gpu, child: null, busy: null }));
-  const limit = opts.evalTimeoutSeconds ?? null;
+  return new ProcessesEngine(setup, opts);
+}
 
-  const spawn = (slot: Slot): ChildProcess => {
+const CLOSED: EvalOutcome = { ok: false, reason: 'engine closed', seconds: 0 };
+
+class ProcessesEngine implements Engine {
+  readonly kind = 'processes' as const;
+  readonly concurrency: number;
+  private readonly queue: Pending[] = [];
+  private readonly slots: Slot[];
+  private readonly limit: number | null;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly setup: WorkerSetup,
+    private readonly opts: ProcessesOptions,
+  ) {
+    this.slots = opts.gpus.map((gpu) => ({ gpu, child: null, busy: null }));
+    this.concurrency = this.slots.length;
+    this.limit = opts.evalTimeoutSeconds ?? null;
+  }
+
+  run(task: EvalTask): Promise<EvalOutcome> {
+    if (this.closed) return Promise.resolve(CLOSED);
+    return new Promise<EvalOutcome>((resolve) => {
+      this.queue.push({ task, resolve });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.resolve(CLOSED);
+    // Tasks still running (abandoned by the loop at its deadline) end with their children, below.
+    for (const slot of this.slots) this.settle(slot, CLOSED);
+    await Promise.all(this.slots.map((slot) => stopChild(slot.child)));
+  }
+
+  private spawn(slot: Slot): ChildProcess {
     const child = fork(WORKER_PATH, [], {
-      env: {
-        ...process.env,
-        CUDA_VISIBLE_DEVICES: slot.gpu,
-        NAS_BACKEND: opts.backend ?? 'tensorflow',
-        NAS_SEARCH_WORKER: 'process',
-      },
+      env: { ...process.env, CUDA_VISIBLE_DEVICES: slot.gpu, NAS_BACKEND: this.opts.backend ?? 'tensorflow', NAS_SEARCH_WORKER: 'process' },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
     child.stdout?.pipe(process.stderr, { end: false });
-    child.on('message', (msg: ProcessReply | ProcessStarted | { ready: true }) => {
-      const busy = slot.busy;
-      if (!('id' in msg) || busy === null || busy.id !== msg.id) return;
-      if ('outcome' in msg) return settle(slot, msg.outcome);
-      // The evaluation starts (the child's modules are loaded): its time limit counts from here.
-      if (limit !== null && busy.cancelTimer === null) busy.cancelTimer = after(limit * 1000, () => expire(slot, limit, busy.t0));
-    });
-    child.on('exit', (code, signal) => {
-      // A child killed for its time limit was replaced already; its task has failed as timed out.
-      if (slot.child !== child) return;
-      slot.child = null;
-      const busy = slot.busy;
-      if (busy === null) return dispatch();
-      settle(slot, {
-        ok: false,
-        reason: `worker process for GPU ${slot.gpu} exited (${signal ?? `code ${code}`})`,
-        seconds: (performance.now() - busy.t0) / 1000,
-      });
-    });
+    child.on('message', (msg: ProcessReply | ProcessStarted | { ready: true }) => this.onMessage(slot, msg));
+    child.on('exit', (code, signal) => this.onExit(slot, child, signal ?? `code ${code}`));
     // A send to a dying child fails; its exit event fails the task.
     child.on('error', () => {});
     return child;
-  };
+  }
+
+  private onMessage(slot: Slot, msg: ProcessReply | ProcessStarted | { ready: true }): void {
+    const busy = slot.busy;
+    if (!('id' in msg) || busy === null || busy.id !== msg.id) return;
+    if ('outcome' in msg) return this.settle(slot, msg.outcome);
+    // The evaluation starts (the child's modules are loaded): its time limit counts from here.
+    const limit = this.limit;
+    if (limit !== null && busy.cancelTimer === null) busy.cancelTimer = after(limit * 1000, () => this.expire(slot, limit, busy.t0));
+  }
+
+  private onExit(slot: Slot, child: ChildProcess, how: string): void {
+    // A child killed for its time limit was replaced already; its task has failed as timed out.
+    if (slot.child !== child) return;
+    slot.child = null;
+    const busy = slot.busy;
+    if (busy === null) return this.dispatch();
+    this.settle(slot, { ok: false, reason: `worker process for GPU ${slot.gpu} exited (${how})`, seconds: (performance.now() - busy.t0) / 1000 });
+  }
 
   /** Ends the slot's task with this outcome and hands the slot the next one. */
-  const settle = (slot: Slot, outcome: EvalOutcome): void => {
+  private settle(slot: Slot, outcome: EvalOutcome): void {
     const busy = slot.busy;
     if (busy === null) return;
     busy.cancelTimer?.();
     slot.busy = null;
     busy.pending.resolve(outcome);
-    dispatch();
-  };
+    this.dispatch();
+  }
 
   /** Past the time limit: the child is killed (whatever it is doing) and forgotten; the next task starts a new one. */
-  const expire = (slot: Slot, seconds: number, t0: number): void => {
+  private expire(slot: Slot, seconds: number, t0: number): void {
     const child = slot.child;
     slot.child = null;
     child?.kill('SIGKILL');
-    settle(slot, timedOut(seconds, t0));
-  };
+    this.settle(slot, timedOut(seconds, t0));
+  }
 
-  const dispatch = (): void => {
-    if (closed) return;
-    for (const slot of slots) {
+  private dispatch(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) {
       if (slot.busy !== null) continue;
-      const pending = queue.shift();
+      const pending = this.queue.shift();
       if (pending === undefined) return;
-      slot.child ??= spawn(slot);
-      const id = nextId++;
+      slot.child ??= this.spawn(slot);
+      const id = this.nextId++;
       slot.busy = { id, pending, t0: performance.now(), cancelTimer: null };
-      slot.child.send({ id, setup, task: pending.task } satisfies ProcessRequest);
+      slot.child.send({ id, setup: this.setup, task: pending.task } satisfies ProcessRequest);
     }
-  };
+  }
+}
 
-  return {
-    kind: 'processes',
-    concurrency: slots.length,
-    run(task) {
-      if (closed) return Promise.resolve({ ok: false, reason: 'engine closed', seconds: 0 });
-      return new Promise<EvalOutcome>((resolve) => {
-        queue.push({ task, resolve });
-        dispatch();
-      });
-    },
-    async close() {
-      closed = true;
-      for (const p of queue.splice(0)) p.resolve({ ok: false, reason: 'engine closed', seconds: 0 });
-      // Tasks still running (abandoned by the loop at its deadline) end with their children, below.
-      for (const slot of slots) settle(slot, { ok: false, reason: 'engine closed', seconds: 0 });
-      await Promise.all(
-        slots.map(async (slot) => {
-          const child = slot.child;
-          if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-          const exited = new Promise<void>((r) => child.once('exit', () => r()));
-          child.disconnect();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    },
-  };
+/** Asks a child to finish (disconnect) and kills it if it has not exited within 5 s. */
+async function stopChild(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }
