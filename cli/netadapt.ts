@@ -10,12 +10,14 @@ import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
-import { checkWorkers } from '../search/engine/limits.js';
-import { type NetadaptSettings, resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
+import { resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
-import { openStore } from '../results/store.js';
+import type { DataKey, NetadaptSettings } from '../netadapt/types.js';
+import { openStore, type Store } from '../results/store.js';
+import { engineOptionsFrom } from '../search/engine/factory.js';
+import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../space/load.js';
-import { readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
+import { type Checkpoint, readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
@@ -33,7 +35,8 @@ interface NetadaptArgs {
   delta: number;
   'short-steps': number;
   'finetune-lr': number | undefined;
-  workers: number;
+  workers: number | undefined;
+  gpus: string | undefined;
   'final-epochs': number | undefined;
   retrain: boolean;
   'seed-epochs': number;
@@ -53,6 +56,9 @@ interface NetadaptArgs {
 }
 
 const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
+
+/** Proposals fine-tuned at once when neither --workers nor --gpus is given. */
+const DEFAULT_WORKERS = 2;
 
 function positiveInt(name: string, v: number, min = 1): void {
   if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
@@ -74,16 +80,13 @@ function checkOut(args: NetadaptArgs, out: string, checkpoint: string | null, la
   });
 }
 
-/** The options that make a new run: checked before anything is loaded or trained. */
-async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openStore>, log: (l: string) => void): Promise<NetadaptSettings> {
+/** The numeric and choice options, checked before anything is loaded or trained. */
+function checkOptions(args: NetadaptArgs): string {
   if (args.target === undefined) throw new UsageError('--target is required (e.g. --target latency=0.7x or latency=12ms), or --resume RUN');
   const target = parseTarget(args.target);
   if (target.resource !== 'latency') throw new UsageError(`--target ${args.target}: netadapt takes a latency target (latency=12ms or latency=0.7x)`);
-  const latency = parseLatencySource(args.latency);
   if (!(args.delta > 0 && args.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${args.delta}`);
   positiveInt('short-steps', args['short-steps']);
-  positiveInt('workers', args.workers, 0);
-  checkWorkers(args.workers);
   positiveInt('seed-epochs', args['seed-epochs']);
   positiveInt('bn-images', args['bn-images'], 0);
   positiveInt('measure-runs', args['measure-runs']);
@@ -93,40 +96,47 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
   if (args.baseline !== undefined && args.baseline !== 'width') throw new UsageError(`--baseline ${args.baseline}: the one baseline is 'width'`);
   if (args.retrain && args['final-epochs'] === undefined) throw new UsageError('--retrain trains from scratch: give its length with --final-epochs E');
   if (!(datasetNames as readonly string[]).includes(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
-  const data = args.data as DatasetName;
+  return args.target;
+}
 
-  // The seed: the checkpoint's network, or --arch (with the checkpoint's input and classes when one is given).
-  let checkpoint = args.checkpoint === undefined ? null : await resolveCheckpoint(args.checkpoint);
-  const ck = checkpoint === null ? null : await readCheckpoint(checkpoint);
-  const input = args.input ?? ck?.arch.input.size ?? 32;
+/** The seed as given: its checkpoint (null: to be trained) and its network. */
+interface SeedRef {
+  readonly checkpoint: string | null;
+  readonly ck: Checkpoint | null;
+  readonly refs: string[] | null;
+  readonly arch: ArchSpec;
+}
+
+/** The checkpoint's network, or --arch (with the checkpoint's input and classes when one is given). */
+function seedRef(args: NetadaptArgs, checkpoint: string | null, ck: Checkpoint | null): SeedRef {
   const refs = args.arch ?? (ck === null ? ['mobilenetv3-small'] : null);
-  const seedConfigPath = join(configsDir, 'small-data.json');
-  const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(seedConfigPath, 'utf8')));
-  const out = resolvePath(args.out ?? join('runs', `netadapt-${data}-s${args.seed}`));
-  if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
-  checkOut(args, out, checkpoint, latency);
-  let arch =
-    refs === null
-      ? ck!.arch
-      : loadArch(refs, {
-          db: args.db,
-          input,
-          classes: ck?.arch.classes,
-          channels: ck?.arch.input.channels ?? 3,
-          smallInput: args['small-input'],
-        });
-  if (checkpoint === null) {
-    // No seed weights: train the seed first with the training engine, as train-final would.
-    await useBackend(args.backend);
-    const dataset = await loadDataset(data, { input: { size: input, channels: 3 }, dataDir: args['data-dir'], seed: args.seed });
-    arch = { ...arch, classes: dataset.classes };
-    const config = applyOverrides(baseConfig, [`epochs=${args['seed-epochs']}`, `seed=${args.seed}`]);
-    log(`no --checkpoint: training the seed ${arch.name} for ${config.epochs} epochs first (into ${join(out, 'seed')})`);
-    const trained = await trainFinal({ arch, config, data: dataset, outDir: join(out, 'seed'), resume: false, store, onEpoch: log });
-    if (trained.checkpoint === null) throw new UsageError('the seed training wrote no checkpoint');
-    checkpoint = trained.checkpoint;
-  }
-  const seedCfg = ck?.config ?? applyOverrides(baseConfig, [`seed=${args.seed}`]);
+  if (refs === null && ck !== null) return { checkpoint, ck, refs, arch: ck.arch };
+  const arch = loadArch(refs ?? [], {
+    db: args.db,
+    input: args.input ?? ck?.arch.input.size ?? 32,
+    classes: ck?.arch.classes,
+    channels: ck?.arch.input.channels ?? 3,
+    smallInput: args['small-input'],
+  });
+  return { checkpoint, ck, refs, arch };
+}
+
+/** Without seed weights, the seed is trained first with the training engine, as train-final would. */
+async function trainSeed(args: NetadaptArgs, seed: SeedRef, base: TrainConfig, out: string, ctx: Ctx): Promise<SeedRef & { checkpoint: string }> {
+  if (seed.checkpoint !== null) return { ...seed, checkpoint: seed.checkpoint };
+  await useBackend(args.backend);
+  const input = { size: args.input ?? 32, channels: 3 };
+  const dataset = await loadDataset(args.data as DatasetName, { input, dataDir: args['data-dir'], seed: args.seed });
+  const arch = { ...seed.arch, classes: dataset.classes };
+  const config = applyOverrides(base, [`epochs=${args['seed-epochs']}`, `seed=${args.seed}`]);
+  ctx.log(`no --checkpoint: training the seed ${arch.name} for ${config.epochs} epochs first (into ${join(out, 'seed')})`);
+  const trained = await trainFinal({ arch, config, data: dataset, outDir: join(out, 'seed'), resume: false, store: ctx.store, onEpoch: ctx.log });
+  if (trained.checkpoint === null) throw new UsageError('the seed training wrote no checkpoint');
+  return { ...seed, arch, checkpoint: trained.checkpoint };
+}
+
+/** The fine-tune recipe (the seed's at a constant, lower rate) and the final one (the seed's, --final-epochs long). */
+function recipes(args: NetadaptArgs, seedCfg: TrainConfig): { finetune: TrainConfig; finalTrain: TrainConfig } {
   const finetune: TrainConfig = {
     ...seedCfg,
     // Short fine-tunes recover from a cut at a small constant rate; no EMA over a few steps.
@@ -136,28 +146,51 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
     keepCheckpoints: 1,
     checkpointEverySteps: null,
   };
-  const finalTrain: TrainConfig = { ...seedCfg, epochs: args['final-epochs'] ?? 1, seed: args.seed };
+  return { finetune, finalTrain: { ...seedCfg, epochs: args['final-epochs'] ?? 1, seed: args.seed } };
+}
+
+function dataKey(args: NetadaptArgs, arch: ArchSpec, ck: Checkpoint | null): DataKey {
   return {
-    arch,
-    archRef: (refs ?? ['checkpoint']).join(' '),
-    checkpoint,
-    data: {
-      dataset: data,
-      dataDir: args['data-dir'] ?? null,
-      input: arch.input.size,
-      channels: arch.input.channels,
-      fit: 'resize',
-      trainImages: args['train-images'] ?? null,
-      valImages: args['val-images'] ?? null,
-      dataSeed: ck?.config.seed ?? args.seed,
-    },
-    target: args.target,
+    dataset: args.data,
+    dataDir: args['data-dir'] ?? null,
+    input: arch.input.size,
+    channels: arch.input.channels,
+    fit: 'resize',
+    trainImages: args['train-images'] ?? null,
+    valImages: args['val-images'] ?? null,
+    dataSeed: ck?.config.seed ?? args.seed,
+  };
+}
+
+interface Ctx {
+  readonly store: Store;
+  readonly log: (line: string) => void;
+}
+
+/** The options that make a new run: checked before anything is loaded or trained. */
+async function settingsFrom(args: NetadaptArgs, ctx: Ctx): Promise<NetadaptSettings> {
+  const target = checkOptions(args);
+  const latency = parseLatencySource(args.latency);
+  const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, DEFAULT_WORKERS);
+  const checkpoint = args.checkpoint === undefined ? null : await resolveCheckpoint(args.checkpoint);
+  const ck = checkpoint === null ? null : await readCheckpoint(checkpoint);
+  const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(join(configsDir, 'small-data.json'), 'utf8')));
+  const out = resolvePath(args.out ?? join('runs', `netadapt-${args.data}-s${args.seed}`));
+  if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
+  checkOut(args, out, checkpoint, latency);
+  const seed = await trainSeed(args, seedRef(args, checkpoint, ck), baseConfig, out, ctx);
+  return {
+    arch: seed.arch,
+    archRef: (seed.refs ?? ['checkpoint']).join(' '),
+    checkpoint: seed.checkpoint,
+    data: dataKey(args, seed.arch, seed.ck),
+    target,
     latency,
     delta: args.delta,
     shortSteps: args['short-steps'],
-    workers: args.workers,
-    finetune,
-    finalTrain,
+    workers: engine.workers,
+    ...(engine.gpus === undefined ? {} : { gpus: engine.gpus }),
+    ...recipes(args, seed.ck?.config ?? applyOverrides(baseConfig, [`seed=${args.seed}`])),
     final: args.retrain ? 'retrain' : args['final-epochs'] !== undefined ? 'finetune' : 'none',
     baseline: args.baseline === 'width' ? 'width' : null,
     seed: args.seed,
@@ -185,7 +218,8 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('delta', { type: 'number', default: 0.01, describe: "each step cuts at least this fraction of the seed's latency" })
       .option('short-steps', { type: 'number', default: 50, describe: 'fine-tune steps per proposal' })
       .option('finetune-lr', { type: 'number', describe: "fine-tune learning rate (default a tenth of the seed's recipe)" })
-      .option('workers', { type: 'number', default: 2, describe: 'proposals fine-tuned in parallel (0: in this process; at most 4 per core, within memory)' })
+      .option('workers', { type: 'number', describe: `proposals fine-tuned in parallel (default ${DEFAULT_WORKERS}; 0: in this process; at most 4 per core, within memory)` })
+      .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one fine-tune process per GPU (CUDA_VISIBLE_DEVICES), instead of --workers' })
       .option('final-epochs', { type: 'number', describe: 'train the result this long at the end (from its weights; with --retrain, from scratch)' })
       .option('retrain', { type: 'boolean', default: false, describe: 'final training from scratch, as MobileNetV3 did' })
       .option('seed-epochs', { type: 'number', default: 5, describe: 'without --checkpoint: epochs to train the seed' })
@@ -211,7 +245,7 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       const result =
         args.resume !== undefined
           ? await resumeNetadapt(args.resume, store, { log })
-          : await startNetadapt(await settingsFrom(args, store, log), store, { log });
+          : await startNetadapt(await settingsFrom(args, { store, log }), store, { log });
       emit(result, args.json, netadaptText);
     } finally {
       store.close();

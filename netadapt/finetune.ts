@@ -5,47 +5,19 @@
 // and after a resume.
 import { rm } from 'node:fs/promises';
 import { type BackendChoice, useBackend } from '../backend/select.js';
+import { NasError } from '../common/errors.js';
 import { type LoadedDataset, loadDataset } from '../data/load.js';
-import type { JsonValue } from '../results/json.js';
+import { decodeJson, encodeJson, type JsonValue } from '../results/json.js';
 import type { EvalContext, Metrics } from '../search/types.js';
 import type { ArchSpec } from '../space/arch.js';
-import { validateArchSpec } from '../space/validate.js';
 import { loadCheckpointModel, resolveCheckpoint } from '../train/checkpoint.js';
-import { parseTrainConfig, type TrainConfig } from '../train/config.js';
-import { evaluateModel } from '../train/evaluate.js';
+import type { TrainConfig } from '../train/config.js';
+import { type EvalMetrics, evaluateModel } from '../train/evaluate.js';
 import { trainModel } from '../train/loop.js';
 import { recalibrateBatchNorm } from './batchNorm.js';
-import type { Shrink } from './proposals.js';
+import { readFineTuneConfig } from './stored.js';
 import { transferModel } from './transfer.js';
-
-/** What fixes the splits: the same for every proposal and for the main process. */
-export interface DataKey {
-  readonly dataset: string;
-  readonly dataDir: string | null;
-  readonly input: number;
-  readonly channels: number;
-  readonly fit: 'resize' | 'pad';
-  /** Training pool (train + val) cap; null: the whole training set. */
-  readonly trainImages: number | null;
-  /** Validation images held out of the training data; null: the dataset's default (as train-final holds out). */
-  readonly valImages: number | null;
-  readonly dataSeed: number;
-}
-
-export interface FineTuneConfig {
-  readonly parent: string;
-  /** The parent's network at width 1 (the checkpoint may record a width multiplier). */
-  readonly parentSpec: ArchSpec;
-  readonly shrink: Shrink;
-  /** Run directory of the proposal's checkpoint (emptied first: a killed attempt may have left one). */
-  readonly out: string;
-  readonly steps: number;
-  readonly train: TrainConfig;
-  readonly data: DataKey;
-  readonly backend: BackendChoice;
-  /** Training images the batch-norm statistics are recalibrated on before scoring (0: none). */
-  readonly bnImages: number;
-}
+import type { DataKey, FineTuneConfig } from './types.js';
 
 const cache = new Map<string, Promise<LoadedDataset>>();
 
@@ -76,9 +48,26 @@ export async function ensureBackend(choice: BackendChoice): Promise<void> {
   backendChosen = choice;
 }
 
-export function parseFineTuneConfig(c: Readonly<Record<string, JsonValue>>): FineTuneConfig {
-  const j = c as unknown as FineTuneConfig;
-  return { ...j, parentSpec: validateArchSpec(j.parentSpec), train: parseTrainConfig(j.train) };
+/** The config of a proposal's engine task: plain JSON data (checked as such), read back by readFineTuneConfig. */
+export function fineTuneTaskConfig(cfg: FineTuneConfig): Readonly<Record<string, JsonValue>> {
+  const json = decodeJson(encodeJson(cfg, 'netadapt fine-tune task'));
+  if (!isJsonObject(json)) throw new TypeError('a fine-tune config is a JSON object');
+  return json;
+}
+
+function isJsonObject(v: JsonValue): v is { readonly [key: string]: JsonValue } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * A fine-tune whose network no longer computes (a NaN or infinite validation loss: weights blown up by the last
+ * steps, whose own losses were finite) is a failed proposal, as the proxy evaluator's is a failed candidate, never
+ * a poor but valid one.
+ */
+function checkConverged(val: EvalMetrics, steps: number): void {
+  if (!Number.isFinite(val.loss) || !Number.isFinite(val.top1)) {
+    throw new NasError('E_DIVERGED', `the fine-tune diverged: validation loss ${val.loss}, accuracy ${val.top1} after ${steps} steps`, 1);
+  }
 }
 
 /** Transfer, fine-tune, checkpoint and score one proposal. */
@@ -95,10 +84,11 @@ export async function fineTune(arch: ArchSpec, cfg: FineTuneConfig, seed: number
     const result = await trainModel({ model: t.model, arch, config: train, train: data.train, evalSplit: null, runDir: cfg.out, maxSteps: cfg.steps });
     await recalibrateBatchNorm(t.model, data.train, { images: cfg.bnImages, batchSize: train.batchSize, seed });
     const val = await evaluateModel(t.model, data.val, { batchSize: train.evalBatchSize, seed });
+    checkConverged(val, result.steps);
     if (result.checkpoint === null) throw new Error('the fine-tune wrote no checkpoint');
     return {
-      accuracy: Number.isFinite(val.top1) ? val.top1 : 0,
-      valLoss: Number.isFinite(val.loss) ? val.loss : null,
+      accuracy: val.top1,
+      valLoss: val.loss,
       checkpoint: result.checkpoint,
       steps: result.steps,
       seconds: (performance.now() - t0) / 1000,
@@ -110,5 +100,5 @@ export async function fineTune(arch: ArchSpec, cfg: FineTuneConfig, seed: number
 
 /** The engine's entry point (search/worker.ts loads this module by URL). */
 export async function evaluate(arch: ArchSpec, context: EvalContext): Promise<Metrics> {
-  return fineTune(arch, parseFineTuneConfig(context.config), context.seed);
+  return fineTune(arch, readFineTuneConfig(context.config), context.seed);
 }

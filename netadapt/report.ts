@@ -2,7 +2,7 @@
 // shrunk), the final architecture as block strings and its spec file, and the width baseline side by side.
 import { table } from '../cli/output.js';
 import { encodeBlock } from '../space/blockString.js';
-import type { NetadaptResult, TrainedResult } from './loop.js';
+import type { NetadaptResult, TrainedResult } from './types.js';
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(3));

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NetadaptResult } from '../netadapt/loop.js';
+import type { NetadaptResult } from '../netadapt/types.js';
+import Database from 'better-sqlite3';
 import { openStore } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
@@ -39,9 +40,9 @@ const tiny: ArchSpec = {
   head: { conv: 64, hidden: null, act: 'hswish' },
 };
 
-const common = (out: string): string[] => [
+const common = (out: string, engine: readonly string[] = ['--workers', '0'], steps = '3'): string[] => [
   'netadapt', '--checkpoint', seedDir, '--data', 'mnist', '--train-images', '600', '--val-images', '100',
-  '--latency', 'madds', '--short-steps', '3', '--workers', '0', '--no-measure-each', '--backend', 'wasm',
+  '--latency', 'madds', '--short-steps', steps, ...engine, '--no-measure-each', '--backend', 'wasm',
   '--db', db, '--out', out, '--seed', '5', '--json',
 ];
 
@@ -155,5 +156,114 @@ describe('nas netadapt', () => {
 
   it('refuses a target that is not a latency', () => {
     userError(runCli([...common(join(dir, 'madds')), '--target', 'madds=1M']), 'latency target');
+  });
+});
+
+/** The run id a netadapt command printed on stderr. */
+function runIdOf(stderr: string): string {
+  const id = /run (na-[0-9a-f-]+)/.exec(stderr)?.[1];
+  assert.ok(id, `no run id in: ${stderr}`);
+  return id;
+}
+
+/** A run's stored proposals of iteration 1, and the run's status. */
+function storedRun(runId: string): { status: string; proposals: { accuracy: unknown; error: unknown }[] } {
+  const store = openStore(db, { readonly: true });
+  try {
+    const first = store.listNetadaptIterations(runId)[0];
+    const proposals = Array.isArray(first?.proposals) ? (first.proposals as { accuracy: unknown; error: unknown }[]) : [];
+    return { status: store.requireRun(runId).status, proposals };
+  } finally {
+    store.close();
+  }
+}
+
+/** Exit code 1 (the run failed, as a failed search) and one `nas:` line last on stderr, no internal error. */
+function runFailed(r: { status: number | null; stderr: string }, ...parts: RegExp[]): void {
+  assert.equal(r.status, 1, r.stderr);
+  const last = r.stderr.trim().split('\n').at(-1) ?? '';
+  assert.match(last, /^nas: /);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  for (const p of parts) assert.match(last, p);
+}
+
+describe('nas netadapt: engines and failures', () => {
+  it('--gpus runs the fine-tunes in one process per GPU with the tensorflow backend, as nas search does', () => {
+    // Without @tensorflow/tfjs-node-gpu here every proposal fails in its GPU process with the backend's reason:
+    // the run fails as a search whose every candidate failed does (E_FAILED, exit 1), saying why.
+    const r = runCli([...common(join(dir, 'gpus'), ['--gpus', '0']), '--target', 'latency=0.9x', '--delta', '0.04']);
+    runFailed(r, /every proposal failed/, /tensorflow is not available/);
+    const run = storedRun(runIdOf(r.stderr));
+    assert.equal(run.status, 'failed');
+    assert.ok(run.proposals.length > 0);
+    for (const p of run.proposals) {
+      assert.equal(p.accuracy, null);
+      assert.match(String(p.error), /tensorflow is not available/);
+    }
+  });
+
+  it('checks --gpus as nas search does', () => {
+    userError(runCli([...common(join(dir, 'gpus-bad'), ['--gpus', '0,x']), '--target', 'latency=0.9x']), '--gpus 0,x');
+    userError(runCli([...common(join(dir, 'gpus-both'), ['--gpus', '0', '--workers', '1']), '--target', 'latency=0.9x']), '--workers', '--gpus');
+  });
+
+  it('fails a fine-tune that diverged (a NaN validation loss) instead of scoring it, and the step when all did', () => {
+    // One step at an absurd learning rate: the loss of that step is finite, the weights it leaves are not usable.
+    const r = runCli([...common(join(dir, 'diverged'), ['--workers', '0'], '1'), '--finetune-lr', '1e30', '--target', 'latency=0.9x', '--delta', '0.04']);
+    runFailed(r, /every proposal failed/, /diverged/);
+    const run = storedRun(runIdOf(r.stderr));
+    assert.equal(run.status, 'failed');
+    assert.ok(run.proposals.length > 0);
+    for (const p of run.proposals) {
+      assert.equal(p.accuracy, null);
+      assert.match(String(p.error), /E_DIVERGED|diverged/);
+    }
+  });
+
+  describe('a damaged row of the store is one clear line naming the run and the field', () => {
+    let runId = '';
+    before(() => {
+      const r = runCli([...common(join(dir, 'damaged')), '--target', 'latency=0.9x', '--delta', '0.04']);
+      assert.equal(r.status, 0, r.stderr);
+      runId = parse(r.stdout).runId;
+    });
+
+    /** Applies `sql` (with the run id as ?) to a copy of the database, and resumes the run on the copy. */
+    function resumeDamaged(name: string, ...sql: string[]): ReturnType<typeof runCli> {
+      const copy = join(dir, `${name}.db`);
+      const d = new Database(db);
+      d.exec(`VACUUM INTO '${copy}'`);
+      d.close();
+      const c = new Database(copy);
+      for (const q of sql) c.prepare(q).run(runId);
+      c.close();
+      return runCli(['netadapt', '--resume', runId, '--db', copy]);
+    }
+
+    const reopen = "UPDATE runs SET status = 'failed', result = NULL WHERE id = ?";
+
+    it('the result of a finished run', () => {
+      const r = resumeDamaged('result', "UPDATE runs SET result = json_set(result, '$.iterations[0].accuracy', 'high') WHERE id = ?");
+      userError(r, runId, 'iterations[0].accuracy');
+    });
+
+    it('the settings of a run', () => {
+      const r = resumeDamaged('config', reopen, "UPDATE runs SET config = json_set(config, '$.delta', 'big') WHERE id = ?");
+      userError(r, runId, 'delta');
+    });
+
+    it('the step kept', () => {
+      const r = resumeDamaged('chosen', reopen, "UPDATE netadapt_iterations SET chosen = json_set(chosen, '$.latencyMs', 'fast') WHERE run_id = ?");
+      userError(r, runId, 'iteration 1', 'latencyMs');
+    });
+
+    it("a step's proposals", () => {
+      const r = resumeDamaged(
+        'proposals',
+        reopen,
+        "UPDATE netadapt_iterations SET chosen = NULL, proposals = json_set(proposals, '$[0].checkpoint', 7) WHERE run_id = ?",
+      );
+      userError(r, runId, 'iteration 1', 'proposals[0].checkpoint');
+    });
   });
 });

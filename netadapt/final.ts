@@ -1,0 +1,217 @@
+// The end of a NetAdapt run: the final network's spec file, its longer training (from its weights or from scratch)
+// and test, the width-multiplier baseline of the same latency, one joint measurement of the seed, the result and the
+// baseline, and the result stored as the run's.
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { buildModel } from '../model/build.js';
+import type { ArchSpec } from '../space/arch.js';
+import { encodeArch, encodeBlock } from '../space/blockString.js';
+import { costOf } from '../space/cost.js';
+import { resolve } from '../space/resolve.js';
+import { loadCheckpointModel, resolveCheckpoint } from '../train/checkpoint.js';
+import { evaluateModel } from '../train/evaluate.js';
+import { trainModel } from '../train/loop.js';
+import { recalibrateBatchNorm } from './batchNorm.js';
+import { pct, type RunContext, type Start, type State, writeSpecFile } from './context.js';
+import { netadaptData } from './finetune.js';
+import type { NetadaptLatency } from './latency.js';
+import { measureTogether } from './measure.js';
+import { materialise } from './proposals.js';
+import type { IterationSummary, NetadaptResult, NetadaptStatus, TrainedResult } from './types.js';
+
+/** Where the steps ended. */
+export interface Walk {
+  readonly status: 'met' | 'unreachable';
+  readonly state: State;
+  readonly summaries: readonly IterationSummary[];
+}
+
+type Baseline = NonNullable<NetadaptResult['baseline']>;
+
+/** The result's own part (the rest comes from the start), stored as the run's result. */
+export function complete(
+  run: RunContext,
+  start: Start,
+  rest: Omit<NetadaptResult, 'runId' | 'targetMs' | 'deltaMs' | 'seed' | 'specFile' | 'latencyEntriesAdded'>,
+): NetadaptResult {
+  const result: NetadaptResult = {
+    runId: run.runId,
+    targetMs: start.targetMs,
+    deltaMs: start.deltaMs,
+    seed: { arch: encodeArch(start.seedSpec), latencyMs: start.seedMs, valAccuracy: start.seedAcc },
+    specFile: start.specFile,
+    status: rest.status,
+    message: rest.message,
+    iterations: rest.iterations,
+    finalSpec: rest.finalSpec,
+    final: rest.final,
+    baseline: rest.baseline,
+    latencyEntriesAdded: run.latency.added(),
+    measured: rest.measured,
+  };
+  run.store.finishRun(run.runId, result);
+  return result;
+}
+
+/**
+ * Uniform width multiplier whose latency matches the NetAdapt result's: bisection on the seed's materialised widths
+ * with the run's own latency source, the model the result was constrained with (a LUT calibrated on the seed's
+ * narrower variants follows measured ratios; timing each bisection step instead was noisier: at 32 px one paired
+ * measurement put a width-0.670 baseline 4% under the result, and the final joint measurement 20% over it).
+ */
+async function baselineWidth(
+  seed: ArchSpec,
+  resultMs: number,
+  latency: NetadaptLatency,
+): Promise<{ spec: ArchSpec; width: number; ms: number }> {
+  const at = async (w: number): Promise<{ spec: ArchSpec; ms: number }> => {
+    const spec = materialise({ ...materialise(seed), width: w });
+    return { spec: { ...spec, name: `${seed.name}-w${w.toFixed(3)}` }, ms: await latency.latency(spec) };
+  };
+  let lo = 0.1;
+  let hi = 1;
+  let best = await at(hi);
+  let bestW = hi;
+  for (let i = 0; i < 12; i++) {
+    const mid = (lo + hi) / 2;
+    const r = await at(mid);
+    // The widest multiplier at or under the latency: makeDivisible makes latency a step function of the width.
+    if (r.ms <= resultMs) {
+      lo = mid;
+      best = r;
+      bestW = mid;
+    } else hi = mid;
+  }
+  if (best.ms > resultMs) return { ...(await at(lo)), width: lo };
+  return { spec: best.spec, width: bestW, ms: best.ms };
+}
+
+/** The checkpoint to continue `dir`'s training from, or null for a fresh start. */
+async function resumePoint(dir: string): Promise<string | null> {
+  try {
+    return await resolveCheckpoint(dir);
+  } catch {
+    return null;
+  }
+}
+
+/** Train `spec` (from `from` weights, or from scratch) with the final recipe into `dir`, and test it. */
+async function trainAndTest(run: RunContext, spec: ArchSpec, from: string | null, dir: string): Promise<TrainedResult> {
+  const s = run.settings;
+  const data = await netadaptData(s.data);
+  const cfg = s.finalTrain;
+  const model: tf.LayersModel = from === null ? buildModel(resolve(spec), { seed: cfg.seed }) : (await loadCheckpointModel(from)).model;
+  try {
+    const result = await trainModel({
+      model,
+      arch: spec,
+      config: cfg,
+      train: data.train,
+      evalSplit: data.val,
+      runDir: dir,
+      resumeFrom: await resumePoint(dir),
+      hooks: {
+        onEpochEnd: (m) => run.log(`  ${spec.name} epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)}${m.eval ? `, val ${pct(m.eval.top1)}` : ''}`),
+      },
+    });
+    await recalibrateBatchNorm(model, data.train, { images: s.bnImages, batchSize: cfg.batchSize, seed: cfg.seed });
+    const val = await evaluateModel(model, data.val, { batchSize: cfg.evalBatchSize, seed: cfg.seed });
+    const test = await evaluateModel(model, data.test, { batchSize: cfg.evalBatchSize });
+    return {
+      arch: encodeArch(spec),
+      blocks: spec.stages.flat().map(encodeBlock),
+      latencyPredictedMs: await run.latency.latency(spec),
+      // Measured afterwards, together with the seed and the other network (measureTogether).
+      latencyMeasuredMs: null,
+      valAccuracy: val.top1,
+      test,
+      checkpoint: result.checkpoint,
+      params: costOf(resolve(spec)).params,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The final training the settings ask for (from the last weights, or from scratch), or null. */
+async function trainFinal(run: RunContext, finalSpec: ArchSpec, state: State): Promise<TrainedResult | null> {
+  const s = run.settings;
+  if (s.final === 'none') return null;
+  run.log(`final training (${s.final === 'retrain' ? 'from scratch' : 'from the last weights'}, ${s.finalTrain.epochs} epochs)`);
+  const final = await trainAndTest(run, finalSpec, s.final === 'retrain' ? null : state.checkpoint, join(s.out, 'final'));
+  run.log(`final: test ${pct(final.test?.top1 ?? 0)}`);
+  return final;
+}
+
+/** The width baseline of the result's latency, trained from scratch with the same recipe, or null. */
+async function trainBaseline(run: RunContext, resultMs: number): Promise<{ result: Baseline; spec: ArchSpec } | null> {
+  const s = run.settings;
+  if (s.baseline !== 'width') return null;
+  const b = await baselineWidth(s.arch, resultMs, run.latency);
+  run.log(
+    `baseline: width ${b.width.toFixed(3)} (${b.ms.toFixed(3)} ms against the result's ${resultMs.toFixed(3)} ms, ` +
+      'by the latency source), trained from scratch with the same recipe',
+  );
+  const trained = await trainAndTest(run, b.spec, null, join(s.out, 'baseline'));
+  await writeSpecFile(join(s.out, 'baseline.arch.json'), b.spec);
+  run.log(`baseline: test ${pct(trained.test?.top1 ?? 0)}`);
+  return { result: { ...trained, width: b.width }, spec: b.spec };
+}
+
+interface Trained {
+  readonly final: TrainedResult | null;
+  readonly baseline: Baseline | null;
+  readonly measured: NetadaptResult['measured'];
+}
+
+/** One joint measurement, so that the ratio final / seed (what a relative target constrains) is on one clock. */
+async function measureJoint(run: RunContext, start: Start, finalSpec: ArchSpec, t: Trained, baselineSpec: ArchSpec | null): Promise<Trained> {
+  if (t.final === null && t.baseline === null) return t;
+  const specs = [start.seedSpec, finalSpec, ...(baselineSpec === null ? [] : [baselineSpec])];
+  const [seedM = Number.NaN, finalM = Number.NaN, baseM] = await measureTogether(specs, run.settings.measureRuns, run.settings.backend);
+  const measured = {
+    seedMs: seedM,
+    finalMs: finalM,
+    baselineMs: baseM ?? null,
+    targetMs: start.target.relative ? start.target.value * seedM : start.target.value,
+  };
+  run.log(
+    `measured together (p10): seed ${seedM.toFixed(3)} ms, netadapt ${finalM.toFixed(3)} ms ` +
+      `(${((100 * finalM) / seedM).toFixed(1)}% of the seed; target ${measured.targetMs.toFixed(3)} ms)` +
+      `${baseM === undefined ? '' : `, width baseline ${baseM.toFixed(3)} ms`}`,
+  );
+  return {
+    final: t.final === null ? null : { ...t.final, latencyMeasuredMs: finalM },
+    baseline: t.baseline === null ? null : { ...t.baseline, latencyMeasuredMs: baseM ?? null },
+    measured,
+  };
+}
+
+function stopMessage(start: Start, walk: Walk, floorMs: number): string {
+  const { state } = walk;
+  return walk.status === 'met'
+    ? `target met: ${start.seedMs.toFixed(3)} -> ${state.latencyMs.toFixed(3)} ms (target ${start.targetMs.toFixed(3)} ms) in ${state.iteration} iterations`
+    : `the target ${start.targetMs.toFixed(3)} ms cannot be met: no layer can be shrunk by another ${start.deltaMs.toFixed(3)} ms; ` +
+        `stopped at ${state.latencyMs.toFixed(3)} ms after ${state.iteration} iterations (the narrowest reachable network: ${floorMs.toFixed(3)} ms)`;
+}
+
+/** After the last step: the spec file, the final training and the baseline, measured together; the stored result. */
+export async function finishRun(run: RunContext, start: Start, walk: Walk, floorMs: number): Promise<NetadaptResult> {
+  const finalSpec: ArchSpec = { ...walk.state.spec, name: `${run.settings.arch.name}-netadapt` };
+  await writeSpecFile(start.specFile, finalSpec);
+  const message = stopMessage(start, walk, floorMs);
+  run.log(message);
+  const final = await trainFinal(run, finalSpec, walk.state);
+  const b = await trainBaseline(run, walk.state.latencyMs);
+  const t = await measureJoint(run, start, finalSpec, { final, baseline: b?.result ?? null, measured: null }, b?.spec ?? null);
+  return complete(run, start, { status: walk.status, message, iterations: walk.summaries, finalSpec, ...t });
+}
+
+/** A seed that meets the target already: it is the result, unchanged. */
+export async function finishUnchanged(run: RunContext, start: Start): Promise<NetadaptResult> {
+  const message = `nothing to do: the seed's latency ${start.seedMs.toFixed(3)} ms already meets the target ${start.targetMs.toFixed(3)} ms; the seed is unchanged`;
+  run.log(message);
+  await writeSpecFile(start.specFile, run.settings.arch);
+  const status: NetadaptStatus = 'nothing-to-do';
+  return complete(run, start, { status, message, iterations: [], finalSpec: run.settings.arch, final: null, baseline: null, measured: null });
+}
