@@ -24,7 +24,7 @@ import {
   type SearchSettings,
   type SpaceRef,
 } from '../search/loop.js';
-import { checkWorkers } from '../search/engine/limits.js';
+import { engineOptionsFrom } from '../search/engine/factory.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import type { StrategyName } from '../search/types.js';
@@ -100,23 +100,9 @@ function checkInt(name: string, v: number | undefined, min: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
 }
 
-function parseGpus(text: string): string[] {
-  const ids = text.split(',').map((s) => s.trim());
-  if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id)) || new Set(ids).size !== ids.length) {
-    throw new UsageError(`--gpus ${text}: expected distinct GPU ids separated by commas, e.g. 0,1`);
-  }
-  return ids;
-}
-
 function engineOptions(args: SearchArgs): EngineOptions {
-  checkInt('workers', args.workers, 0);
-  if (args.workers !== undefined) checkWorkers(args.workers);
   const timeout = args['eval-timeout'] === undefined ? {} : { evalTimeoutSeconds: parseDuration(args['eval-timeout'], '--eval-timeout') };
-  if (args.gpus !== undefined) {
-    if (args.workers !== undefined) throw new UsageError('give either --workers or --gpus (one process per GPU), not both');
-    return { workers: 0, gpus: parseGpus(args.gpus), ...timeout };
-  }
-  return { workers: args.workers ?? availableParallelism(), ...timeout };
+  return { ...engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, availableParallelism()), ...timeout };
 }
 
 /** The evaluator's settings: the proxy evaluator's keys, only those given (its own defaults fill the rest). */

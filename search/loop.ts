@@ -15,10 +15,8 @@ import { encodeArch } from '../space/blockString.js';
 import { applySample, type SearchSpace, spaceSize } from '../space/searchSpace.js';
 import { BatchSettler, type CandidateEvent, enqueueProposals, isReplayed, type RunContext, type Session } from './batch.js';
 import { type Deadline, deadlineAfter, stopAtDeadline } from './deadline.js';
-import { createInProcessEngine } from './engine/inProcess.js';
-import { createPoolEngine } from './engine/pool.js';
-import { createProcessesEngine } from './engine/processes.js';
-import type { Engine, EvalTimeout, WorkerSetup } from './engine/types.js';
+import { createEngine, type EngineOptions } from './engine/factory.js';
+import type { Engine, WorkerSetup } from './engine/types.js';
 import { defaultEvalTimeout, resolveEvaluator } from './evaluators.js';
 import { leasedWrites } from './lease.js';
 import { preflight } from './preflight.js';
@@ -34,20 +32,12 @@ import { strategyFactory } from './strategies/index.js';
 import type { Metrics, ProposeContext, Strategy } from './types.js';
 
 export type { CandidateEvent, CandidateSource } from './batch.js';
+export type { EngineOptions } from './engine/factory.js';
 export type { CandidateSummary, SearchResult } from './result.js';
 export { paretoFront, summarize } from './result.js';
 export { checkSettings, defaultMaxFailures, parseDuration, resolveSpace, spaceLabel } from './settings.js';
 export type { ResumeOverrides, SearchSettings, SpaceRef } from './settings.js';
 export { MAX_EMPTY_BATCHES, type StopReason } from './stop.js';
-
-export interface EngineOptions {
-  /** 0: in process; N: a Piscina pool of N threads. Ignored when gpus is given. */
-  readonly workers: number;
-  /** One child process per GPU id. */
-  readonly gpus?: readonly string[];
-  /** Seconds an evaluation may take before it fails as timed out; default: derived from the evaluator's settings. */
-  readonly evalTimeoutSeconds?: number;
-}
 
 export interface BatchEvent {
   readonly batch: number;
@@ -92,12 +82,6 @@ async function backendPinner(name: 'cpu' | 'wasm'): Promise<() => Promise<void>>
   return async () => {
     if (tf.getBackend() !== name) await useBackend(name);
   };
-}
-
-function createEngine(setup: WorkerSetup, opts: EngineOptions, evalTimeoutSeconds: EvalTimeout): Engine {
-  if (opts.gpus !== undefined && opts.gpus.length > 0) return createProcessesEngine(setup, { gpus: opts.gpus, evalTimeoutSeconds });
-  if (opts.workers === 0) return createInProcessEngine(setup, { evalTimeoutSeconds });
-  return createPoolEngine(setup, { workers: opts.workers, evalTimeoutSeconds });
 }
 
 /** Everything a run needs, checked before it is created or taken over (search/preflight.ts). */
