@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { type LoadedDataset, loadDataset } from '../data/load.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { EvalContext, Metrics } from '../search/types.js';
 import type { ArchSpec } from '../space/arch.js';
 import { validateArchSpec } from '../space/validate.js';

@@ -15,7 +15,7 @@ import { measureArchsInterleaved } from '../latency/validate.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
 import { buildModel } from '../model/build.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { NetadaptIterationRecord } from '../results/netadapt.js';
 import { startHeartbeat } from '../results/runs.js';
 import type { Store } from '../results/store.js';
