@@ -14,7 +14,7 @@ import { measureArchsInterleaved, type ValidationReport, validatePredictions } f
 import { openStore } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
 import { jsonOption } from './options.js';

@@ -14,7 +14,7 @@ import { checkWorkers } from '../search/engine/limits.js';
 import { type NetadaptSettings, resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
 import { openStore } from '../results/store.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';
