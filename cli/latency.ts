@@ -5,7 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { parseTargets, type Resource, type Target } from '../latency/targets.js';
 import { costOf } from '../space/cost.js';
-import { buildLutFile, type LutBuildResult } from '../latency/buildLutFile.js';
+import { buildLutFile, type LutBuildOptions, type LutBuildResult } from '../latency/buildLutFile.js';
 import { readLut, sampleArchs } from '../latency/lut.js';
 import { type ArchLatency, checkMeasureCounts, measureArchOn } from '../latency/measure.js';
 import { missingError, predictLatency } from '../latency/predict.js';
@@ -138,20 +138,11 @@ function progressLine(label: string, done: number, total: number, detail: string
   else process.stderr.write(`${line}\n`);
 }
 
-interface LutBuildArgs {
+/** The library's options as typed (what it takes as specs, the user names). */
+interface LutBuildArgs extends Omit<LutBuildOptions, 'archs' | 'space' | 'onProgress'> {
   readonly space: string | undefined;
-  readonly samples: number | undefined;
-  readonly seed: number;
   readonly arch: string[] | undefined;
-  readonly input: number;
-  readonly runner: string;
-  readonly backend: string;
-  readonly threads: number;
-  readonly warmup: number;
-  readonly runs: number;
-  readonly sweeps: number;
-  readonly out: string;
-  readonly calibrate: number;
+  readonly samples: number | undefined;
   readonly widths: number[] | undefined;
   readonly db: string | undefined;
   readonly json: boolean;
