@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { parseProxyConfig } from '../proxy-train/config.js';
 import { evaluate } from '../proxy-train/evaluate.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { encodeArch } from '../space/blockString.js';
 import { applySample, sampleUniform } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';

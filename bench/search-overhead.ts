@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../results/store.js';
-import { DEFAULT_BATCH } from '../cli/search.js';
+import { DEFAULT_BATCH } from '../search/defaults.js';
 import { type SearchSettings, runSearch } from '../search/loop.js';
 import type { StrategyName } from '../search/types.js';
 

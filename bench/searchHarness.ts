@@ -11,7 +11,7 @@ import { NasError, UsageError } from '../common/errors.js';
 import { mean, median, quantile } from '../latency/stats.js';
 import { parseTargets } from '../latency/targets.js';
 import type { CandidateRecord } from '../results/candidates.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { openStore } from '../results/store.js';
 import { DEFAULT_STRATEGY_BACKEND, runSearch, type SearchSettings, type SpaceRef, type StopReason } from '../search/loop.js';
 import { computeReward, type RewardOptions } from '../search/reward.js';

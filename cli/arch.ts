@@ -3,7 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { encodeArch } from '../space/blockString.js';
 import { costOf, type LayerCost } from '../space/cost.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { referenceArch, referenceDescription, referenceNames } from '../space/reference.js';
 import { resolve } from '../space/resolve.js';
 import { emit, table, thousands } from './output.js';

@@ -6,14 +6,14 @@ import { type BackendChoice, useBackend } from '../backend/select.js';
 import { type BenchSearchResult, benchSearch, type SeedRun } from '../bench/searchHarness.js';
 import { type TrainBenchResult, benchTrain } from '../bench/trainSpeed.js';
 import { UsageError } from '../common/errors.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import type { StrategyName } from '../search/types.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
-import { DEFAULT_BATCH } from './search.js';
+import { DEFAULT_BATCH } from '../search/defaults.js';
 
 interface BenchTrainArgs {
   arch: string[];

@@ -2,7 +2,8 @@
 // a browser page that imports dist/web/nas.js (web/README.md).
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
-import { type ExportResult, exportFormats, exportModel } from '../model/export.js';
+import { exportFormats } from '../model/export.js';
+import { type ExportResult, exportModel } from '../train/exportCheckpoint.js';
 import { describeFallback } from '../train/checkpoint.js';
 import { allowFallbackOption } from './checkpointOptions.js';
 import { backendOption, forceOption, jsonOption } from './options.js';

@@ -11,7 +11,7 @@ import { preprocessingFor } from '../data/load.js';
 import { makeModelCard, writeModelCard } from '../model/card.js';
 import { importWeights, type WeightSource, weightSources } from '../model/importWeights.js';
 import { encodeArch } from '../space/blockString.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { dropoutStates, epochCheckpointName, writeCheckpoint } from '../train/checkpoint.js';
 import { defaultTrainConfig } from '../train/config.js';
 import { jsonOption } from './options.js';

@@ -1,20 +1,19 @@
 // `nas latency measure`: whole-network latency on a runner (the local tfjs backend, or tfjs in headless Chromium);
 // `lut build`, `predict` and `validate`: lookup tables of block latencies (docs/LATENCY_LUT.md).
 import type { Options } from 'yargs';
-import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { parseTargets, type Resource, type Target } from '../latency/targets.js';
 import { costOf } from '../space/cost.js';
-import { buildArchs, buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
+import { buildLutFile, type LutBuildOptions, type LutBuildResult } from '../latency/buildLutFile.js';
+import { readLut, sampleArchs } from '../latency/lut.js';
 import { type ArchLatency, checkMeasureCounts, measureArchOn } from '../latency/measure.js';
-import { calibrate, missingError, predictLatency } from '../latency/predict.js';
+import { missingError, predictLatency } from '../latency/predict.js';
 import { checkRunner, openRunner, runnerBackends, runnerNames } from '../latency/runner.js';
-import { measureArchsInterleaved, type ValidationReport, validatePredictions } from '../latency/validate.js';
-import { openStore } from '../results/store.js';
+import { type ValidationReport, validatePredictions } from '../latency/validate.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
 import { jsonOption } from './options.js';
@@ -139,40 +138,14 @@ function progressLine(label: string, done: number, total: number, detail: string
   else process.stderr.write(`${line}\n`);
 }
 
-interface LutBuildArgs {
+/** The library's options as typed (what it takes as specs, the user names). */
+interface LutBuildArgs extends Omit<LutBuildOptions, 'archs' | 'space' | 'onProgress'> {
   readonly space: string | undefined;
-  readonly samples: number | undefined;
-  readonly seed: number;
   readonly arch: string[] | undefined;
-  readonly input: number;
-  readonly runner: string;
-  readonly backend: string;
-  readonly threads: number;
-  readonly warmup: number;
-  readonly runs: number;
-  readonly sweeps: number;
-  readonly out: string;
-  readonly calibrate: number;
+  readonly samples: number | undefined;
   readonly widths: number[] | undefined;
   readonly db: string | undefined;
   readonly json: boolean;
-}
-
-interface LutBuildResult {
-  readonly out: string;
-  readonly entries: number;
-  readonly measured: number;
-  readonly reused: number;
-  readonly overheadMs: number;
-  /** Calibrated on networks of one depth (a network and its narrower variants); null otherwise. */
-  readonly scale: number | null;
-  readonly perEntryMs: number | null;
-  readonly calibratedOn: number;
-  readonly runner: string;
-  readonly backend: string;
-  readonly threads: number | null;
-  readonly machine: string;
-  readonly input: readonly number[];
 }
 
 const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
@@ -212,81 +185,13 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       if (args.arch === undefined) throw new UsageError('--widths narrows the archs of --arch: give --arch too');
       for (const w of args.widths) if (!(w > 0 && w <= 4)) throw new UsageError(`--widths: each must be in (0, 4], got ${w}`);
     }
-    const given = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
-    // Each arch, then its variants: the width multiplies the channels the arch already has.
-    const archs = given?.flatMap((a) => [
-      a,
-      ...(args.widths ?? []).map((w) => ({ ...a, name: `${a.name}-x${w}`, width: a.width * w })),
-    ]);
-    const common = {
-      ...(archs === undefined ? {} : { archs }),
-      ...(space === undefined ? {} : { space }),
-      ...(args.samples === undefined ? {} : { samples: args.samples }),
-      seed: args.seed,
-      input: args.input,
-    };
-    const all = buildArchs(common); // bad --samples fails before anything is measured
-    const existing = existsSync(args.out) ? readLut(args.out) : undefined;
-    const runner = await openRunner(args.runner, { backend: args.backend, threads: args.threads });
-    let lut: Lut;
-    let measured = 0;
-    const measuredKeys = new Set<string>();
-    const coverage = space !== undefined && args.samples === undefined;
-    const k = coverage ? args.calibrate : Math.min(args.calibrate, all.length);
-    try {
-      const store = args.db === undefined ? undefined : openStore(args.db);
-      try {
-        lut = await buildLut({
-          ...common,
-          runner,
-          warmup: args.warmup,
-          runs: args.runs,
-          sweeps: args.sweeps,
-          ...(existing === undefined ? {} : { existing }),
-          ...(store === undefined ? {} : { store }),
-          onProgress: (p) => {
-            measuredKeys.add(p.key);
-            measured = measuredKeys.size;
-            writeLut(args.out, p.lut);
-            progressLine('lut', p.done, p.total, p.key);
-          },
-        });
-      } finally {
-        store?.close();
-      }
-      if (k > 0) {
-        // Calibration wants typical networks: with a whole space covered, fresh samples of it (the coverage list is
-        // biased to rare entries); else the archs the table was built for.
-        const specs = coverage ? sampleArchs(space, k, args.input, args.seed + 1) : all.slice(0, k);
-        const times = await measureArchsInterleaved(runner, specs, {
-          statistic: lut.statistic ?? 'median',
-          warmup: args.warmup,
-          runs: 60,
-          onProgress: (done, total, t) => progressLine('calibrate', done, total, `${t.toFixed(2)} ms`),
-        });
-        const calibration = specs.map((spec, i) => ({ spec, ms: times[i] ?? Number.NaN }));
-        lut = calibrate(lut, calibration);
-      }
-    } finally {
-      await runner.close();
-    }
-    writeLut(args.out, lut);
-    const result: LutBuildResult = {
-      out: args.out,
-      entries: Object.keys(lut.entries).length,
-      measured,
-      reused: Object.keys(lut.entries).length - measured,
-      overheadMs: lut.overheadMs,
-      scale: lut.scale ?? null,
-      perEntryMs: lut.perEntryMs ?? null,
-      calibratedOn: k,
-      runner: lut.runner,
-      backend: lut.backend,
-      threads: lut.threads,
-      machine: lut.machine,
-      input: lut.input,
-    };
-    emit(result, args.json, (r) =>
+    const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
+    const { samples, seed, input, runner, backend, threads, warmup, runs, sweeps, out, calibrate, widths, db } = args;
+    const result = await buildLutFile({
+      ...{ archs, widths, space, samples, seed, input, runner, backend, threads, warmup, runs, sweeps, out, calibrate, db },
+      onProgress: progressLine,
+    });
+    emit(result, args.json, (r: LutBuildResult) =>
       `${r.out}: ${r.entries} entries (${r.measured} measured now), overhead ${r.overheadMs.toFixed(3)} ms` +
       `${r.scale === null ? '' : `, scale ${r.scale.toFixed(3)}`}${r.perEntryMs ? `, ${r.perEntryMs.toFixed(3)} ms per entry` : ''}` +
       `${r.calibratedOn > 0 ? ` calibrated on ${r.calibratedOn} archs` : ''}; ${r.runner}, ${r.backend}, threads ${r.threads ?? 'auto'}, ` +

@@ -16,7 +16,7 @@ import type { DataKey, NetadaptSettings } from '../netadapt/types.js';
 import { openStore, type Store } from '../results/store.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
 import type { ArchSpec } from '../space/arch.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { type Checkpoint, readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';

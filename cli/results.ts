@@ -7,7 +7,7 @@ import { checkOutput, pathComponent } from '../common/outputPath.js';
 import { formatTarget, parseTarget, RESOURCES, type Resource, type Target } from '../latency/targets.js';
 import type { CandidateCounts, CandidateRecord } from '../results/candidates.js';
 import { candidateTable, toCsv } from '../results/export.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { candidateFront, metricOf, PARETO_X, type ParetoX, X_METRIC } from '../results/pareto.js';
 import { isRunStale, type RunRecord } from '../results/runs.js';
 import { openStore, type Store } from '../results/store.js';

@@ -7,7 +7,7 @@ import type { CommandModule } from 'yargs';
 import type { BackendChoice } from '../backend/select.js';
 import { ArchError, UsageError } from '../common/errors.js';
 import { parseLatencySource } from '../latency/resources.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { openStore } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
@@ -24,6 +24,7 @@ import {
   type SearchSettings,
   type SpaceRef,
 } from '../search/loop.js';
+import { DEFAULT_BATCH } from '../search/defaults.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
@@ -34,9 +35,6 @@ import { emit, table, thousands } from './output.js';
 /** The embedded default: 32 proxy-trained candidates of the small-input MnasNet space on MNIST. */
 export const DEFAULT_SPACE = 'mnasnet-small-input';
 export const DEFAULT_BUDGET = 32;
-// 16: PPO learns from batches of sampled models, and the controller's per-update cost is mostly fixed (tfjs
-// per-op overhead), so 16 keeps rl above 50 samples/s where 8 would not.
-export const DEFAULT_BATCH = 16;
 export const DEFAULT_LATENCY = 'madds';
 
 interface SearchArgs {

@@ -9,7 +9,7 @@ import { UsageError } from '../common/errors.js';
 import { checkOutput, pathComponent } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { openStore } from '../results/store.js';
-import { loadArch } from '../space/load.js';
+import { loadArch } from '../results/archRef.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
 import type { StepProgress } from '../train/loop.js';

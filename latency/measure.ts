@@ -7,17 +7,12 @@ import { UsageError } from '../common/errors.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { resolve } from '../space/resolve.js';
-import type { LatencyRunner } from './runner.js';
+import type { LatencyRunner } from './runners/interface.js';
 import { openNodeRunner } from './runners/node.js';
-import { type SampleSummary, summarize } from './stats.js';
+import { type LatencyStats, summarize } from './stats.js';
 import { type TimingOptions, timeForward } from './timing.js';
 
 export type MeasureOptions = TimingOptions;
-
-export interface LatencyStats extends SampleSummary {
-  readonly runs: number;
-  readonly samplesMs: readonly number[];
-}
 
 function checkInt(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) {

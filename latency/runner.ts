@@ -1,16 +1,20 @@
 // The seam between what is measured (LUT entries, whole networks) and where: a runner owns a backend on one device
 // and times models there. `node` is the local tfjs backend in this process; `browser` is tfjs inside a page of
 // headless Chromium, the latency a web deployment sees.
-import { cpus } from 'node:os';
 import { backendChoices } from '../backend/select.js';
 import { NasError, UsageError } from '../common/errors.js';
-import type { ArchSpec } from '../space/arch.js';
-import type { EntryRef } from './entryModels.js';
-import type { LatencyStats } from './measure.js';
-import { summarize } from './stats.js';
+import { type LatencyRunner, type RunnerName, runnerNames } from './runners/interface.js';
 
-export const runnerNames = ['node', 'browser'] as const;
-export type RunnerName = (typeof runnerNames)[number];
+// What a runner is lives in runners/interface.ts (so the runners need not import this module, which opens them);
+// it is re-exported here, the seam's entry point.
+export {
+  type ArchMeasureOptions,
+  type LatencyRunner,
+  machineName,
+  type RunnerMeasureOptions,
+  type RunnerName,
+  runnerNames,
+} from './runners/interface.js';
 
 /** The backends each runner offers (node: as `--backend` elsewhere; browser: what a page's tfjs can run). */
 export const runnerBackends: Readonly<Record<RunnerName, readonly string[]>> = {
@@ -32,53 +36,11 @@ export function fineRounds(runs: number): number {
   return Math.max(1, Math.ceil(runs / RUNS_PER_ROUND));
 }
 
-export interface RunnerMeasureOptions {
-  /** Untimed runs of each model before its first timed round. */
-  readonly warmup: number;
-  /** Timed runs per model, at least (rounded up to a multiple of `rounds`). */
-  readonly runs: number;
-  /** Interleaved passes over the models (1: each model timed once, in order). */
-  readonly rounds: number;
-  /** Keep timing each model until this much time is spent on it. */
-  readonly minSeconds?: number;
-}
-
-export interface ArchMeasureOptions extends RunnerMeasureOptions {
-  /** Weight initialiser seed (default 0). */
-  readonly seed?: number;
-}
-
-export interface LatencyRunner {
-  readonly name: RunnerName;
-  /** The backend that computes (after `auto` is decided). */
-  readonly backend: string;
-  /** Threads the backend computes with (null: the runtime decides). */
-  readonly threads: number | null;
-  /** Where the times hold: the host CPU, and for the browser the Chromium version (and WebGL renderer). */
-  readonly machine: string;
-  /** Time the models of LUT entries together, in interleaved rounds; stats in the order given. */
-  measureEntries(entries: readonly EntryRef[], opts: RunnerMeasureOptions): Promise<LatencyStats[]>;
-  /** Time whole networks together, in interleaved rounds; stats in the order given. */
-  measureArchs(archs: readonly ArchSpec[], opts: ArchMeasureOptions): Promise<LatencyStats[]>;
-  close(): Promise<void>;
-}
-
 export interface OpenRunnerOptions {
   /** Default wasm. */
   readonly backend?: string;
   /** wasm threads (default 1). */
   readonly threads?: number;
-}
-
-/** The machine string of this host: CPU model and core count. */
-export function machineName(): string {
-  const cs = cpus();
-  return `${(cs[0]?.model ?? 'unknown cpu').trim()} x${cs.length}`;
-}
-
-/** Stats of each list of samples. */
-export function statsOf(samples: readonly (readonly number[])[]): LatencyStats[] {
-  return samples.map((xs) => ({ ...summarize(xs), runs: xs.length, samplesMs: [...xs] }));
 }
 
 export function isRunnerName(name: string): name is RunnerName {

@@ -93,3 +93,14 @@ export function summarize(samplesMs: readonly number[]): SampleSummary {
     madMs: mad(samplesMs),
   };
 }
+
+/** A summary with the samples it summarises. */
+export interface LatencyStats extends SampleSummary {
+  readonly runs: number;
+  readonly samplesMs: readonly number[];
+}
+
+/** Stats of each list of samples. */
+export function statsOf(samples: readonly (readonly number[])[]): LatencyStats[] {
+  return samples.map((xs) => ({ ...summarize(xs), runs: xs.length, samplesMs: [...xs] }));
+}

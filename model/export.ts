@@ -1,4 +1,4 @@
-// Export of a checkpoint for other runtimes. 'tfjs': a tfjs LayersModel as tfjs-converter lays it out (model.json
+// Export of a model for other runtimes (train/exportCheckpoint.ts exports a checkpoint through it). 'tfjs': a tfjs LayersModel as tfjs-converter lays it out (model.json
 // and weight shards of at most 4 MiB, `group1-shard<i>of<n>.bin`) plus the model card, which a page loads with
 // tf.loadLayersModel once web/index.ts (dist/web/nas.js) has registered our layers. tfjs has no file:// saver
 // without tfjs-node, so fileSaveHandler writes the files.
@@ -7,10 +7,9 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { makeTempSibling, removeDeadTemps, writeDurable } from '../common/atomicFs.js';
-import { NasError, UsageError } from '../common/errors.js';
-import { checkOutput } from '../common/outputPath.js';
+import { NasError } from '../common/errors.js';
+import type { ArchSpec } from '../space/arch.js';
 import { resolve } from '../space/resolve.js';
-import { type CheckpointChoice, loadCheckpointModel } from '../train/checkpoint.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
 import { foldModel } from './fold.js';
 
@@ -20,43 +19,25 @@ export type ExportFormat = (typeof exportFormats)[number];
 /** tfjs-converter's default shard size. */
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
-export interface ExportOptions {
-  /** A checkpoint directory, or a run directory (its latest complete checkpoint). */
-  readonly checkpoint: string;
-  readonly out: string;
-  readonly format: string;
-  /** 'ema' (default): the averaged weights when the checkpoint has them, as training evaluated; 'raw': the trained ones. */
-  readonly weights?: 'ema' | 'raw';
-  /** Replace an existing non-empty `out`. */
-  readonly force?: boolean;
-  /** A run directory whose newest checkpoint is corrupt: export the newest intact one (default: refuse). */
-  readonly allowFallback?: boolean;
-  readonly shardBytes?: number;
-  /** Fold batch norm into the convolutions (default true): the inference form, one fused kernel per convolution. */
-  readonly fold?: boolean;
-}
-
 export interface ExportedFile {
   readonly name: string;
   readonly bytes: number;
 }
 
-export interface ExportResult {
-  readonly format: ExportFormat;
-  readonly out: string;
-  readonly checkpoint: string;
-  /** Set when the run directory's newest checkpoint was corrupt and an older one was exported (allowFallback). */
-  readonly fallback: CheckpointChoice['fallback'];
-  readonly arch: string;
-  /** The weights written: 'raw' when the checkpoint has no EMA weights, whatever was asked. */
-  readonly weights: 'ema' | 'raw';
-  readonly dataset: string;
-  readonly input: { readonly size: number; readonly channels: number };
-  readonly classes: number;
+/** What exportLayersModel wrote. */
+export interface ExportedModel {
+  readonly card: ModelCard;
+  readonly shape: ModelShape;
   /** Batch norm folded into the convolutions (the default), or kept (--no-fold, for further training). */
   readonly folded: boolean;
   readonly parameters: number;
   readonly files: readonly ExportedFile[];
+}
+
+export interface ModelShape {
+  readonly size: number;
+  readonly channels: number;
+  readonly classes: number;
 }
 
 export function isExportFormat(format: string): format is ExportFormat {
@@ -114,7 +95,7 @@ export function fileSaveHandler(
 }
 
 /** The model's input [size, channels] and its number of classes, from its input and output shapes. */
-function modelShape(model: tf.LayersModel): { size: number; channels: number; classes: number } {
+function modelShape(model: tf.LayersModel): ModelShape {
   const input = model.inputs[0]?.shape ?? [];
   const output = model.outputs[0]?.shape ?? [];
   const [, h, w, c] = input;
@@ -125,7 +106,7 @@ function modelShape(model: tf.LayersModel): { size: number; channels: number; cl
   return { size: h, channels: c, classes };
 }
 
-function checkCard(card: ModelCard, shape: { size: number; channels: number; classes: number }, where: string): void {
+function checkCard(card: ModelCard, shape: ModelShape, where: string): void {
   const { size, channels } = card.preprocessing.input;
   if (size !== shape.size || channels !== shape.channels) {
     throw new NasError('E_IO', `the model card of ${where} is for ${size}x${size}x${channels} inputs, the model takes ${shape.size}x${shape.size}x${shape.channels}`);
@@ -135,53 +116,38 @@ function checkCard(card: ModelCard, shape: { size: number; channels: number; cla
   }
 }
 
-/**
- * Writes a checkpoint's model and card into `out`, atomically: into a temporary directory beside it, then renamed
- * into place. Refuses an existing non-empty `out` unless `force`; bad input is a NasError with exit code 2.
- */
-export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
-  if (!isExportFormat(opts.format)) {
-    throw new UsageError(`unknown export format '${opts.format}': use ${exportFormats.join(', ')}`);
-  }
-  const format = opts.format;
-  const out = checkOutput(opts.out, {
-    option: '--out',
-    kind: 'dir',
-    force: opts.force === true,
-    reads: [{ what: 'the checkpoint', path: opts.checkpoint }],
-  });
+export interface LayersExportOptions {
+  readonly shardBytes?: number | undefined;
+  /** Fold batch norm into the convolutions (default true): the inference form, one fused kernel per convolution. */
+  readonly fold?: boolean | undefined;
+}
 
-  const loaded = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema', allowFallback: opts.allowFallback === true });
-  const { checkpoint, weights } = loaded;
+/**
+ * Writes `model` (of `arch`) and the model card found in `cardDir` into `out`, atomically: into a temporary directory
+ * beside it, then renamed into place. Takes ownership of `model` (disposes it); `out` must have been checked.
+ */
+export async function exportLayersModel(
+  model: tf.LayersModel,
+  arch: ArchSpec,
+  cardDir: string,
+  out: string,
+  opts: LayersExportOptions = {},
+): Promise<ExportedModel> {
   const folded = opts.fold !== false;
-  let model = loaded.model;
+  let m = model;
   try {
     if (folded) {
-      const f = foldModel(model, resolve(checkpoint.arch));
-      model.dispose();
-      model = f;
+      const f = foldModel(m, resolve(arch));
+      m.dispose();
+      m = f;
     }
-    const card = await readModelCard(checkpoint.path);
-    const shape = modelShape(model);
-    checkCard(card, shape, checkpoint.path);
-
-    const files = await writeExport(model, card, out, opts.shardBytes ?? DEFAULT_SHARD_BYTES);
-    return {
-      format,
-      out,
-      checkpoint: checkpoint.path,
-      fallback: loaded.fallback,
-      arch: checkpoint.archString,
-      weights,
-      dataset: card.dataset,
-      input: { size: shape.size, channels: shape.channels },
-      classes: shape.classes,
-      folded,
-      parameters: model.countParams(),
-      files: files.sort((a, b) => a.name.localeCompare(b.name)),
-    };
+    const card = await readModelCard(cardDir);
+    const shape = modelShape(m);
+    checkCard(card, shape, cardDir);
+    const files = await writeExport(m, card, out, opts.shardBytes ?? DEFAULT_SHARD_BYTES);
+    return { card, shape, folded, parameters: m.countParams(), files: files.sort((a, b) => a.name.localeCompare(b.name)) };
   } finally {
-    model.dispose();
+    m.dispose();
   }
 }
 

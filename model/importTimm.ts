@@ -2,12 +2,10 @@
 // into a model built by buildModel. timm names blocks `blocks.<stage>.<index>` after its arch_def, whose stages are
 // runs of equal output width, as ours are; a block without expansion is timm's DepthwiseSeparableConv, one with
 // expansion its InvertedResidual, and the last 1x1 conv (our head.conv) a ConvBnAct stage of its own.
-import type * as tf from '@tensorflow/tfjs';
 import { ArchError } from '../common/errors.js';
 import type { ArchSpec } from '../space/arch.js';
 import type { ResolvedArch } from '../space/resolve.js';
-import { convBnSources, copyPyTorchWeights, linearSources, type PyTorchNames, seSources } from './importTorchvision.js';
-import type { NamedArray } from './safetensors.js';
+import { convBnSources, linearSources, type PyTorchNames, seSources } from './importTorchvision.js';
 
 /**
  * timm's PyTorch-native MobileNetV3 uses nn.BatchNorm2d's default epsilon, not the paper's 1e-3 (only its tf_*
@@ -50,12 +48,4 @@ export function timmMobileNetV3Names(arch: ResolvedArch): PyTorchNames {
   map.set('head.hidden', linearSources('conv_head'));
   map.set('head.classifier', linearSources('classifier'));
   return map;
-}
-
-/**
- * Copies timm MobileNetV3 weights into `model` (built from timmSpec(spec), so that BN uses timm's epsilon); every
- * key must be used and every shape must match.
- */
-export function importTimmMobileNetV3(model: tf.LayersModel, arch: ResolvedArch, weights: ReadonlyMap<string, NamedArray>): void {
-  copyPyTorchWeights(model, timmMobileNetV3Names(arch), weights, 'timm MobileNetV3');
 }

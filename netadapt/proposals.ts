@@ -4,7 +4,6 @@
 // width whose latency meets the step's budget. The stem and head.conv are not groups: the paper's proposals are the
 // two kinds above, and the stem of a small-input network is already narrow.
 import type { ArchSpec, Block } from '../space/arch.js';
-import { encodeArch } from '../space/blockString.js';
 import { type ResolvedArch, type ResolvedBlock, resolve } from '../space/resolve.js';
 
 /** Shrink the depthwise width of block `block` (an `ir` block with an expand conv). */
@@ -169,11 +168,6 @@ export async function makeProposals(spec: ArchSpec, budgetMs: number, latency: L
     }
   }
   return out;
-}
-
-/** The canonical string of a proposal's network (its identity in the store and in logs). */
-export function proposalKey(p: Proposal): string {
-  return encodeArch(p.spec);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The human form of a NetAdapt run: the iterations (latency predicted and measured, validation accuracy, what was
 // shrunk), the final architecture as block strings and its spec file, and the width baseline side by side.
-import { table } from '../cli/output.js';
+import { table } from '../common/textTable.js';
 import { encodeBlock } from '../space/blockString.js';
 import type { NetadaptResult, TrainedResult } from './types.js';
 

@@ -9,7 +9,7 @@
 // (the space's largest when input is null), times CPU_BACKEND_FACTOR on tfjs's reference cpu backend (it did not
 // finish one 512-image candidate in 20 minutes that wasm scored in 5 s).
 import { checkDatasetFiles } from '../data/locate.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { SearchSpace } from '../space/searchSpace.js';
 import { parseProxyConfig } from './config.js';
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type BackendChoice, backendChoices } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
 import { type DatasetName, datasetNames } from '../data/load.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
 
 export interface ProxyConfig {

@@ -67,8 +67,3 @@ export async function proxyData(k: ProxyDataKey): Promise<ProxyData> {
     throw e;
   }
 }
-
-/** Forget every cached dataset (tests; a long-lived worker switching datasets). */
-export function clearProxyData(): void {
-  cache.clear();
-}

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { ArchError, NasError } from '../common/errors.js';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeArch } from '../space/blockString.js';
+import { type ArchOverrides, loadArch as loadGivenArch } from '../space/load.js';
 import type { RunRecord } from './runs.js';
 import { DEFAULT_DB_PATH, openStore, type Store } from './store.js';
 
@@ -124,4 +125,9 @@ export function archFromRunRef(text: string, db?: string): ArchSpec {
     if (e instanceof NasError) throw new ArchError(`${text}: the stored architecture is not valid: ${e.message}`);
     throw e;
   }
+}
+
+/** space/load.ts's loadArch that also reads `run:` references from the results store (overrides.db, $NAS_DB, ./nas.db). */
+export function loadArch(refs: readonly string[], overrides: ArchOverrides = {}): ArchSpec {
+  return loadGivenArch(refs, overrides, archFromRunRef);
 }

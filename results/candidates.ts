@@ -2,7 +2,8 @@
 // within a run (an arch sampled twice is evaluated once), and a done result is reusable by any run whose evaluation
 // settings hash to the same evalKey (evalKeyOf in json.ts).
 import type { Conn } from './conn.js';
-import { decodeJson, decodeJsonOrNull, encodeJson, encodeJsonOrNull, JsonColumnError, type JsonValue } from './json.js';
+import { JsonColumnError, type JsonValue } from '../common/json.js';
+import { decodeJson, decodeJsonOrNull, encodeJson, encodeJsonOrNull } from './json.js';
 
 export const CANDIDATE_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type CandidateStatus = (typeof CANDIDATE_STATUSES)[number];

@@ -1,6 +1,7 @@
 // Checkpoints' paths and the metrics at which they were taken; the files themselves live on disk.
 import type { Conn } from './conn.js';
-import { decodeJsonOrNull, encodeJsonOrNull, type JsonValue } from './json.js';
+import type { JsonValue } from '../common/json.js';
+import { decodeJsonOrNull, encodeJsonOrNull } from './json.js';
 
 export interface CheckpointInput {
   readonly runId: string;

@@ -1,7 +1,8 @@
 // Training progress, one row per (run, epoch). Recording an epoch again replaces it, so a resumed run that redoes
 // an epoch leaves the redone figures, not both.
 import type { Conn } from './conn.js';
-import { decodeJsonOrNull, encodeJsonOrNull, type JsonValue } from './json.js';
+import type { JsonValue } from '../common/json.js';
+import { decodeJsonOrNull, encodeJsonOrNull } from './json.js';
 
 export interface EpochInput {
   readonly runId: string;

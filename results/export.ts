@@ -1,7 +1,7 @@
 // A search's candidates as flat rows for `nas results export`: one column per field and per metric, and CSV text
 // (RFC 4180 quoting) for spreadsheets and pandas.
 import type { CandidateRecord } from './candidates.js';
-import type { JsonValue } from './json.js';
+import type { JsonValue } from '../common/json.js';
 
 export type Cell = string | number | boolean | null;
 

@@ -1,6 +1,7 @@
 // NetAdapt iterations: each step's proposals, the one kept, and its latency and accuracy.
 import type { Conn } from './conn.js';
-import { decodeJson, decodeJsonOrNull, encodeJson, encodeJsonOrNull, type JsonValue } from './json.js';
+import type { JsonValue } from '../common/json.js';
+import { decodeJson, decodeJsonOrNull, encodeJson, encodeJsonOrNull } from './json.js';
 
 export interface NetadaptIterationInput {
   readonly runId: string;

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NasError } from '../common/errors.js';
 import type { Conn } from './conn.js';
-import { decodeJson, decodeJsonOrNull, encodeJson, type JsonValue } from './json.js';
+import type { JsonValue } from '../common/json.js';
+import { decodeJson, decodeJsonOrNull, encodeJson } from './json.js';
 import { DEFAULT_LEASE_SECONDS, heartbeatSeconds, type Lease, LeaseLostError, leaseSeconds } from './lease.js';
 
 export const RUN_KINDS = ['train', 'search', 'netadapt', 'latency'] as const;

@@ -1,7 +1,8 @@
 // Strategy state snapshots (controller weights, population, RNG state...), keyed by the strategy's step, so a search
 // resumes from the latest one.
 import type { Conn } from './conn.js';
-import { decodeJson, encodeJson, type JsonValue } from './json.js';
+import type { JsonValue } from '../common/json.js';
+import { decodeJson, encodeJson } from './json.js';
 
 export interface StrategySnapshot {
   readonly runId: string;

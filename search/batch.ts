@@ -4,7 +4,7 @@
 // written as it settles, through the run's lease.
 import { NasError } from '../common/errors.js';
 import type { CandidateRecord } from '../results/candidates.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { Store } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeArch, encodeArch } from '../space/blockString.js';

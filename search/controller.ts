@@ -8,7 +8,7 @@
 // (clipped surrogate, entropy bonus, K epochs over a batch) with our own Adam, whose moments are variables that
 // toJSON() can read synchronously (tfjs's optimizers expose theirs only through an async getWeights()).
 import * as tf from '@tensorflow/tfjs';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { drawCategorical } from './strategies/rng.js';
 
 export interface ControllerOptions {

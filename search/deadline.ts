@@ -3,7 +3,7 @@
 // At the deadline the evaluations in flight are abandoned and put back in the queue, not failed: they did nothing
 // wrong, so they must not count against --max-failures nor take a place in the budget as failures, and `--resume`
 // evaluates them (the interrupted batch replays from the latest snapshot, as after a kill).
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { Store } from '../results/store.js';
 import type { RunWrites } from './lease.js';
 import { after } from './engine/timer.js';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NasError, UsageError } from '../common/errors.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { SearchSpace } from '../space/searchSpace.js';
 import type { EvaluatorChecks } from './types.js';
 import { evaluateExport } from './worker.js';

@@ -8,7 +8,7 @@
 // state it had at the kill, and only the evaluations in flight then are run again.
 import { NasError } from '../common/errors.js';
 import { parseTargets } from '../latency/targets.js';
-import { evalKeyOf } from '../results/json.js';
+import { evalKeyOf } from '../common/json.js';
 import { type Lease, startLeaseHeartbeat } from '../results/lease.js';
 import type { Store } from '../results/store.js';
 import { encodeArch } from '../space/blockString.js';

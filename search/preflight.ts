@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { checkSearchable, type SearchSpace } from '../space/searchSpace.js';
 import { checkEvaluatorConfig, resolveEvaluator } from './evaluators.js';
 

@@ -1,7 +1,7 @@
 // What a search session returns and stores as its run's result: counts, the session's figures, the best candidates
 // and the accuracy/latency front.
 import type { CandidateRecord } from '../results/candidates.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { StopReason } from './stop.js';
 import type { StrategyName } from './types.js';
 

@@ -3,7 +3,7 @@
 import { NasError, UsageError } from '../common/errors.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import { parseTargets, type Target } from '../latency/targets.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { type SearchSpace, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import type { RewardOptions } from './reward.js';

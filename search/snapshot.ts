@@ -1,7 +1,7 @@
 // A search's snapshot: the strategy's state and the counters the loop needs to continue exactly, saved at most every
 // few seconds (rl states are megabytes) and at the end of a session. Read back, it is checked field by field.
 import { NasError } from '../common/errors.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 
 export interface Snapshot {
   readonly strategy: JsonValue;

@@ -8,7 +8,7 @@
 import seedrandom from 'seedrandom';
 import { NasError } from '../common/errors.js';
 import { parseTargets, type Target } from '../latency/targets.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { ArchSpec } from '../space/arch.js';
 import { applySample, decisions, encodeSample, findSample, type SearchSpace, sampleUniform, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';

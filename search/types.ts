@@ -1,7 +1,7 @@
 // The seams of `nas search` (docs/ARCHITECTURE.md): a Strategy proposes decision vectors and learns from rewards,
 // an Engine runs evaluations somewhere (in process, a Piscina pool, one process per GPU), an Evaluator turns an
 // architecture into metrics. They meet only through the plain, JSON-serialisable types below.
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { ArchSpec } from '../space/arch.js';
 import type { SearchSpace } from '../space/searchSpace.js';
 

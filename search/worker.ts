@@ -3,7 +3,7 @@
 // module and the latency source are loaded once per worker and reused for every task.
 import { isMainThread } from 'node:worker_threads';
 import type { LatencySourceSpec, ResourceModel } from '../latency/resources.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
 import { type EvalOutcome, type EvalTask, reasonOf, type WorkerSetup } from './engine/types.js';

@@ -3,7 +3,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArchError, NasError, UsageError } from '../common/errors.js';
-import { archFromRunRef, isRunRef } from '../results/archRef.js';
 import type { ArchSpec, Block } from './arch.js';
 import { decodeArch, decodeBlock } from './blockString.js';
 import { isReferenceName, referenceArch, referenceNames } from './reference.js';
@@ -24,7 +23,14 @@ export interface ArchOverrides {
   readonly db?: string | undefined;
 }
 
+/**
+ * Turns a `run:...` reference into an ArchSpec. The store is a higher layer than space/: results/archRef.ts passes
+ * its resolver in (its loadArch is this one with run: references).
+ */
+export type RunRefResolver = (ref: string, db: string | undefined) => ArchSpec;
+
 const BLOCK_RE = /^(conv|ds|ir)_/;
+const RUN_RE = /^run:/;
 const ARCH_RE = /^v[0-9]+_/;
 
 /** A spec from bare blocks: stem, head and the other settings of mobilenetv3-large; equal out widths share a stage. */
@@ -98,7 +104,7 @@ function unknown(ref: string): ArchError {
   );
 }
 
-function fromRefs(refs: readonly string[], db: string | undefined): ArchSpec {
+function fromRefs(refs: readonly string[], db: string | undefined, resolveRun: RunRefResolver | undefined): ArchSpec {
   // Block strings may also come as one quoted list ("ir_... ir_..." or "ir_...,ir_..."); arch strings contain commas.
   const words = refs.flatMap((r) => (ARCH_RE.test(r.trim()) ? [r.trim()] : r.split(/[\s,]+/))).filter((w) => w !== '');
   const [first] = words;
@@ -114,7 +120,10 @@ function fromRefs(refs: readonly string[], db: string | undefined): ArchSpec {
     throw new UsageError(`give one architecture (got ${words.length}: ${words.join(' ')}); only block strings can be listed`);
   }
   if (isReferenceName(first)) return referenceArch(first);
-  if (isRunRef(first)) return archFromRunRef(first, db);
+  if (RUN_RE.test(first)) {
+    if (resolveRun === undefined) throw new UsageError(`${first}: this command cannot read run: references; name the architecture itself`);
+    return resolveRun(first, db);
+  }
   if (ARCH_RE.test(first)) return decodeArch(first);
   if (first.toLowerCase().endsWith('.json') || isFile(first)) return readArchFile(first);
   const fromCheckpoint = checkpointArchFile(first);
@@ -145,8 +154,8 @@ export function applyOverrides(spec: ArchSpec, o: ArchOverrides): ArchSpec {
 
 /**
  * Load the architecture named by `refs` (a reference name, a spec .json path, an arch string, one or more block
- * strings, or a `run:` reference into the results store: results/archRef.ts) and apply `overrides`.
+ * strings, or a `run:` reference when `resolveRun` is given: results/archRef.ts) and apply `overrides`.
  */
-export function loadArch(refs: readonly string[], overrides: ArchOverrides = {}): ArchSpec {
-  return applyOverrides(fromRefs(refs, overrides.db), overrides);
+export function loadArch(refs: readonly string[], overrides: ArchOverrides = {}, resolveRun?: RunRefResolver): ArchSpec {
+  return applyOverrides(fromRefs(refs, overrides.db, resolveRun), overrides);
 }

@@ -129,40 +129,14 @@ function mobilenetv3(name: string, size: number, stemStride: number, classes: nu
   });
 }
 
-interface BuiltinSpace {
-  readonly description: string;
-  readonly space: () => SearchSpace;
-}
-
-const SPACES: ReadonlyMap<string, BuiltinSpace> = new Map<string, BuiltinSpace>([
-  [
-    'mnasnet',
-    {
-      description: 'MnasNet factorized hierarchical space relative to MobileNetV2 (7 stages, per-stage decisions), 224 px',
-      space: () => mnasnet('mnasnet', 224, 2, 1000),
-    },
-  ],
-  [
-    'mobilenetv3',
-    {
-      description: 'MobileNetV3-style blocks (expansion, kernel, SE, ReLU/h-swish per stage), 224 px',
-      space: () => mobilenetv3('mobilenetv3', 224, 2, 1000),
-    },
-  ],
-  [
-    'mnasnet-small-input',
-    {
-      description: 'the mnasnet space with a stride-1 stem, for 28-32 px inputs (32 px, 10 classes)',
-      space: () => mnasnet('mnasnet-small-input', 32, 1, 10),
-    },
-  ],
-  [
-    'mobilenetv3-small-input',
-    {
-      description: 'the mobilenetv3 space with a stride-1 stem, for 28-32 px inputs (32 px, 10 classes)',
-      space: () => mobilenetv3('mobilenetv3-small-input', 32, 1, 10),
-    },
-  ],
+const SPACES: ReadonlyMap<string, () => SearchSpace> = new Map<string, () => SearchSpace>([
+  // MnasNet factorized hierarchical space relative to MobileNetV2 (7 stages, per-stage decisions), 224 px.
+  ['mnasnet', () => mnasnet('mnasnet', 224, 2, 1000)],
+  // MobileNetV3-style blocks (expansion, kernel, SE, ReLU/h-swish per stage), 224 px.
+  ['mobilenetv3', () => mobilenetv3('mobilenetv3', 224, 2, 1000)],
+  // The two above with a stride-1 stem, for 28-32 px inputs (32 px, 10 classes).
+  ['mnasnet-small-input', () => mnasnet('mnasnet-small-input', 32, 1, 10)],
+  ['mobilenetv3-small-input', () => mobilenetv3('mobilenetv3-small-input', 32, 1, 10)],
 ]);
 
 /** Names of the built-in spaces, in a fixed order. */
@@ -170,16 +144,12 @@ export function spaceNames(): readonly string[] {
   return [...SPACES.keys()];
 }
 
-export function spaceDescription(name: string): string {
-  return lookup(name).description;
-}
-
 /** A fresh, validated copy of a built-in space. */
 export function builtinSpace(name: string): SearchSpace {
-  return validateSpace(lookup(name).space());
+  return validateSpace(lookup(name)());
 }
 
-function lookup(name: string): BuiltinSpace {
+function lookup(name: string): () => SearchSpace {
   const s = SPACES.get(name);
   if (!s) throw new ArchError(`unknown search space '${name}'; known: ${spaceNames().join(', ')}`);
   return s;

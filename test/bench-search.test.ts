@@ -11,7 +11,7 @@ import { parseCsv } from '../bench/tables/csv.js';
 import * as nb201 from '../bench/tables/nb201.js';
 import { parseTargets } from '../latency/targets.js';
 import type { CandidateRecord } from '../results/candidates.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { openStore } from '../results/store.js';
 import { runSearch, type SearchSettings } from '../search/loop.js';
 import { computeReward } from '../search/reward.js';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NasError } from '../common/errors.js';
 import { parseProxyConfig } from '../proxy-train/config.js';
 import { evaluate } from '../proxy-train/evaluate.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import type { Metrics } from '../search/types.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { evalKeyOf, JsonColumnError } from '../results/json.js';
+import { evalKeyOf, JsonColumnError } from '../common/json.js';
 import { openStore, type Store } from '../results/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-results-candidates-'));

@@ -4,7 +4,7 @@ import { configTargets } from '../cli/results.js';
 import { parseTarget } from '../latency/targets.js';
 import type { CandidateRecord } from '../results/candidates.js';
 import { candidateTable, csvField, toCsv } from '../results/export.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { candidateFront, type ParetoPoint, paretoFront } from '../results/pareto.js';
 import { formatTick, niceAxis, paretoSvg } from '../results/svg.js';
 import { rng } from './random.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { NasError } from '../common/errors.js';
-import { JsonColumnError } from '../results/json.js';
+import { JsonColumnError } from '../common/json.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, userVersion } from '../results/migrations.js';
 import { openStore } from '../results/store.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import seedrandom from 'seedrandom';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { createInProcessEngine } from '../search/engine/inProcess.js';
 import { createPoolEngine } from '../search/engine/pool.js';
 import { createProcessesEngine } from '../search/engine/processes.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NasError } from '../common/errors.js';
 import { parseTargets } from '../latency/targets.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { decisions, encodeSample, type SearchSpace, spaceSize, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import { computeReward } from '../search/reward.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { openStore, type Store } from '../results/store.js';
 import { type CandidateEvent, resumeSearch, runSearch, type SearchSettings } from '../search/loop.js';
 import { candidateSeed } from '../search/seed.js';

@@ -4,7 +4,7 @@ import { space as NB201_SPACE } from '../bench/tables/nb201.js';
 import { NasError } from '../common/errors.js';
 import { median, runToOptimum } from '../bench/search-strategies.js';
 import { parseTargets } from '../latency/targets.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { encodeSample, type SearchSpace, validateSpace } from '../space/searchSpace.js';
 import { computeReward } from '../search/reward.js';
 import { predictorStrategy } from '../search/strategies/predictor.js';

@@ -6,7 +6,7 @@ import { NasError, UsageError } from '../common/errors.js';
 import { useBackend } from '../backend/select.js';
 import { median, runToOptimum } from '../bench/search-strategies.js';
 import { parseTargets } from '../latency/targets.js';
-import type { JsonValue } from '../results/json.js';
+import type { JsonValue } from '../common/json.js';
 import { encodeArch } from '../space/blockString.js';
 import { applySample, decisions, encodeSample, type SearchSpace, sampleUniform, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';

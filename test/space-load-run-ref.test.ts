@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ArchError, NasError } from '../common/errors.js';
-import { parseRunRef, runRefDbPath } from '../results/archRef.js';
 import { openStore } from '../results/store.js';
 import { encodeArch } from '../space/blockString.js';
-import { loadArch } from '../space/load.js';
+import { loadArch, parseRunRef, runRefDbPath } from '../results/archRef.js';
 import { failsWith } from './error-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-load-run-ref-'));

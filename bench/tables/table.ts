@@ -2,7 +2,7 @@
 // evaluator returns them, the harness computes the table's best reward from them: one function for both, so the two
 // agree to the bit), and its held-out test accuracy. Opened once per process.
 import { UsageError } from '../../common/errors.js';
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import type { Metrics } from '../../search/types.js';
 import { type CostMetric, type LoadedAdapter, loadAdapter } from './adapter.js';
 import { readCsvFile } from './csv.js';

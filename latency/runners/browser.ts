@@ -13,7 +13,8 @@ import { NasError } from '../../common/errors.js';
 import type { ArchSpec } from '../../space/arch.js';
 import type { EntryRef } from '../entryModels.js';
 import type { ArchsRequest, EntriesRequest, LatencyPageApi, PageInit, PageReady } from '../page/protocol.js';
-import { type LatencyRunner, machineName, type RunnerMeasureOptions, statsOf } from '../runner.js';
+import { type LatencyRunner, machineName, type RunnerMeasureOptions } from './interface.js';
+import { statsOf } from '../stats.js';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 

@@ -3,7 +3,8 @@ import { type BackendChoice, useBackend } from '../../backend/select.js';
 import { buildModel } from '../../model/build.js';
 import { resolve } from '../../space/resolve.js';
 import { entryInput, entryModel } from '../entryModels.js';
-import { type LatencyRunner, machineName, statsOf } from '../runner.js';
+import { type LatencyRunner, machineName } from './interface.js';
+import { statsOf } from '../stats.js';
 import { timeBuilt } from '../timing.js';
 
 export async function openNodeRunner(backend: BackendChoice, threads: number): Promise<LatencyRunner> {

@@ -3,7 +3,7 @@
 // the search that candidate only. Engines: in process (--workers 0), a Piscina pool (--workers N), one child process
 // per GPU (--gpus 0,1). A queue-backed engine (e.g. BullMQ) fits the same interface.
 import type { LatencySourceSpec } from '../../latency/resources.js';
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import type { ArchSpec } from '../../space/arch.js';
 import type { Metrics } from '../types.js';
 

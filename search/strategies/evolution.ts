@@ -6,7 +6,7 @@
 // proposal order and the oldest members leave beyond `population`. Until the population is full, proposals are
 // uniform. Given a ProposeContext, every child is new to the run and to its batch: a rejected child is redrawn, then
 // mutated in more and more decisions, then replaced by a uniform sample, so the run spends its whole budget.
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
 import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';
 import { NOVEL_TRIES_PER_SAMPLE, novelSamples } from './novel.js';

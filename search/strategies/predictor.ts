@@ -6,7 +6,7 @@
 // the strategy's generator alone, so the state holds no weights and a restored strategy proposes exactly what the
 // uninterrupted one would.
 import { NasError } from '../../common/errors.js';
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
 import type { Metrics, Observation, ProposeContext, Strategy, StrategyContext, StrategyFactory } from '../types.js';
 import { MlpEnsemble, type MlpShape, type Rows } from './mlpEnsemble.js';

@@ -1,5 +1,5 @@
 // Random search: independent uniform draws per decision from the strategy's seeded generator.
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
 import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';
 import { fillNovel, NoveltyFilter, uniformNovel } from './novel.js';

@@ -9,7 +9,7 @@
 //   that its draws are all known, it samples at a higher temperature (search/strategies/novel.ts).
 // Failed candidates (reward null) are left out of the update.
 import { NasError } from '../../common/errors.js';
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import type { SearchSpace } from '../../space/searchSpace.js';
 import { Controller } from '../controller.js';
 import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';

@@ -1,7 +1,7 @@
 // The strategies' seeded generator: seedrandom's ARC4, whose state is plain JSON, so a restored strategy continues
 // the exact same stream of draws.
 import seedrandom from 'seedrandom';
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 
 export interface Rng {
   /** A float in [0, 1). */

@@ -1,7 +1,7 @@
 // What every strategy's saved state shares: which strategy, which space (its decisions' option counts) and the
 // options it was created with, checked on restore so a state never continues on another space.
 import { NasError } from '../../common/errors.js';
-import type { JsonValue } from '../../results/json.js';
+import type { JsonValue } from '../../common/json.js';
 import { decisions, type SearchSpace } from '../../space/searchSpace.js';
 import type { StrategyName } from '../types.js';
 

@@ -1,0 +1,47 @@
+// What a latency runner is: the interface latency/runner.ts opens and latency/runners/*.ts implement. A module of
+// its own so that the runners depend on it and not on the module that opens them (which would be an import cycle).
+import { cpus } from 'node:os';
+import type { ArchSpec } from '../../space/arch.js';
+import type { EntryRef } from '../entryModels.js';
+import type { LatencyStats } from '../stats.js';
+
+export const runnerNames = ['node', 'browser'] as const;
+export type RunnerName = (typeof runnerNames)[number];
+
+export interface RunnerMeasureOptions {
+  /** Untimed runs of each model before its first timed round. */
+  readonly warmup: number;
+  /** Timed runs per model, at least (rounded up to a multiple of `rounds`). */
+  readonly runs: number;
+  /** Interleaved passes over the models (1: each model timed once, in order). */
+  readonly rounds: number;
+  /** Keep timing each model until this much time is spent on it. */
+  readonly minSeconds?: number;
+}
+
+export interface ArchMeasureOptions extends RunnerMeasureOptions {
+  /** Weight initialiser seed (default 0). */
+  readonly seed?: number;
+}
+
+export interface LatencyRunner {
+  readonly name: RunnerName;
+  /** The backend that computes (after `auto` is decided). */
+  readonly backend: string;
+  /** Threads the backend computes with (null: the runtime decides). */
+  readonly threads: number | null;
+  /** Where the times hold: the host CPU, and for the browser the Chromium version (and WebGL renderer). */
+  readonly machine: string;
+  /** Time the models of LUT entries together, in interleaved rounds; stats in the order given. */
+  measureEntries(entries: readonly EntryRef[], opts: RunnerMeasureOptions): Promise<LatencyStats[]>;
+  /** Time whole networks together, in interleaved rounds; stats in the order given. */
+  measureArchs(archs: readonly ArchSpec[], opts: ArchMeasureOptions): Promise<LatencyStats[]>;
+  close(): Promise<void>;
+}
+
+/** The machine string of this host: CPU model and core count. */
+export function machineName(): string {
+  const cs = cpus();
+  return `${(cs[0]?.model ?? 'unknown cpu').trim()} x${cs.length}`;
+}
+
