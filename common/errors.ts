@@ -47,11 +47,23 @@ const DISK_FULL = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
 export function environmentError(e: unknown): NasError | null {
   if (!(e instanceof Error)) return null;
   const code = (e as Error & { code?: unknown }).code;
+  if (code === 'SQLITE_BUSY') return busyDatabase();
   if (typeof code !== 'string' || !DISK_FULL.has(code)) return null;
   const path = (e as Error & { path?: unknown }).path;
   const what = typeof path === 'string' ? path : code.startsWith('SQLITE') ? 'the results database' : 'a file';
   return new NasError(
     'E_IO',
     `the disk is full: could not write ${what} (${code}); free some space, then continue with --resume (everything written before is kept)`,
+  );
+}
+
+/**
+ * SQLite's write lock stayed taken past the busy timeout: another process holds it inside a write transaction. A
+ * process that is stopped (Ctrl-Z, kill -STOP) keeps the lock until it continues or ends; no takeover can break it.
+ */
+function busyDatabase(): NasError {
+  return new NasError(
+    'E_IO',
+    'the results database stayed locked by another process (one stopped with Ctrl-Z or kill -STOP keeps its write lock); continue (kill -CONT) or end that process, then try again',
   );
 }

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import { openStore } from '../results/store.js';
+import type { CliRun } from './cli-helpers.js';
 import { integrityOk, peek, runIds, type Spawned, sleep, spawnCli, waitFor } from './process-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-faults-'));
@@ -45,23 +46,36 @@ const search = (args: readonly string[], log: string): Spawned => spawnCli(['sea
 const doneArchs = (db: string, runId: string): Set<string> =>
   new Set(peek(db, (s) => s.listCandidates(runId).filter((c) => c.status === 'done').map((c) => c.arch)) ?? []);
 
-/** Hits the first process with the fault; returns the resume and what was done when the first process lost the run. */
-async function injectAndResume(t: Trial, first: Spawned, db: string, runId: string, log: string): Promise<{ resume: Spawned; doneBefore: Set<string> }> {
+interface Resumed {
+  readonly resume: Spawned | null;
+  readonly refused: CliRun | null;
+  readonly doneBefore: Set<string>;
+}
+
+/**
+ * Hits the first process with the fault; returns the resume and what was done when the first process lost the run.
+ * A stop that lands inside one of the first process's write transactions leaves SQLite's write lock taken: no
+ * takeover is possible, the resume says so (`refused`), and once continued the first process finishes the run.
+ */
+async function injectAndResume(t: Trial, first: Spawned, db: string, runId: string, log: string): Promise<Resumed> {
   assert.equal(first.child.exitCode, null, 'the search ended before the fault: choose an earlier point');
   first.child.kill(t.fault);
   const resumeArgs = ['--resume', runId, '--workers', '2', '--db', db];
   if (t.fault === 'SIGKILL') {
     await first.done;
-    return { resume: search(resumeArgs, log), doneBefore: doneArchs(db, runId) };
+    return { resume: search(resumeArgs, log), refused: null, doneBefore: doneArchs(db, runId) };
   }
   // A stopped process cannot write: what is done now is all it finished before it lost the run.
   await sleep(50);
   const doneBefore = doneArchs(db, runId);
   await waitFor(() => peek(db, (s) => Date.now() - Date.parse(s.requireRun(runId).updatedAt) > 1500) === true, 'the lease to expire');
   const resume = search(resumeArgs, log);
-  await waitFor(() => peek(db, (s) => s.requireRun(runId).owner === `${hostname()}:${resume.child.pid}`) === true, 'the takeover');
+  let refused: CliRun | null = null;
+  void resume.done.then((r) => (refused = r));
+  await waitFor(() => refused !== null || peek(db, (s) => s.requireRun(runId).owner === `${hostname()}:${resume.child.pid}`) === true, 'the takeover');
   first.child.kill('SIGCONT');
-  return { resume, doneBefore };
+  if (refused !== null) return { resume: null, refused, doneBefore };
+  return { resume, refused: null, doneBefore };
 }
 
 /** Evaluations per arch, from the fixture's log (`pid arch` per evaluation begun). */
@@ -93,6 +107,7 @@ function checkRun(db: string, runId: string, log: string, doneBefore: Set<string
 }
 
 test(`fault injection: ${TRIALS} searches killed or stopped at random points and resumed end with exactly their budget`, async () => {
+  let locked = 0;
   for (const [i, t] of trials().entries()) {
     const label = `trial ${i} (${t.fault} after ${t.afterDone} done + ${t.delayMs} ms, ${t.strategy})`;
     const db = join(dir, `t${i}.db`);
@@ -105,10 +120,21 @@ test(`fault injection: ${TRIALS} searches killed or stopped at random points and
       return runId !== '' && doneArchs(db, runId).size >= t.afterDone;
     }, `${label}: ${t.afterDone} candidates done`);
     await sleep(t.delayMs);
-    const { resume, doneBefore } = await injectAndResume(t, first, db, runId, log);
-    const [old, cont] = await Promise.all([first.done, resume.done]);
-    assert.equal(cont.status, 0, `${label}: resume failed: ${cont.stderr}`);
-    if (t.fault === 'SIGSTOP') assert.match(old.stderr, /was taken over by another process/, `${label}: the stopped process must say it lost the run`);
+    const { resume, refused, doneBefore } = await injectAndResume(t, first, db, runId, log);
+    if (resume === null) {
+      // Stopped inside a write transaction: the resume could not take the run and said why; the first one finishes it.
+      assert.equal(refused?.status, 2, `${label}: ${refused?.stderr}`);
+      assert.match(refused?.stderr ?? '', /^nas: the results database stayed locked by another process/m);
+      const old = await first.done;
+      assert.equal(old.status, 0, `${label}: the continued process must finish the run: ${old.stderr}`);
+      locked++;
+    } else {
+      const [old, cont] = await Promise.all([first.done, resume.done]);
+      assert.equal(cont.status, 0, `${label}: resume failed: ${cont.stderr}`);
+      if (t.fault === 'SIGSTOP') assert.match(old.stderr, /was taken over by another process/, `${label}: the stopped process must say it lost the run`);
+    }
     checkRun(db, runId, log, doneBefore, label);
   }
+  // Most stops land between transactions; each must have ended one of the two ways above.
+  assert.ok(locked < TRIALS / 2, `${locked} of ${TRIALS} stops landed inside a write transaction`);
 });
