@@ -138,9 +138,9 @@ void forBlocks(size_t M, size_t C, Chunk&& chunk) {
   }
 }
 
-// nasBatchNormForward(heap, x, gamma, beta, y, mean, variance, M, C, eps): offsets are byte offsets on the heap;
+// batchNormForward(heap, x, gamma, beta, y, mean, variance, M, C, eps): offsets are byte offsets on the heap;
 // x and y are [M, C], gamma, beta, mean and variance [C].
-napi_value Forward(napi_env env, napi_callback_info info) {
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t M = h.size(7), C = h.size(8);
@@ -184,8 +184,8 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// nasBatchNormBackward(heap, dy, x, gamma, mean, variance, dx, dgamma, dbeta, M, C, eps).
-napi_value Backward(napi_env env, napi_callback_info info) {
+// batchNormBackward(heap, dy, x, gamma, mean, variance, dx, dgamma, dbeta, M, C, eps).
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t M = h.size(9), C = h.size(10);
@@ -235,7 +235,7 @@ napi_value Backward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("nasBatchNormForward", Forward);
-NAS_EXPORT("nasBatchNormBackward", Backward);
+NAS_EXPORT(BatchNormForward);
+NAS_EXPORT(BatchNormBackward);
 
 }  // namespace

@@ -249,7 +249,7 @@ void forEachBlock(const Job& j) {
 
 thread_local std::vector<float> tlsAcc;
 
-napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2d(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2d: bad geometry", true, Role::Input, Role::Filter, Role::Output,
                     &c))
@@ -263,7 +263,7 @@ napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
 }
 
 // depthwiseConv2dBiasAct(heap, x, filter, y, ...geometry, biasOffset, kind): multiplier 1 only.
-napi_value DepthwiseBiasActJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2dBiasAct(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBiasAct: bad geometry", true, Role::Input, Role::Filter,
                     Role::Output, &c))
@@ -278,7 +278,7 @@ napi_value DepthwiseBiasActJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2dBackpropInput(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBackpropInput: bad geometry", true, Role::Output, Role::Filter,
                     Role::Input, &c))
@@ -294,7 +294,7 @@ napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2dBackpropFilter(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBackpropFilter: bad geometry", true, Role::Input, Role::Output,
                     Role::Filter, &c))
@@ -311,10 +311,10 @@ napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("depthwiseConv2d", DepthwiseJs);
-NAS_EXPORT("depthwiseConv2dBiasAct", DepthwiseBiasActJs);
-NAS_EXPORT("depthwiseConv2dBackpropFilter", DepthwiseBackpropFilterJs);
-NAS_EXPORT("depthwiseConv2dBackpropInput", DepthwiseBackpropInputJs);
+NAS_EXPORT(DepthwiseConv2d);
+NAS_EXPORT(DepthwiseConv2dBiasAct);
+NAS_EXPORT(DepthwiseConv2dBackpropFilter);
+NAS_EXPORT(DepthwiseConv2dBackpropInput);
 
 }  // namespace
 }  // namespace nas

@@ -17,6 +17,6 @@ napi_value Version(napi_env env, napi_callback_info) {
   return out;
 }
 
-NAS_EXPORT("version", Version);
+NAS_EXPORT(Version);
 
 }  // namespace
