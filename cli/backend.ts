@@ -16,8 +16,10 @@ function toText(info: BackendInfo): string {
     `threads:         ${info.threads ?? 'chosen by libtensorflow'}`,
   ];
   if (info.wasmSimd !== null) lines.push(`wasm SIMD:       ${info.wasmSimd ? 'yes' : 'no'}`);
+  const native = info.nativeKernels;
   lines.push(
-    `native kernels:  ${info.nativeKernels.loaded ? info.nativeKernels.version : `not loaded: ${info.nativeKernels.reason}`}`,
+    `native kernels:  ${native.loaded ? native.version : `not loaded: ${native.reason}`}`,
+    ...(native.loaded ? [`native ISA:      ${native.isa} (this CPU runs ${native.cpuIsa}; NAS_NATIVE_ISA lowers it)`] : []),
     `tensorflow:      ${info.tensorflow.loaded ? `${info.tensorflow.package} ${info.tensorflow.version}` : info.tensorflow.reason}`,
   );
   return lines.join('\n');
