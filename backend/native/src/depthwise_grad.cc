@@ -10,7 +10,8 @@
 //                    registers per output pixel, scattered onto dx, which is zeroed first)
 //   backprop filter  dw[kh,kw,c]   = sum_pixels x * dy  (dy kept in registers per output pixel, the block's
 //                    taps x 64 accumulators in an L1-resident buffer)
-// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops.
+// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops. Every kernel
+// walks the pixels and their taps with forEachPixel and forEachTap and supplies only the body.
 //
 // Exports (arguments as in conv_common.h; outC = inC * multiplier):
 //   depthwiseConv2d(heap, x, filter, y, ...geometry)
@@ -153,36 +154,37 @@ struct BackpropInputBlock {
 // Filter element (kh, kw, c, q) sits at ((kh * KW + kw) * C + c) * m + q = tap * outC + oc for output channel
 // oc = c * m + q.
 
+// For each output pixel and tap inside the input: f(o, x, t), with o the pixel's outC values in `outs`, x the tap's
+// input pixel's inC values in `ins` and t the tap's outC values in `taps`.
+template <class O, class I, class T, class F>
+void forEachTerm(const ConvGeom& g, O* outs, I* ins, T* taps, F&& f) {
+  forEachPixel(g, [&](const Window& w) {
+    O* o = outs + w.out * g.outC;
+    forEachTap(g, w, ins, g.inC, taps, g.outC, [&](I* x, T* t) { f(o, x, t); });
+  });
+}
+
 void forwardMultiplier(const Job& j) {
-  const int C = j.g.inC, OC = j.g.outC, m = OC / C;
-  forEachPixel(j.g, [&](const Window& w) {
-    float* y = j.out + w.out * OC;
-    std::fill(y, y + OC, 0.0f);
-    forEachTap(j.g, w, j.a, C, j.b, OC, [&](const float* x, const float* f) {
-      for (int oc = 0; oc < OC; ++oc) y[oc] += x[oc / m] * f[oc];
-    });
+  const int OC = j.g.outC, m = OC / j.g.inC;
+  std::memset(j.out, 0, sizeof(float) * j.g.outSize());
+  forEachTerm(j.g, j.out, j.a, j.b, [&](float* y, const float* x, const float* f) {
+    for (int oc = 0; oc < OC; ++oc) y[oc] += x[oc / m] * f[oc];
   });
 }
 
 void backpropInputMultiplier(const Job& j) {
-  const int C = j.g.inC, OC = j.g.outC, m = OC / C;
+  const int OC = j.g.outC, m = OC / j.g.inC;
   std::memset(j.out, 0, sizeof(float) * j.g.inSize());
-  forEachPixel(j.g, [&](const Window& w) {
-    const float* dy = j.a + w.out * OC;
-    forEachTap(j.g, w, j.out, C, j.b, OC, [&](float* dx, const float* f) {
-      for (int oc = 0; oc < OC; ++oc) dx[oc / m] += dy[oc] * f[oc];
-    });
+  forEachTerm(j.g, j.a, j.out, j.b, [&](const float* dy, float* dx, const float* f) {
+    for (int oc = 0; oc < OC; ++oc) dx[oc / m] += dy[oc] * f[oc];
   });
 }
 
 void backpropFilterMultiplier(const Job& j) {
-  const int C = j.g.inC, OC = j.g.outC, m = OC / C;
+  const int OC = j.g.outC, m = OC / j.g.inC;
   std::memset(j.out, 0, sizeof(float) * j.g.filterSize());
-  forEachPixel(j.g, [&](const Window& w) {
-    const float* dy = j.b + w.out * OC;
-    forEachTap(j.g, w, j.a, C, j.out, OC, [&](const float* x, float* dw) {
-      for (int oc = 0; oc < OC; ++oc) dw[oc] += x[oc / m] * dy[oc];
-    });
+  forEachTerm(j.g, j.b, j.a, j.out, [&](const float* dy, const float* x, float* dw) {
+    for (int oc = 0; oc < OC; ++oc) dw[oc] += x[oc / m] * dy[oc];
   });
 }
 
