@@ -17,9 +17,9 @@ function toText(info: BackendInfo): string {
   ];
   if (info.wasmSimd !== null) lines.push(`wasm SIMD:       ${info.wasmSimd ? 'yes' : 'no'}`);
   const native = info.nativeKernels;
+  lines.push(`native kernels:  ${native.loaded ? native.version : `not loaded: ${native.reason}`}`);
+  if (native.loaded) lines.push(`native ISA:      ${native.isa} (CPU: ${native.cpuIsa}; NAS_NATIVE_ISA lowers it)`);
   lines.push(
-    `native kernels:  ${native.loaded ? native.version : `not loaded: ${native.reason}`}`,
-    ...(native.loaded ? [`native ISA:      ${native.isa} (this CPU runs ${native.cpuIsa}; NAS_NATIVE_ISA lowers it)`] : []),
     `tensorflow:      ${info.tensorflow.loaded ? `${info.tensorflow.package} ${info.tensorflow.version}` : info.tensorflow.reason}`,
   );
   return lines.join('\n');
