@@ -30,8 +30,17 @@ export interface BackendInfo {
   /** Threads the backend computes with (wasm: XNNPACK's pool; tensorflow: null, libtensorflow decides). */
   readonly threads: number | null;
   readonly wasmSimd: boolean | null;
-  readonly nativeKernels: { readonly loaded: boolean; readonly version: string | null; readonly reason: string | null };
+  readonly nativeKernels: NativeKernelsInfo;
   readonly tensorflow: TensorflowStatus;
+}
+
+export interface NativeKernelsInfo {
+  readonly loaded: boolean;
+  readonly version: string | null;
+  /** The instruction-set level of the loaded addon (baseline, avx2) and the best this CPU runs. */
+  readonly isa: string | null;
+  readonly cpuIsa: string | null;
+  readonly reason: string | null;
 }
 
 const tensorflowPackages = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -111,8 +120,8 @@ async function describeBackend(requested: BackendChoice, tensorflow: TensorflowS
     threads: name === 'wasm' ? getThreadsCount() : name === 'cpu' ? 1 : null,
     wasmSimd: simd,
     nativeKernels: native.loaded
-      ? { loaded: true, version: native.version, reason: null }
-      : { loaded: false, version: null, reason: native.reason },
+      ? { loaded: true, version: native.version, isa: native.isa, cpuIsa: native.cpuIsa, reason: null }
+      : { loaded: false, version: null, isa: null, cpuIsa: null, reason: native.reason },
     tensorflow,
   };
 }

@@ -16,8 +16,10 @@ function toText(info: BackendInfo): string {
     `threads:         ${info.threads ?? 'chosen by libtensorflow'}`,
   ];
   if (info.wasmSimd !== null) lines.push(`wasm SIMD:       ${info.wasmSimd ? 'yes' : 'no'}`);
+  const native = info.nativeKernels;
+  lines.push(`native kernels:  ${native.loaded ? native.version : `not loaded: ${native.reason}`}`);
+  if (native.loaded) lines.push(`native ISA:      ${native.isa} (CPU: ${native.cpuIsa}; NAS_NATIVE_ISA lowers it)`);
   lines.push(
-    `native kernels:  ${info.nativeKernels.loaded ? info.nativeKernels.version : `not loaded: ${info.nativeKernels.reason}`}`,
     `tensorflow:      ${info.tensorflow.loaded ? `${info.tensorflow.package} ${info.tensorflow.version}` : info.tensorflow.reason}`,
   );
   return lines.join('\n');

@@ -8,7 +8,7 @@ import { fusedSumSquares, fusedUpdatesAvailable } from '../backend/kernels/optim
 import { useBackend } from '../backend/select.js';
 import { clipByGlobalNorm } from '../train/clip.js';
 import { defaultTrainConfig, type OptimizerConfig } from '../train/config.js';
-import { emaDecay } from '../train/ema.js';
+import { emaDecay, WeightEma } from '../train/ema.js';
 import { softmaxCrossEntropy } from '../train/loss.js';
 import { createOptimizer, decays, type Optimizer, type Param } from '../train/optimizers.js';
 import { rng } from './random.js';
@@ -258,5 +258,30 @@ describe('EMA decay', () => {
     assert.equal(emaDecay(w, 1), 0);
     assert.ok(Math.abs(emaDecay(w, 2) - (1 - 2 ** (-2 / 3))) < 1e-12);
     assert.equal(emaDecay(w, 1e9), 0.9999);
+  });
+
+  it('moves the averages by e + (w - e)(1 - d) on the fused path, tfjs ops and cpu', async () => {
+    const d = 0.75;
+    // Sets the model's weights to seeded values; returns them as stored (float32).
+    const setWeights = (model: tf.LayersModel, seed: number): Vec[] => {
+      tf.tidy(() => {
+        const shapes = model.weights.map((w) => w.shape as number[]);
+        model.setWeights(shapes.map((shape, i) => tf.tensor(randomVec(seed + i, tf.util.sizeFromShape(shape)), shape)));
+      });
+      return model.weights.map((w) => Array.from(w.read().dataSync()));
+    };
+    for (const [backend, fused] of [['wasm', true], ['wasm', false], ['cpu', false]] as const) {
+      await useBackend(backend);
+      const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [5] })] });
+      const start = setWeights(model, 200);
+      const ema = new WeightEma(model, { decay: d, warmup: false, warmupPower: 1 }, { fused });
+      const now = setWeights(model, 300);
+      ema.update();
+      const want = start.map((e, i) => e.map((ek, k) => ek + ((now[i]?.[k] ?? 0) - ek) * (1 - d)));
+      const got = ema.getState().weights.map((w) => Array.from(w.data));
+      assertClose(got, want, 1e-6, `EMA on ${backend}${fused ? ' fused' : ''}`);
+      ema.dispose();
+      model.dispose();
+    }
   });
 });

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeFn } from '../native.js';
 import { heap, makeOutput, offsetOf, type WasmBackend } from '../wasmHeap.js';
-import { type KernelArgs, kernelInput, stockOrThrow } from './convGeometry.js';
+import { type KernelArgs, kernelInput } from './convGeometry.js';
+import { stockOrThrow } from './stockKernels.js';
 
 type NativeBatchMatMul = (
   heap: ArrayBuffer, a: number, b: number, out: number,

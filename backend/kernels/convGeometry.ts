@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeFn } from '../native.js';
 import { heap, makeOutput, offsetOf, type WasmBackend } from '../wasmHeap.js';
+import { stockOrThrow } from './stockKernels.js';
 
 /**
  * A native convolution function: (heap, offsetA, offsetB, offsetOut, batch, inH, inW, inC, outH, outW, outC,
@@ -67,30 +68,6 @@ export function unsupported(attrs: ConvAttrs): string | null {
   const [dh, dw] = typeof d === 'number' ? [d, d] : d;
   if (dh !== 1 || dw !== 1) return `dilations other than 1 are not supported, got [${dh}, ${dw}]`;
   return null;
-}
-
-/** The stock tfjs-backend-wasm kernels that ours replaced (register.ts records them), by kernel name. */
-const stockKernels = new Map<string, tf.KernelConfig>();
-
-export function rememberStockKernel(config: tf.KernelConfig): void {
-  if (!stockKernels.has(config.kernelName)) stockKernels.set(config.kernelName, config);
-}
-
-export function stockKernel(kernelName: string): tf.KernelConfig | undefined {
-  return stockKernels.get(kernelName);
-}
-
-/**
- * For attributes our kernels do not support: runs the stock kernel this one replaced, if there is one, or
- * throws an error that says what is unsupported.
- */
-export function stockOrThrow(kernel: string, reason: string, args: KernelArgs): tf.TensorInfo {
-  const stock = stockKernel(kernel);
-  if (!stock) throw new Error(`${kernel} (wasm, native kernel): ${reason}`);
-  // tfjs runs setupFunc only for kernels registered when the backend became active: ours may have replaced
-  // this one before that. Setting up again is cheap (it looks up the wasm export).
-  stock.setupFunc?.(args.backend);
-  return stock.kernelFunc(args) as tf.TensorInfo;
 }
 
 /** computeConv2DInfo (NHWC) for our kernels; callers have checked `unsupported(attrs)`. */

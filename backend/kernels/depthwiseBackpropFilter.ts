@@ -3,9 +3,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackend } from '../wasmHeap.js';
 import {
-  convInfo, expectShape, kernelInput, nativeConv, runConv, shape4, stockOrThrow, unsupported, type ConvAttrs,
+  convInfo, expectShape, kernelInput, nativeConv, runConv, shape4, unsupported, type ConvAttrs,
   type KernelArgs,
 } from './convGeometry.js';
+import { stockOrThrow } from './stockKernels.js';
 
 const name = tf.DepthwiseConv2dNativeBackpropFilter;
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 // The stock kernels must be registered before ours replace them: importing the package registers them all.
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeAddon } from '../native.js';
-import { rememberStockKernel, stockKernel } from './convGeometry.js';
+import { rememberStockKernel, stockKernel } from './stockKernels.js';
 import { batchMatMulConfig } from './batchMatMul.js';
 import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter.js';

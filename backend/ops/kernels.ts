@@ -63,14 +63,14 @@ let natives: Natives | null = null;
 /** The addon's functions; throws NasError('E_NATIVE') with how to build it when it does not load. */
 function native(): Natives {
   natives ??= {
-    bnForward: nativeFn<BatchNormForward>('nasBatchNormForward'),
-    bnBackward: nativeFn<BatchNormBackward>('nasBatchNormBackward'),
-    actForward: nativeFn<ActivationForward>('nasActivationForward'),
-    actBackward: nativeFn<ActivationBackward>('nasActivationBackward'),
-    poolForward: nativeFn<PoolForward>('nasGlobalAvgPoolForward'),
-    poolBackward: nativeFn<PoolBackward>('nasGlobalAvgPoolBackward'),
-    scaleForward: nativeFn<ScaleForward>('nasChannelScaleForward'),
-    scaleBackward: nativeFn<ScaleBackward>('nasChannelScaleBackward'),
+    bnForward: nativeFn<BatchNormForward>('batchNormForward'),
+    bnBackward: nativeFn<BatchNormBackward>('batchNormBackward'),
+    actForward: nativeFn<ActivationForward>('activationForward'),
+    actBackward: nativeFn<ActivationBackward>('activationBackward'),
+    poolForward: nativeFn<PoolForward>('globalAvgPoolForward'),
+    poolBackward: nativeFn<PoolBackward>('globalAvgPoolBackward'),
+    scaleForward: nativeFn<ScaleForward>('channelScaleForward'),
+    scaleBackward: nativeFn<ScaleBackward>('channelScaleBackward'),
   };
   return natives;
 }

@@ -37,8 +37,8 @@ void map2(const float* a, const float* b, float* y, size_t n, F f) {
   });
 }
 
-// nasActivationForward(heap, x, y, n, kind).
-napi_value Forward(napi_env env, napi_callback_info info) {
+// activationForward(heap, x, y, n, kind).
+napi_value ActivationForward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t n = h.size(3);
@@ -69,8 +69,8 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// nasActivationBackward(heap, dy, saved, dx, n, kind): saved is y for relu, relu6, sigmoid and x otherwise.
-napi_value Backward(napi_env env, napi_callback_info info) {
+// activationBackward(heap, dy, saved, dx, n, kind): saved is y for relu, relu6, sigmoid and x otherwise.
+napi_value ActivationBackward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t n = h.size(4);
@@ -106,7 +106,7 @@ napi_value Backward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("nasActivationForward", Forward);
-NAS_EXPORT("nasActivationBackward", Backward);
+NAS_EXPORT(ActivationForward);
+NAS_EXPORT(ActivationBackward);
 
 }  // namespace

@@ -1,10 +1,18 @@
 #include "addon.h"
 
+#include <cctype>
+
 namespace nas {
 
 std::vector<Export>& registry() {
   static std::vector<Export> all;
   return all;
+}
+
+Registrar::Registrar(const char* handler, NativeFn fn) {
+  std::string name(handler);
+  name[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
+  registry().push_back({name, fn});
 }
 
 Args::Args(napi_env env, napi_callback_info info) : env_(env) {
@@ -76,8 +84,8 @@ void Heap::fail(const char* message) {
 NAPI_MODULE_INIT() {
   for (const nas::Export& e : nas::registry()) {
     napi_value fn;
-    napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, nullptr, &fn);
-    napi_set_named_property(env, exports, e.name, fn);
+    napi_create_function(env, e.name.c_str(), NAPI_AUTO_LENGTH, e.fn, nullptr, &fn);
+    napi_set_named_property(env, exports, e.name.c_str(), fn);
   }
   return exports;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <node_api.h>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace nas {
@@ -10,14 +11,15 @@ namespace nas {
 using NativeFn = napi_value (*)(napi_env, napi_callback_info);
 
 struct Export {
-  const char* name;
+  std::string name;
   NativeFn fn;
 };
 
 std::vector<Export>& registry();
 
+// Registers handler `fn` under its own name with the first letter lower-cased (BatchMatMul -> batchMatMul).
 struct Registrar {
-  Registrar(const char* name, NativeFn fn) { registry().push_back({name, fn}); }
+  Registrar(const char* handler, NativeFn fn);
 };
 
 // Arguments of one call: numbers and ArrayBuffers, read by position. A wrong type throws a JS TypeError and
@@ -73,4 +75,6 @@ class Heap {
 
 #define NAS_CONCAT_(a, b) a##b
 #define NAS_CONCAT(a, b) NAS_CONCAT_(a, b)
-#define NAS_EXPORT(name, fn) static ::nas::Registrar NAS_CONCAT(nas_registrar_, __LINE__)(name, fn)
+// NAS_EXPORT(ConvBiasAct) exports the handler ConvBiasAct as convBiasAct: one naming rule, handlers in PascalCase
+// and their JS names the same in camelCase, named after the operation without a prefix.
+#define NAS_EXPORT(fn) static ::nas::Registrar NAS_CONCAT(nas_registrar_, __LINE__)(#fn, fn)

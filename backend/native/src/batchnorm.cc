@@ -21,126 +21,131 @@ using nas::Heap;
 // Rows per block: about 16 KB of floats, at least 16 and at most 256 rows (float sums stay short).
 size_t blockRows(size_t C) { return std::min<size_t>(256, std::max<size_t>(16, 4096 / std::max<size_t>(C, 1))); }
 
-// Per-channel scratch arrays, padded by 8 so a chunk's last vector can be loaded and added to unmasked.
-struct Scratch {
-  std::vector<double> d;
-  std::vector<float> f;
-  double* doubles(size_t i, size_t C) { return d.data() + i * (C + 8); }
-  float* floats(size_t i, size_t C) { return f.data() + i * (C + 8); }
-  void reset(size_t nd, size_t nf, size_t C) {
-    d.assign(nd * (C + 8), 0.0);
-    f.assign(nf * (C + 8), 0.0f);
-  }
+// The per-channel arrays of one call, zeroed: two double sums (the first pass) and four float vectors (the second
+// pass's coefficients), each padded by 8 so a chunk's last vector can be loaded and added to unmasked.
+struct Channels {
+  double* sum[2];
+  float* vec[4];
 };
 
-Scratch& scratch() {
-  static thread_local Scratch s;
-  return s;
+Channels channels(size_t C) {
+  static thread_local std::vector<double> d;
+  static thread_local std::vector<float> f;
+  const size_t n = C + 8;
+  d.assign(2 * n, 0.0);
+  f.assign(4 * n, 0.0f);
+  return {{d.data(), d.data() + n}, {f.data(), f.data() + n, f.data() + 2 * n, f.data() + 3 * n}};
 }
 
-// sum(x - shift) and sum((x - shift)^2) over rows [r0, r1) of the chunk, added to s1 and s2.
-template <int NV, bool MK>
-void statsChunk(const float* x, size_t C, size_t r0, size_t r1, size_t c0, const Mask& m, const float* shift,
-                double* s1, double* s2) {
-  V k[NV], a[NV], b[NV];
-  for (int v = 0; v < NV; ++v) {
-    k[v] = load(shift + c0 + 8 * v);
-    a[v] = b[v] = zero();
+// A block of rows [r0, r1) and a chunk of channels from c0 (the last vector masked by m when MASKED).
+struct Chunk {
+  size_t r0, r1, c0;
+  const Mask& m;
+};
+
+// Calls f(chunk, Int<NV>, bool_constant<MASKED>) for every block of rows and chunk of channels.
+template <class F>
+void forChunks(size_t M, size_t C, F&& f) {
+  const size_t B = blockRows(C);
+  for (size_t r0 = 0; r0 < M; r0 += B) {
+    const size_t r1 = std::min(M, r0 + B);
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) { f(Chunk{r0, r1, c0, m}, nv, mk); });
   }
-  const float* p = x + r0 * C + c0;
-  for (size_t r = r0; r < r1; ++r, p += C) {
+}
+
+// The chunk's NV vectors of a padded per-channel array.
+template <int NV>
+void loadChannels(const float* p, size_t c0, V* out) {
+  for (int v = 0; v < NV; ++v) out[v] = load(p + c0 + 8 * v);
+}
+
+// Adds the chunk's NV vectors a to the padded per-channel double sums s.
+template <int NV>
+void addChannels(double* s, size_t c0, const V* a) {
+  for (int v = 0; v < NV; ++v) addTo(s + c0 + 8 * v, a[v]);
+}
+
+// sum(x - shift) and sum((x - shift)^2) over the chunk, added to s1 and s2.
+template <int NV, bool MK>
+void statsChunk(const Chunk& k, Int<NV>, std::bool_constant<MK>, const float* x, size_t C, const float* shift,
+                double* s1, double* s2) {
+  V sh[NV], a[NV], b[NV];
+  loadChannels<NV>(shift, k.c0, sh);
+  for (int v = 0; v < NV; ++v) a[v] = b[v] = zero();
+  const float* p = x + k.r0 * C + k.c0;
+  for (size_t r = k.r0; r < k.r1; ++r, p += C) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      const V d = ld<NV, MK>(p, v, m) - k[v];
+      const V d = ld<NV, MK>(p, v, k.m) - sh[v];
       a[v] = a[v] + d;
       b[v] = fma(d, d, b[v]);
     }
   }
-  for (int v = 0; v < NV; ++v) {
-    addTo(s1 + c0 + 8 * v, a[v]);
-    addTo(s2 + c0 + 8 * v, b[v]);
-  }
+  addChannels<NV>(s1, k.c0, a);
+  addChannels<NV>(s2, k.c0, b);
 }
 
-// y = (x - mu) * scale + bias over rows [r0, r1) of the chunk.
+// y = (x - mu) * scale + bias over the chunk.
 template <int NV, bool MK>
-void normaliseChunk(const float* x, float* y, size_t C, size_t r0, size_t r1, size_t c0, const Mask& m,
+void normaliseChunk(const Chunk& k, Int<NV>, std::bool_constant<MK>, const float* x, float* y, size_t C,
                     const float* mu, const float* scale, const float* bias) {
   V mv[NV], sv[NV], bv[NV];
-  for (int v = 0; v < NV; ++v) {
-    mv[v] = load(mu + c0 + 8 * v);
-    sv[v] = load(scale + c0 + 8 * v);
-    bv[v] = load(bias + c0 + 8 * v);
-  }
-  const float* p = x + r0 * C + c0;
-  float* q = y + r0 * C + c0;
-  for (size_t r = r0; r < r1; ++r, p += C, q += C) {
+  loadChannels<NV>(mu, k.c0, mv);
+  loadChannels<NV>(scale, k.c0, sv);
+  loadChannels<NV>(bias, k.c0, bv);
+  const float* p = x + k.r0 * C + k.c0;
+  float* q = y + k.r0 * C + k.c0;
+  for (size_t r = k.r0; r < k.r1; ++r, p += C, q += C) {
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) st<NV, MK>(q, v, fma(ld<NV, MK>(p, v, m) - mv[v], sv[v], bv[v]), m);
+    for (int v = 0; v < NV; ++v) st<NV, MK>(q, v, fma(ld<NV, MK>(p, v, k.m) - mv[v], sv[v], bv[v]), k.m);
   }
 }
 
-// sum(dy) and sum(dy * (x - mu)) over rows [r0, r1) of the chunk, added to sdy and sdyx.
+// sum(dy) and sum(dy * (x - mu)) over the chunk, added to sdy and sdyx.
 template <int NV, bool MK>
-void gradSumsChunk(const float* dy, const float* x, size_t C, size_t r0, size_t r1, size_t c0, const Mask& m,
+void gradSumsChunk(const Chunk& k, Int<NV>, std::bool_constant<MK>, const float* dy, const float* x, size_t C,
                    const float* mu, double* sdy, double* sdyx) {
   V mv[NV], a[NV], b[NV];
-  for (int v = 0; v < NV; ++v) {
-    mv[v] = load(mu + c0 + 8 * v);
-    a[v] = b[v] = zero();
-  }
-  const float* g = dy + r0 * C + c0;
-  const float* p = x + r0 * C + c0;
-  for (size_t r = r0; r < r1; ++r, g += C, p += C) {
+  loadChannels<NV>(mu, k.c0, mv);
+  for (int v = 0; v < NV; ++v) a[v] = b[v] = zero();
+  const float* g = dy + k.r0 * C + k.c0;
+  const float* p = x + k.r0 * C + k.c0;
+  for (size_t r = k.r0; r < k.r1; ++r, g += C, p += C) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      const V d = ld<NV, MK>(g, v, m);
+      const V d = ld<NV, MK>(g, v, k.m);
       a[v] = a[v] + d;
-      b[v] = fma(d, ld<NV, MK>(p, v, m) - mv[v], b[v]);
+      b[v] = fma(d, ld<NV, MK>(p, v, k.m) - mv[v], b[v]);
     }
   }
-  for (int v = 0; v < NV; ++v) {
-    addTo(sdy + c0 + 8 * v, a[v]);
-    addTo(sdyx + c0 + 8 * v, b[v]);
-  }
+  addChannels<NV>(sdy, k.c0, a);
+  addChannels<NV>(sdyx, k.c0, b);
 }
 
-// dx = dy * A + (x - mu) * B + D over rows [r0, r1) of the chunk.
+// dx = dy * A + (x - mu) * B + D over the chunk.
 template <int NV, bool MK>
-void gradChunk(const float* dy, const float* x, float* dx, size_t C, size_t r0, size_t r1, size_t c0,
-               const Mask& m, const float* mu, const float* A, const float* B, const float* D) {
+void gradChunk(const Chunk& k, Int<NV>, std::bool_constant<MK>, const float* dy, const float* x, float* dx,
+               size_t C, const float* mu, const float* A, const float* B, const float* D) {
   V mv[NV], av[NV], bv[NV], dv[NV];
-  for (int v = 0; v < NV; ++v) {
-    mv[v] = load(mu + c0 + 8 * v);
-    av[v] = load(A + c0 + 8 * v);
-    bv[v] = load(B + c0 + 8 * v);
-    dv[v] = load(D + c0 + 8 * v);
-  }
-  const float* g = dy + r0 * C + c0;
-  const float* p = x + r0 * C + c0;
-  float* q = dx + r0 * C + c0;
-  for (size_t r = r0; r < r1; ++r, g += C, p += C, q += C) {
+  loadChannels<NV>(mu, k.c0, mv);
+  loadChannels<NV>(A, k.c0, av);
+  loadChannels<NV>(B, k.c0, bv);
+  loadChannels<NV>(D, k.c0, dv);
+  const float* g = dy + k.r0 * C + k.c0;
+  const float* p = x + k.r0 * C + k.c0;
+  float* q = dx + k.r0 * C + k.c0;
+  for (size_t r = k.r0; r < k.r1; ++r, g += C, p += C, q += C) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      const V t = fma(ld<NV, MK>(p, v, m) - mv[v], bv[v], dv[v]);
-      st<NV, MK>(q, v, fma(ld<NV, MK>(g, v, m), av[v], t), m);
+      const V t = fma(ld<NV, MK>(p, v, k.m) - mv[v], bv[v], dv[v]);
+      st<NV, MK>(q, v, fma(ld<NV, MK>(g, v, k.m), av[v], t), k.m);
     }
   }
 }
 
-// Calls chunk(r0, r1, c0, Int<NV>, bool_constant<MASKED>, mask) for every block of rows and chunk of channels.
-template <class Chunk>
-void forBlocks(size_t M, size_t C, Chunk&& chunk) {
-  const size_t B = blockRows(C);
-  for (size_t r0 = 0; r0 < M; r0 += B) {
-    const size_t r1 = std::min(M, r0 + B);
-    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) { chunk(r0, r1, c0, nv, mk, m); });
-  }
-}
-
-// nasBatchNormForward(heap, x, gamma, beta, y, mean, variance, M, C, eps): offsets are byte offsets on the heap;
+// batchNormForward(heap, x, gamma, beta, y, mean, variance, M, C, eps): offsets are byte offsets on the heap;
 // x and y are [M, C], gamma, beta, mean and variance [C].
-napi_value Forward(napi_env env, napi_callback_info info) {
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t M = h.size(7), C = h.size(8);
@@ -157,18 +162,11 @@ napi_value Forward(napi_env env, napi_callback_info info) {
     std::fill(var, var + C, NAN);
     return nullptr;
   }
-  Scratch& s = scratch();
-  s.reset(2, 4, C);
-  double* s1 = s.doubles(0, C);
-  double* s2 = s.doubles(1, C);
-  float* shift = s.floats(0, C);
-  float* mu = s.floats(1, C);
-  float* scale = s.floats(2, C);
-  float* bias = s.floats(3, C);
+  const Channels ch = channels(C);
+  const auto [s1, s2] = ch.sum;
+  const auto [shift, mu, scale, bias] = ch.vec;
   std::copy(x, x + C, shift);
-  forBlocks(M, C, [&](size_t r0, size_t r1, size_t c0, auto nv, auto mk, const Mask& m) {
-    statsChunk<decltype(nv)::value, decltype(mk)::value>(x, C, r0, r1, c0, m, shift, s1, s2);
-  });
+  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { statsChunk(k, nv, mk, x, C, shift, s1, s2); });
   const double invM = 1.0 / static_cast<double>(M);
   for (size_t c = 0; c < C; ++c) {
     const double d = s1[c] * invM;
@@ -178,14 +176,11 @@ napi_value Forward(napi_env env, napi_callback_info info) {
     scale[c] = static_cast<float>(gamma[c] / std::sqrt(variance + eps));
     bias[c] = beta[c];
   }
-  forBlocks(M, C, [&](size_t r0, size_t r1, size_t c0, auto nv, auto mk, const Mask& m) {
-    normaliseChunk<decltype(nv)::value, decltype(mk)::value>(x, y, C, r0, r1, c0, m, mu, scale, bias);
-  });
+  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { normaliseChunk(k, nv, mk, x, y, C, mu, scale, bias); });
   return nullptr;
 }
-
-// nasBatchNormBackward(heap, dy, x, gamma, mean, variance, dx, dgamma, dbeta, M, C, eps).
-napi_value Backward(napi_env env, napi_callback_info info) {
+// batchNormBackward(heap, dy, x, gamma, mean, variance, dx, dgamma, dbeta, M, C, eps).
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t M = h.size(9), C = h.size(10);
@@ -204,18 +199,11 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     std::fill(dbeta, dbeta + C, 0.0f);
     return nullptr;
   }
-  Scratch& s = scratch();
-  s.reset(2, 4, C);
-  double* sdy = s.doubles(0, C);
-  double* sdyx = s.doubles(1, C);
-  float* mu = s.floats(0, C);
-  float* A = s.floats(1, C);
-  float* B = s.floats(2, C);
-  float* D = s.floats(3, C);
+  const Channels ch = channels(C);
+  const auto [sdy, sdyx] = ch.sum;
+  const auto [mu, A, B, D] = ch.vec;
   std::copy(mean, mean + C, mu);
-  forBlocks(M, C, [&](size_t r0, size_t r1, size_t c0, auto nv, auto mk, const Mask& m) {
-    gradSumsChunk<decltype(nv)::value, decltype(mk)::value>(dy, x, C, r0, r1, c0, m, mu, sdy, sdyx);
-  });
+  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { gradSumsChunk(k, nv, mk, dy, x, C, mu, sdy, sdyx); });
   // dx = A * dy + B * (x - mean) + D with A = gamma * invstd, B = -A * invstd * dgamma / M, D = -A * dbeta / M.
   const double invM = 1.0 / static_cast<double>(M);
   for (size_t c = 0; c < C; ++c) {
@@ -229,13 +217,11 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     B[c] = static_cast<float>(-ga * invstd * dg * invM);
     D[c] = static_cast<float>(-ga * db * invM);
   }
-  forBlocks(M, C, [&](size_t r0, size_t r1, size_t c0, auto nv, auto mk, const Mask& m) {
-    gradChunk<decltype(nv)::value, decltype(mk)::value>(dy, x, dx, C, r0, r1, c0, m, mu, A, B, D);
-  });
+  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { gradChunk(k, nv, mk, dy, x, dx, C, mu, A, B, D); });
   return nullptr;
 }
 
-NAS_EXPORT("nasBatchNormForward", Forward);
-NAS_EXPORT("nasBatchNormBackward", Backward);
+NAS_EXPORT(BatchNormForward);
+NAS_EXPORT(BatchNormBackward);
 
 }  // namespace

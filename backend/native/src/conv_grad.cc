@@ -224,7 +224,7 @@ void conv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvG
   }
 }
 
-napi_value Conv2dJs(napi_env env, napi_callback_info info) {
+napi_value Conv2d(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "conv2d: bad geometry", false, Role::Input, Role::Filter, Role::Output, &c))
     return nullptr;
@@ -233,7 +233,7 @@ napi_value Conv2dJs(napi_env env, napi_callback_info info) {
 }
 
 // conv2dBiasAct(heap, x, filter, y, ...geometry, biasOffset, kind): y = act(conv(x, filter) + bias).
-napi_value Conv2dBiasActJs(napi_env env, napi_callback_info info) {
+napi_value Conv2dBiasAct(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "conv2dBiasAct: bad geometry", false, Role::Input, Role::Filter, Role::Output, &c))
     return nullptr;
@@ -243,7 +243,7 @@ napi_value Conv2dBiasActJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value Conv2dBackpropFilterJs(napi_env env, napi_callback_info info) {
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "conv2dBackpropFilter: bad geometry", false, Role::Input, Role::Output,
                     Role::Filter, &c))
@@ -252,7 +252,7 @@ napi_value Conv2dBackpropFilterJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value Conv2dBackpropInputJs(napi_env env, napi_callback_info info) {
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "conv2dBackpropInput: bad geometry", false, Role::Output, Role::Filter,
                     Role::Input, &c))
@@ -261,10 +261,10 @@ napi_value Conv2dBackpropInputJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("conv2d", Conv2dJs);
-NAS_EXPORT("conv2dBiasAct", Conv2dBiasActJs);
-NAS_EXPORT("conv2dBackpropFilter", Conv2dBackpropFilterJs);
-NAS_EXPORT("conv2dBackpropInput", Conv2dBackpropInputJs);
+NAS_EXPORT(Conv2d);
+NAS_EXPORT(Conv2dBiasAct);
+NAS_EXPORT(Conv2dBackpropFilter);
+NAS_EXPORT(Conv2dBackpropInput);
 
 }  // namespace
 }  // namespace nas

@@ -10,7 +10,8 @@
 //                    registers per output pixel, scattered onto dx, which is zeroed first)
 //   backprop filter  dw[kh,kw,c]   = sum_pixels x * dy  (dy kept in registers per output pixel, the block's
 //                    taps x 64 accumulators in an L1-resident buffer)
-// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops.
+// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops. Every kernel
+// walks the pixels and their taps with forEachPixel and forEachTap and supplies only the body.
 //
 // Exports (arguments as in conv_common.h; outC = inC * multiplier):
 //   depthwiseConv2d(heap, x, filter, y, ...geometry)
@@ -46,89 +47,87 @@ inline void tapRange(int i0, int filter, int inDim, int* ks, int* ke) {
   *ke = std::min(filter, inDim - i0);
 }
 
+// The receptive field of one output pixel: its taps that fall inside the input (padding costs nothing).
+struct Window {
+  int64_t out;             // output pixel index (n, oh, ow)
+  int64_t in0;             // input pixel index of tap (0, 0), which may lie outside the input
+  int khs, khe, kws, kwe;  // the taps [khs, khe) x [kws, kwe) inside the input
+};
+
+// Calls f(window) for every output pixel, in NHWC order.
+template <class F>
+inline void forEachPixel(const ConvGeom& g, F&& f) {
+  Window w{};
+  for (int n = 0; n < g.batch; ++n) {
+    for (int oh = 0; oh < g.outH; ++oh) {
+      const int ih0 = oh * g.strideH - g.padTop;
+      tapRange(ih0, g.filterH, g.inH, &w.khs, &w.khe);
+      for (int ow = 0; ow < g.outW; ++ow, ++w.out) {
+        const int iw0 = ow * g.strideW - g.padLeft;
+        tapRange(iw0, g.filterW, g.inW, &w.kws, &w.kwe);
+        w.in0 = (int64_t{n} * g.inH + ih0) * g.inW + iw0;
+        f(static_cast<const Window&>(w));
+      }
+    }
+  }
+}
+
+// Calls f(p, q) for the window's taps, p pointing at the tap's input pixel in `in` (pixels `inStride` apart) and q
+// at the tap in `taps` (taps `tapStride` apart). The pointers step along each filter row, as a hand-written loop
+// would (computing them from indices per tap took more instructions).
+template <class P, class Q, class F>
+inline void forEachTap(const ConvGeom& g, const Window& w, P* in, int64_t inStride, Q* taps, int64_t tapStride,
+                       F&& f) {
+  for (int kh = w.khs; kh < w.khe; ++kh) {
+    P* p = in + (w.in0 + int64_t{kh} * g.inW + w.kws) * inStride;
+    Q* q = taps + (int64_t{kh} * g.filterW + w.kws) * tapStride;
+    for (int kw = w.kws; kw < w.kwe; ++kw, p += inStride, q += tapStride) f(p, q);
+  }
+}
+
 template <int NV, bool P>
 struct ForwardBlock {
   static void run(int c0, const Mask& t, const Job& j) {
-    const ConvGeom& g = j.g;
-    const int64_t C = g.inC;
+    const int64_t C = j.g.inC;
     const float* bias = j.epi.bias == nullptr ? nullptr : j.epi.bias + c0;
     const int kind = j.epi.kind;
-    for (int n = 0; n < g.batch; ++n) {
-      for (int oh = 0; oh < g.outH; ++oh) {
-        const int ih0 = oh * g.strideH - g.padTop;
-        int khs, khe;
-        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
-        float* yRow = j.out + (int64_t{n} * g.outH + oh) * g.outW * C + c0;
-        for (int ow = 0; ow < g.outW; ++ow) {
-          const int iw0 = ow * g.strideW - g.padLeft;
-          int kws, kwe;
-          tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-          V acc[NV];
+    forEachPixel(j.g, [&](const Window& w) {
+      V acc[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) acc[v] = bias == nullptr ? zero() : ld<NV, P>(bias, v, t);
-          for (int kh = khs; kh < khe; ++kh) {
-            const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
-            const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
-            for (int kw = kws; kw < kwe; ++kw) {
-              const float* xp = xRow + (iw0 + kw) * C;
-              const float* wp = wRow + kw * C;
+      for (int v = 0; v < NV; ++v) acc[v] = bias == nullptr ? zero() : ld<NV, P>(bias, v, t);
+      forEachTap(j.g, w, j.a + c0, C, j.b + c0, C, [&](const float* xp, const float* wp) {
 #pragma GCC unroll 8
-              for (int v = 0; v < NV; ++v)
-                acc[v] = fma(ld<NV, P>(xp, v, t), ld<NV, P>(wp, v, t), acc[v]);
-            }
-          }
-          if (kind != kLinear) {
+        for (int v = 0; v < NV; ++v) acc[v] = fma(ld<NV, P>(xp, v, t), ld<NV, P>(wp, v, t), acc[v]);
+      });
+      if (kind != kLinear) {
 #pragma GCC unroll 8
-            for (int v = 0; v < NV; ++v) acc[v] = activate(acc[v], kind);
-          }
-#pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) st<NV, P>(yRow + ow * C, v, acc[v], t);
-        }
+        for (int v = 0; v < NV; ++v) acc[v] = activate(acc[v], kind);
       }
-    }
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) st<NV, P>(j.out + w.out * C + c0, v, acc[v], t);
+    });
   }
 };
 
 template <int NV, bool P>
 struct BackpropFilterBlock {
   static void run(int c0, const Mask& t, const Job& j) {
-    const ConvGeom& g = j.g;
-    const int64_t C = g.inC;
+    const int64_t C = j.g.inC;
     constexpr int kStride = 8 * NV;  // floats per tap in the accumulator buffer
-    const int taps = g.filterH * g.filterW;
-    float* acc = j.acc;
-    std::memset(acc, 0, sizeof(float) * taps * kStride);
-    for (int n = 0; n < g.batch; ++n) {
-      for (int oh = 0; oh < g.outH; ++oh) {
-        const int ih0 = oh * g.strideH - g.padTop;
-        int khs, khe;
-        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
-        const float* dyRow = j.b + (int64_t{n} * g.outH + oh) * g.outW * C + c0;
-        for (int ow = 0; ow < g.outW; ++ow) {
-          const int iw0 = ow * g.strideW - g.padLeft;
-          int kws, kwe;
-          tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-          V d[NV];
+    const int taps = j.g.filterH * j.g.filterW;
+    std::memset(j.acc, 0, sizeof(float) * taps * kStride);
+    forEachPixel(j.g, [&](const Window& w) {
+      V d[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) d[v] = ld<NV, P>(dyRow + ow * C, v, t);
-          for (int kh = khs; kh < khe; ++kh) {
-            const float* xRow = j.a + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
-            float* accRow = acc + kh * g.filterW * kStride;
-            for (int kw = kws; kw < kwe; ++kw) {
-              const float* xp = xRow + (iw0 + kw) * C;
-              float* ap = accRow + kw * kStride;
+      for (int v = 0; v < NV; ++v) d[v] = ld<NV, P>(j.b + w.out * C + c0, v, t);
+      forEachTap(j.g, w, j.a + c0, C, j.acc, kStride, [&](const float* xp, float* ap) {
 #pragma GCC unroll 8
-              for (int v = 0; v < NV; ++v)
-                store(ap + 8 * v, fma(ld<NV, P>(xp, v, t), d[v], load(ap + 8 * v)));
-            }
-          }
-        }
-      }
-    }
+        for (int v = 0; v < NV; ++v) store(ap + 8 * v, fma(ld<NV, P>(xp, v, t), d[v], load(ap + 8 * v)));
+      });
+    });
     for (int tap = 0; tap < taps; ++tap) {
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v)
-        st<NV, P>(j.out + tap * C + c0, v, load(acc + tap * kStride + 8 * v), t);
+      for (int v = 0; v < NV; ++v) st<NV, P>(j.out + tap * C + c0, v, load(j.acc + tap * kStride + 8 * v), t);
     }
   }
 };
@@ -138,103 +137,55 @@ struct BackpropFilterBlock {
 template <int NV, bool P>
 struct BackpropInputBlock {
   static void run(int c0, const Mask& t, const Job& j) {
-    const ConvGeom& g = j.g;
-    const int64_t C = g.inC;
-    for (int n = 0; n < g.batch; ++n) {
-      for (int oh = 0; oh < g.outH; ++oh) {
-        const int ih0 = oh * g.strideH - g.padTop;
-        int khs, khe;
-        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
-        const float* dyRow = j.a + (int64_t{n} * g.outH + oh) * g.outW * C + c0;
-        for (int ow = 0; ow < g.outW; ++ow) {
-          const int iw0 = ow * g.strideW - g.padLeft;
-          int kws, kwe;
-          tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-          V d[NV];
+    const int64_t C = j.g.inC;
+    forEachPixel(j.g, [&](const Window& w) {
+      V d[NV];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) d[v] = ld<NV, P>(dyRow + ow * C, v, t);
-          for (int kh = khs; kh < khe; ++kh) {
-            float* dxRow = j.out + (int64_t{n} * g.inH + ih0 + kh) * g.inW * C + c0;
-            const float* wRow = j.b + int64_t{kh} * g.filterW * C + c0;
-            for (int kw = kws; kw < kwe; ++kw) {
-              float* xp = dxRow + (iw0 + kw) * C;
-              const float* wp = wRow + kw * C;
+      for (int v = 0; v < NV; ++v) d[v] = ld<NV, P>(j.a + w.out * C + c0, v, t);
+      forEachTap(j.g, w, j.out + c0, C, j.b + c0, C, [&](float* xp, const float* wp) {
 #pragma GCC unroll 8
-              for (int v = 0; v < NV; ++v)
-                st<NV, P>(xp, v, fma(d[v], ld<NV, P>(wp, v, t), ld<NV, P>(xp, v, t)), t);
-            }
-          }
-        }
-      }
-    }
+        for (int v = 0; v < NV; ++v) st<NV, P>(xp, v, fma(d[v], ld<NV, P>(wp, v, t), ld<NV, P>(xp, v, t)), t);
+      });
+    });
   }
 };
 
 // ---- channel multiplier > 1: scalar ---------------------------------------------------------------------
-// Filter element (kh, kw, c, q) sits at ((kh * KW + kw) * C + c) * m + q = (kh * KW + kw) * outC + oc for
-// output channel oc = c * m + q.
+// Filter element (kh, kw, c, q) sits at ((kh * KW + kw) * C + c) * m + q = tap * outC + oc for output channel
+// oc = c * m + q.
+
+// For each output pixel and tap inside the input: f(o, x, t), with o the pixel's outC values in `outs`, x the tap's
+// input pixel's inC values in `ins` and t the tap's outC values in `taps`.
+template <class O, class I, class T, class F>
+void forEachTerm(const ConvGeom& g, O* outs, I* ins, T* taps, F&& f) {
+  forEachPixel(g, [&](const Window& w) {
+    O* o = outs + w.out * g.outC;
+    forEachTap(g, w, ins, g.inC, taps, g.outC, [&](I* x, T* t) { f(o, x, t); });
+  });
+}
 
 void forwardMultiplier(const Job& j) {
-  const ConvGeom& g = j.g;
-  const int C = g.inC, OC = g.outC, m = OC / C;
-  for (int n = 0; n < g.batch; ++n)
-    for (int oh = 0; oh < g.outH; ++oh)
-      for (int ow = 0; ow < g.outW; ++ow) {
-        const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
-        int khs, khe, kws, kwe;
-        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
-        tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-        float* y = j.out + ((int64_t{n} * g.outH + oh) * g.outW + ow) * OC;
-        for (int oc = 0; oc < OC; ++oc) y[oc] = 0.0f;
-        for (int kh = khs; kh < khe; ++kh)
-          for (int kw = kws; kw < kwe; ++kw) {
-            const float* x = j.a + ((int64_t{n} * g.inH + ih0 + kh) * g.inW + iw0 + kw) * C;
-            const float* w = j.b + (int64_t{kh} * g.filterW + kw) * OC;
-            for (int oc = 0; oc < OC; ++oc) y[oc] += x[oc / m] * w[oc];
-          }
-      }
+  const int OC = j.g.outC, m = OC / j.g.inC;
+  std::memset(j.out, 0, sizeof(float) * j.g.outSize());
+  forEachTerm(j.g, j.out, j.a, j.b, [&](float* y, const float* x, const float* f) {
+    for (int oc = 0; oc < OC; ++oc) y[oc] += x[oc / m] * f[oc];
+  });
 }
 
 void backpropInputMultiplier(const Job& j) {
-  const ConvGeom& g = j.g;
-  const int C = g.inC, OC = g.outC, m = OC / C;
-  std::memset(j.out, 0, sizeof(float) * g.inSize());
-  for (int n = 0; n < g.batch; ++n)
-    for (int oh = 0; oh < g.outH; ++oh)
-      for (int ow = 0; ow < g.outW; ++ow) {
-        const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
-        int khs, khe, kws, kwe;
-        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
-        tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-        const float* dy = j.a + ((int64_t{n} * g.outH + oh) * g.outW + ow) * OC;
-        for (int kh = khs; kh < khe; ++kh)
-          for (int kw = kws; kw < kwe; ++kw) {
-            float* dx = j.out + ((int64_t{n} * g.inH + ih0 + kh) * g.inW + iw0 + kw) * C;
-            const float* w = j.b + (int64_t{kh} * g.filterW + kw) * OC;
-            for (int oc = 0; oc < OC; ++oc) dx[oc / m] += dy[oc] * w[oc];
-          }
-      }
+  const int OC = j.g.outC, m = OC / j.g.inC;
+  std::memset(j.out, 0, sizeof(float) * j.g.inSize());
+  forEachTerm(j.g, j.a, j.out, j.b, [&](const float* dy, float* dx, const float* f) {
+    for (int oc = 0; oc < OC; ++oc) dx[oc / m] += dy[oc] * f[oc];
+  });
 }
 
 void backpropFilterMultiplier(const Job& j) {
-  const ConvGeom& g = j.g;
-  const int C = g.inC, OC = g.outC, m = OC / C;
-  std::memset(j.out, 0, sizeof(float) * g.filterSize());
-  for (int n = 0; n < g.batch; ++n)
-    for (int oh = 0; oh < g.outH; ++oh)
-      for (int ow = 0; ow < g.outW; ++ow) {
-        const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
-        int khs, khe, kws, kwe;
-        tapRange(ih0, g.filterH, g.inH, &khs, &khe);
-        tapRange(iw0, g.filterW, g.inW, &kws, &kwe);
-        const float* dy = j.b + ((int64_t{n} * g.outH + oh) * g.outW + ow) * OC;
-        for (int kh = khs; kh < khe; ++kh)
-          for (int kw = kws; kw < kwe; ++kw) {
-            const float* x = j.a + ((int64_t{n} * g.inH + ih0 + kh) * g.inW + iw0 + kw) * C;
-            float* dw = j.out + (int64_t{kh} * g.filterW + kw) * OC;
-            for (int oc = 0; oc < OC; ++oc) dw[oc] += x[oc / m] * dy[oc];
-          }
-      }
+  const int OC = j.g.outC, m = OC / j.g.inC;
+  std::memset(j.out, 0, sizeof(float) * j.g.filterSize());
+  forEachTerm(j.g, j.b, j.a, j.out, [&](const float* dy, const float* x, float* dw) {
+    for (int oc = 0; oc < OC; ++oc) dw[oc] += x[oc / m] * dy[oc];
+  });
 }
 
 // ---- entry points ---------------------------------------------------------------------------------------
@@ -249,7 +200,7 @@ void forEachBlock(const Job& j) {
 
 thread_local std::vector<float> tlsAcc;
 
-napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2d(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2d: bad geometry", true, Role::Input, Role::Filter, Role::Output,
                     &c))
@@ -263,7 +214,7 @@ napi_value DepthwiseJs(napi_env env, napi_callback_info info) {
 }
 
 // depthwiseConv2dBiasAct(heap, x, filter, y, ...geometry, biasOffset, kind): multiplier 1 only.
-napi_value DepthwiseBiasActJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2dBiasAct(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBiasAct: bad geometry", true, Role::Input, Role::Filter,
                     Role::Output, &c))
@@ -278,7 +229,7 @@ napi_value DepthwiseBiasActJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2dBackpropInput(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBackpropInput: bad geometry", true, Role::Output, Role::Filter,
                     Role::Input, &c))
@@ -294,7 +245,7 @@ napi_value DepthwiseBackpropInputJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
+napi_value DepthwiseConv2dBackpropFilter(napi_env env, napi_callback_info info) {
   ConvCall c;
   if (!readConvCall(env, info, "depthwiseConv2dBackpropFilter: bad geometry", true, Role::Input, Role::Output,
                     Role::Filter, &c))
@@ -311,10 +262,10 @@ napi_value DepthwiseBackpropFilterJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("depthwiseConv2d", DepthwiseJs);
-NAS_EXPORT("depthwiseConv2dBiasAct", DepthwiseBiasActJs);
-NAS_EXPORT("depthwiseConv2dBackpropFilter", DepthwiseBackpropFilterJs);
-NAS_EXPORT("depthwiseConv2dBackpropInput", DepthwiseBackpropInputJs);
+NAS_EXPORT(DepthwiseConv2d);
+NAS_EXPORT(DepthwiseConv2dBiasAct);
+NAS_EXPORT(DepthwiseConv2dBackpropFilter);
+NAS_EXPORT(DepthwiseConv2dBackpropInput);
 
 }  // namespace
 }  // namespace nas

@@ -1,8 +1,9 @@
-// Eight-float vectors for the native kernels: AVX2+FMA intrinsics when the compiler targets them (then
-// NAS_F32X8_AVX2 is defined; gemm.cc's hand-written micro-kernel keys on it too), a portable scalar fallback
-// otherwise. Kernels are written once against this interface; those over the contiguous channel axis of NHWC
-// tensors walk it in chunks of up to NV vectors held in registers, the last vector of a chunk masked when C is not
-// a multiple of 8 (forChannelChunks).
+// Eight-float vectors for the native kernels: AVX2+FMA intrinsics when the compiler targets them (the
+// nas_kernels_avx2 build of binding.gyp; then NAS_F32X8_AVX2 is defined, and gemm.cc's hand-written micro-kernel
+// and version.cc's isa() key on it too), a portable scalar fallback otherwise (the baseline build). Kernels are
+// written once against this interface; those over the contiguous channel axis of NHWC tensors walk it in chunks of
+// up to NV vectors held in registers, the last vector of a chunk masked when C is not a multiple of 8
+// (forChannelChunks).
 #pragma once
 #include <cmath>
 #include <cstddef>

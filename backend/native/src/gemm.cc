@@ -318,7 +318,7 @@ namespace {
 // JS: sgemm(heap, aOffset, bOffset, cOffset, M, N, K, transA, transB, lda, ldb, ldc, alpha, beta)
 // Offsets are byte offsets into the ArrayBuffer (4-byte aligned); transA/transB are 0 or 1. The operand
 // ranges are checked against the buffer's length.
-napi_value SgemmJs(napi_env env, napi_callback_info info) {
+napi_value Sgemm(napi_env env, napi_callback_info info) {
   Args args(env, info);
   size_t length = 0;
   uint8_t* base = args.buffer(0, &length);
@@ -350,7 +350,7 @@ napi_value SgemmJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("sgemm", SgemmJs);
+NAS_EXPORT(Sgemm);
 
 }  // namespace
 }  // namespace nas

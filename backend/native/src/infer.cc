@@ -89,8 +89,8 @@ napi_value SqueezeExciteInfer(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("denseBiasAct", DenseBiasAct);
-NAS_EXPORT("squeezeExciteInfer", SqueezeExciteInfer);
+NAS_EXPORT(DenseBiasAct);
+NAS_EXPORT(SqueezeExciteInfer);
 
 }  // namespace
 }  // namespace nas

@@ -39,7 +39,7 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("batchMatMul", BatchMatMul);
+NAS_EXPORT(BatchMatMul);
 
 }  // namespace
 }  // namespace nas

@@ -190,9 +190,9 @@ napi_value EmaUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("optimizerUpdate", OptimizerUpdate);
-NAS_EXPORT("sumSquares", SumSquares);
-NAS_EXPORT("emaUpdate", EmaUpdate);
+NAS_EXPORT(OptimizerUpdate);
+NAS_EXPORT(SumSquares);
+NAS_EXPORT(EmaUpdate);
 
 }  // namespace
 }  // namespace nas

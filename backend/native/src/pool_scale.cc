@@ -12,8 +12,8 @@ namespace {
 using namespace nas::f32x8;
 using nas::Heap;
 
-// nasGlobalAvgPoolForward(heap, x, y, N, HW, C).
-napi_value PoolForward(napi_env env, napi_callback_info info) {
+// globalAvgPoolForward(heap, x, y, N, HW, C).
+napi_value GlobalAvgPoolForward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t N = h.size(3), HW = h.size(4), C = h.size(5);
@@ -24,8 +24,8 @@ napi_value PoolForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// nasGlobalAvgPoolBackward(heap, dy, dx, N, HW, C).
-napi_value PoolBackward(napi_env env, napi_callback_info info) {
+// globalAvgPoolBackward(heap, dy, dx, N, HW, C).
+napi_value GlobalAvgPoolBackward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t N = h.size(3), HW = h.size(4), C = h.size(5);
@@ -51,8 +51,8 @@ napi_value PoolBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// nasChannelScaleForward(heap, x, s, y, N, HW, C).
-napi_value ScaleForward(napi_env env, napi_callback_info info) {
+// channelScaleForward(heap, x, s, y, N, HW, C).
+napi_value ChannelScaleForward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t N = h.size(4), HW = h.size(5), C = h.size(6);
@@ -80,8 +80,8 @@ napi_value ScaleForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// nasChannelScaleBackward(heap, dy, x, s, dx, ds, N, HW, C).
-napi_value ScaleBackward(napi_env env, napi_callback_info info) {
+// channelScaleBackward(heap, dy, x, s, dx, ds, N, HW, C).
+napi_value ChannelScaleBackward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
   const size_t N = h.size(6), HW = h.size(7), C = h.size(8);
@@ -118,9 +118,9 @@ napi_value ScaleBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-NAS_EXPORT("nasGlobalAvgPoolForward", PoolForward);
-NAS_EXPORT("nasGlobalAvgPoolBackward", PoolBackward);
-NAS_EXPORT("nasChannelScaleForward", ScaleForward);
-NAS_EXPORT("nasChannelScaleBackward", ScaleBackward);
+NAS_EXPORT(GlobalAvgPoolForward);
+NAS_EXPORT(GlobalAvgPoolBackward);
+NAS_EXPORT(ChannelScaleForward);
+NAS_EXPORT(ChannelScaleBackward);
 
 }  // namespace

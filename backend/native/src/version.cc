@@ -1,22 +1,41 @@
-// Identifies the build, so `nas backend` can report which native kernels are loaded.
+// Identifies the build, so `nas backend` can report which native kernels are loaded: version(), isa() (the
+// instruction-set level this addon was compiled for) and cpuIsa() (the best level this CPU runs), from which
+// backend/native.ts picks the addon to load (binding.gyp builds one per level).
 #include "addon.h"
+#include "f32x8.h"
 
 namespace {
 
-napi_value Version(napi_env env, napi_callback_info) {
+#ifdef NAS_F32X8_AVX2
+constexpr const char* kIsa = "avx2";
+#else
+constexpr const char* kIsa = "baseline";
+#endif
+
+napi_value jsString(napi_env env, const char* s) {
   napi_value out;
-  napi_create_string_utf8(env, "nas-kernels 1 (" __VERSION__
-#ifdef __AVX2__
-                          ", avx2"
-#endif
-#ifdef __FMA__
-                          ", fma"
-#endif
-                          ")",
-                          NAPI_AUTO_LENGTH, &out);
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &out);
   return out;
 }
 
-NAS_EXPORT("version", Version);
+napi_value Version(napi_env env, napi_callback_info) {
+  const std::string v = std::string("nas-kernels 1 (" __VERSION__ ", ") + kIsa + ")";
+  return jsString(env, v.c_str());
+}
+
+napi_value Isa(napi_env env, napi_callback_info) { return jsString(env, kIsa); }
+
+// __builtin_cpu_supports also checks that the OS saves the AVX registers.
+napi_value CpuIsa(napi_env env, napi_callback_info) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return jsString(env, "avx2");
+#endif
+  return jsString(env, "baseline");
+}
+
+NAS_EXPORT(Version);
+NAS_EXPORT(Isa);
+NAS_EXPORT(CpuIsa);
 
 }  // namespace
