@@ -9,11 +9,11 @@ import { ArchError, UsageError } from '../common/errors.js';
 import { parseLatencySource } from '../latency/resources.js';
 import type { JsonValue } from '../results/json.js';
 import { openStore } from '../results/store.js';
+import type { CandidateSummary } from '../results/summary.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import {
   type CandidateEvent,
-  type CandidateSummary,
   type EngineOptions,
   failedRunError,
   parseDuration,
