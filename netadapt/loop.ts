@@ -10,6 +10,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../backend/select.js';
 import { ArchError, NasError } from '../common/errors.js';
+import { mixSeed } from '../common/seed.js';
 import { openRunner } from '../latency/runner.js';
 import { measureArchsInterleaved } from '../latency/validate.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
@@ -146,13 +147,6 @@ export interface RunHooks {
   readonly log?: (line: string) => void;
   /** After an iteration is stored (tests kill the process here). */
   readonly onIteration?: (iteration: number) => void;
-}
-
-/** A stable 31-bit seed from the run seed and a position. */
-export function mixSeed(...xs: number[]): number {
-  let h = 0x811c9dc5;
-  for (const x of xs) h = Math.imul(h ^ (x >>> 0), 0x01000193) >>> 0;
-  return h % 2147483647;
 }
 
 const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
