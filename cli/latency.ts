@@ -4,6 +4,7 @@ import type { Options } from 'yargs';
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { parseTargets, type Resource, type Target } from '../latency/targets.js';
 import { costOf } from '../space/cost.js';
 import { buildArchs, buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
@@ -126,10 +127,6 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
   },
 };
 
-function checkPosInt(name: string, v: number, min = 1): void {
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-}
-
 /** A one-line progress bar on stderr (rewritten in place on a terminal, one line per step otherwise). */
 function progressLine(label: string, done: number, total: number, detail: string): void {
   const width = 24;
@@ -202,9 +199,9 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
-    checkPosInt('input', args.input);
-    checkPosInt('threads', args.threads);
-    checkPosInt('calibrate', args.calibrate, 0);
+    checkInteger('--input', args.input);
+    checkInteger('--threads', args.threads);
+    checkInteger('--calibrate', args.calibrate, 0);
     if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space (with or without --samples) or --arch');
     checkRunner(args.runner, args.backend, args.threads);
     const space = args.space === undefined ? undefined : builtinSpace(args.space);
@@ -412,8 +409,8 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
-    checkPosInt('samples', args.samples, 2);
-    checkPosInt('sweeps', args.sweeps, 1);
+    checkInteger('--samples', args.samples, 2);
+    checkInteger('--sweeps', args.sweeps, 1);
     const lut = readLut(args.lut);
     const space = builtinSpace(args.space);
     const archs = sampleArchs(space, args.samples, lut.input[0], args.seed);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
@@ -54,10 +55,6 @@ interface NetadaptArgs {
 
 const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
 
-function positiveInt(name: string, v: number, min = 1): void {
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-}
-
 /** --out: a new or empty directory (any other only with --force), and never one of the files the run reads. */
 function checkOut(args: NetadaptArgs, out: string, checkpoint: string | null, latency: LatencySourceSpec): void {
   checkOutput(args.out ?? out, {
@@ -81,15 +78,15 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
   if (target.resource !== 'latency') throw new UsageError(`--target ${args.target}: netadapt takes a latency target (latency=12ms or latency=0.7x)`);
   const latency = parseLatencySource(args.latency);
   if (!(args.delta > 0 && args.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${args.delta}`);
-  positiveInt('short-steps', args['short-steps']);
-  positiveInt('workers', args.workers, 0);
+  checkInteger('--short-steps', args['short-steps']);
+  checkInteger('--workers', args.workers, 0);
   checkWorkers(args.workers);
-  positiveInt('seed-epochs', args['seed-epochs']);
-  positiveInt('bn-images', args['bn-images'], 0);
-  positiveInt('measure-runs', args['measure-runs']);
-  if (args['final-epochs'] !== undefined) positiveInt('final-epochs', args['final-epochs']);
-  if (args['train-images'] !== undefined) positiveInt('train-images', args['train-images'], 2);
-  if (args['val-images'] !== undefined) positiveInt('val-images', args['val-images']);
+  checkInteger('--seed-epochs', args['seed-epochs']);
+  checkInteger('--bn-images', args['bn-images'], 0);
+  checkInteger('--measure-runs', args['measure-runs']);
+  checkInteger('--final-epochs', args['final-epochs']);
+  checkInteger('--train-images', args['train-images'], 2);
+  checkInteger('--val-images', args['val-images']);
   if (args.baseline !== undefined && args.baseline !== 'width') throw new UsageError(`--baseline ${args.baseline}: the one baseline is 'width'`);
   if (args.retrain && args['final-epochs'] === undefined) throw new UsageError('--retrain trains from scratch: give its length with --final-epochs E');
   if (!(datasetNames as readonly string[]).includes(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
