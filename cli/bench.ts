@@ -15,6 +15,7 @@ import { loadArch } from '../space/load.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 import { DEFAULT_BATCH } from './search.js';
+import { StatusLine } from './progress.js';
 
 interface BenchTrainArgs {
   arch: string[];
@@ -68,12 +69,10 @@ const trainCommand: CommandModule<object, BenchTrainArgs> = {
       ...(args.width !== undefined ? { width: args.width } : {}),
     });
     const info = await useBackend(args.backend, { threads: args.threads });
+    const status = new StatusLine();
     const onStep = args.json
       ? undefined
-      : (i: number, ms: number): void => {
-          process.stderr.write(`\rstep ${i + 1}/${steps}  ${ms.toFixed(0)} ms `);
-          if (i + 1 === steps) process.stderr.write('\n');
-        };
+      : (i: number, ms: number): void => status.step(`step ${i + 1}/${steps}  ${ms.toFixed(0)} ms`, i + 1 === steps);
     const result = benchTrain({ arch, batch, steps, warmup: args.warmup, seed: args.seed, ...(onStep ? { onStep } : {}) });
     emit({ ...result, threads: info.threads }, args.json, toText);
   },

@@ -20,6 +20,7 @@ import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
 import { jsonOption } from './options.js';
 import { emit, table } from './output.js';
+import { progressBar, StatusLine } from './progress.js';
 
 const BLOCK_RE = /^(conv|ds|ir)_/;
 
@@ -127,13 +128,11 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
   },
 };
 
+const status = new StatusLine();
+
 /** A one-line progress bar on stderr (rewritten in place on a terminal, one line per step otherwise). */
 function progressLine(label: string, done: number, total: number, detail: string): void {
-  const width = 24;
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${detail}`;
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
-  else process.stderr.write(`${line}\n`);
+  status.step(progressBar(label, done, total, detail), done === total);
 }
 
 interface LutBuildArgs {

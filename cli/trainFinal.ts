@@ -15,7 +15,7 @@ import { type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.j
 import type { StepProgress } from '../train/loop.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, StatusLine } from './progress.js';
 
 interface TrainFinalArgs {
   variant: 'large' | 'small';
@@ -150,7 +150,8 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     });
     const store = openStore(args.db);
     try {
-      const bar = process.stderr.isTTY && !args.json;
+      const status = new StatusLine();
+      const bar = status.tty && !args.json;
       const progress = makeProgress();
       const result = await trainFinal({
         arch,
@@ -159,8 +160,8 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
         outDir,
         resume: args.resume,
         store,
-        ...(bar ? { onStep: (p: StepProgress) => process.stderr.write(`\r${progress(p)}`) } : {}),
-        onEpoch: (line) => process.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
+        ...(bar ? { onStep: (p: StepProgress) => status.update(progress(p)) } : {}),
+        onEpoch: (line) => status.line(line),
       });
       emit(result, args.json, toText);
     } finally {
