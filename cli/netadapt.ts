@@ -2,7 +2,6 @@
 // checks the options, trains the seed first when no checkpoint is given, and hands over to netadapt/loop.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
@@ -17,7 +16,7 @@ import { netadaptText } from '../netadapt/report.js';
 import { openStore } from '../results/store.js';
 import { loadArch } from '../space/load.js';
 import { readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
-import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
@@ -52,8 +51,6 @@ interface NetadaptArgs {
   db: string;
   json: boolean;
 }
-
-const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
 
 /** --out: a new or empty directory (any other only with --force), and never one of the files the run reads. */
 function checkOut(args: NetadaptArgs, out: string, checkpoint: string | null, latency: LatencySourceSpec): void {
@@ -97,7 +94,7 @@ async function settingsFrom(args: NetadaptArgs, store: ReturnType<typeof openSto
   const ck = checkpoint === null ? null : await readCheckpoint(checkpoint);
   const input = args.input ?? ck?.arch.input.size ?? 32;
   const refs = args.arch ?? (ck === null ? ['mobilenetv3-small'] : null);
-  const seedConfigPath = join(configsDir, 'small-data.json');
+  const seedConfigPath = join(CONFIGS_DIR, 'small-data.json');
   const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(seedConfigPath, 'utf8')));
   const out = resolvePath(args.out ?? join('runs', `netadapt-${data}-s${args.seed}`));
   if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
