@@ -8,6 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '../backend/select.js';
 import { NasError, UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { mean, median, quantile } from '../latency/stats.js';
 import { parseTargets } from '../latency/targets.js';
 import type { CandidateRecord } from '../results/candidates.js';
@@ -194,10 +195,6 @@ interface Subject {
 }
 
 const EVALUATOR = fileURLToPath(new URL('./tables/evaluate.js', import.meta.url));
-
-function checkCount(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be an integer >= 1, got ${v}`);
-}
 
 function syntheticSubject(opts: BenchSearchOptions): Subject {
   const extra = (['adapter', 'dataset', 'column'] as const).filter((k) => opts[k] !== undefined);
@@ -472,9 +469,9 @@ async function checkStrategies(subject: Subject, opts: BenchSearchOptions): Prom
 
 /** Runs every strategy on every seed and summarises; throws a UsageError for bad input before the first run. */
 export async function benchSearch(opts: BenchSearchOptions): Promise<BenchSearchResult> {
-  checkCount('seeds', opts.seeds);
-  checkCount('budget', opts.budget);
-  checkCount('batch', opts.batch);
+  checkInteger('--seeds', opts.seeds);
+  checkInteger('--budget', opts.budget);
+  checkInteger('--batch', opts.batch);
   const subject = opts.table === SYNTHETIC_TABLE ? syntheticSubject(opts) : await tableSubject(opts);
   await checkStrategies(subject, opts);
   const skipped = skippedSeeds(subject, opts.seeds);

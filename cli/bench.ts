@@ -6,6 +6,7 @@ import { type BackendChoice, useBackend } from '../backend/select.js';
 import { type BenchSearchResult, benchSearch, type SeedRun } from '../bench/searchHarness.js';
 import { type TrainBenchResult, benchTrain } from '../bench/trainSpeed.js';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import type { JsonValue } from '../common/json.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
@@ -14,6 +15,7 @@ import { loadArch } from '../results/archRef.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 import { DEFAULT_BATCH } from '../search/defaults.js';
+import { StatusLine } from './progress.js';
 
 interface BenchTrainArgs {
   arch: string[];
@@ -29,10 +31,6 @@ interface BenchTrainArgs {
   json: boolean;
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer, got ${v}`);
-  return v;
-}
 
 function toText(r: TrainBenchResult & { threads: number | null }): string {
   return (
@@ -60,23 +58,21 @@ const trainCommand: CommandModule<object, BenchTrainArgs> = {
       .option('backend', backendOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {
-    const batch = positiveInt('batch', args.batch);
-    const steps = positiveInt('steps', args.steps);
-    if (!Number.isInteger(args.warmup) || args.warmup < 0) {
-      throw new UsageError(`--warmup must be a non-negative integer, got ${args.warmup}`);
-    }
+    const { batch, steps } = args;
+    checkInteger('--batch', batch);
+    checkInteger('--steps', steps);
+    checkInteger('--warmup', args.warmup, 0);
+    checkInteger('--threads', args.threads);
     const arch = loadArch(args.arch, {
       input: args.input,
       classes: args.classes,
       ...(args.width !== undefined ? { width: args.width } : {}),
     });
-    const info = await useBackend(args.backend, { threads: positiveInt('threads', args.threads) });
+    const info = await useBackend(args.backend, { threads: args.threads });
+    const status = new StatusLine();
     const onStep = args.json
       ? undefined
-      : (i: number, ms: number): void => {
-          process.stderr.write(`\rstep ${i + 1}/${steps}  ${ms.toFixed(0)} ms `);
-          if (i + 1 === steps) process.stderr.write('\n');
-        };
+      : (i: number, ms: number): void => status.step(`step ${i + 1}/${steps}  ${ms.toFixed(0)} ms`, i + 1 === steps);
     const result = benchTrain({ arch, batch, steps, warmup: args.warmup, seed: args.seed, ...(onStep ? { onStep } : {}) });
     emit({ ...result, threads: info.threads }, args.json, toText);
   },

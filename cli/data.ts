@@ -5,6 +5,7 @@ import { CIFAR10_URL, type DownloadResult, downloadCifar10 } from '../data/downl
 import { loadDataset } from '../data/load.js';
 import { jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
+import { StatusLine } from './progress.js';
 
 interface DownloadArgs {
   readonly dataset: string;
@@ -14,33 +15,29 @@ interface DownloadArgs {
   readonly json: boolean;
 }
 
-/** Progress on stderr: a rewritten line on a terminal, a line per 10% otherwise. */
+/** Download progress on stderr: a line rewritten at most every 0.1 s on a terminal, a line per 10% otherwise. */
 function progressPrinter(): { update: (received: number, total: number | null) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
+  const status = new StatusLine();
   let last = 0;
   let lastDecile = -1;
-  let shown = false;
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   return {
     update: (received, total) => {
       const pct = total ? Math.floor((100 * received) / total) : null;
       const text = `downloading ${mb(received)}${total ? `/${mb(total)} MB (${pct}%)` : ' MB'}`;
-      const now = Date.now();
-      if (tty) {
+      if (status.tty) {
+        const now = Date.now();
         if (now - last < 100 && received !== total) return;
         last = now;
-        process.stderr.write(`\r${text}`);
-        shown = true;
+        status.update(text);
       } else {
         const decile = pct === null ? Math.floor(received / 2e7) : Math.floor(pct / 10);
         if (decile === lastDecile) return;
         lastDecile = decile;
-        process.stderr.write(`${text}\n`);
+        status.line(text);
       }
     },
-    end: () => {
-      if (shown) process.stderr.write('\n');
-    },
+    end: () => status.end(),
   };
 }
 

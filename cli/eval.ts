@@ -4,11 +4,12 @@
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { loadDataset } from '../data/load.js';
 import { readModelCard } from '../model/card.js';
 import { type CheckpointChoice, chooseCheckpoint, describeFallback, loadCheckpointModel } from '../train/checkpoint.js';
 import { type EvalMetrics, evaluateModel } from '../train/evaluate.js';
-import { allowFallbackOption, checkCount } from './checkpointOptions.js';
+import { allowFallbackOption } from './checkpointOptions.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit } from './output.js';
 
@@ -58,9 +59,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('backend', backendOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {
-    checkCount('--batch', args.batch);
+    checkInteger('--batch', args.batch);
     const limit = args.limit;
-    if (limit !== undefined) checkCount('--limit', limit, 'the number of images to evaluate');
+    if (limit !== undefined) checkInteger('--limit', limit, 1, 'the number of images to evaluate');
     const choice = await chooseCheckpoint(args.checkpoint, { allowFallback: args['allow-fallback'] });
     const card = await readModelCard(choice.path);
     await useBackend(args.backend);

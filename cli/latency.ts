@@ -3,6 +3,7 @@
 import type { Options } from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { parseTargets, type Resource, type Target } from '../latency/targets.js';
 import { costOf } from '../space/cost.js';
 import { buildLutFile, type LutBuildOptions, type LutBuildResult } from '../latency/buildLutFile.js';
@@ -18,6 +19,7 @@ import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
 import { jsonOption } from './options.js';
 import { emit, table } from './output.js';
+import { progressBar, StatusLine } from './progress.js';
 
 const BLOCK_RE = /^(conv|ds|ir)_/;
 
@@ -125,17 +127,11 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
   },
 };
 
-function checkPosInt(name: string, v: number, min = 1): void {
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-}
+const status = new StatusLine();
 
 /** A one-line progress bar on stderr (rewritten in place on a terminal, one line per step otherwise). */
 function progressLine(label: string, done: number, total: number, detail: string): void {
-  const width = 24;
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${detail}`;
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
-  else process.stderr.write(`${line}\n`);
+  status.step(progressBar(label, done, total, detail), done === total);
 }
 
 /** The library's options as typed (what it takes as specs, the user names). */
@@ -175,9 +171,9 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
-    checkPosInt('input', args.input);
-    checkPosInt('threads', args.threads);
-    checkPosInt('calibrate', args.calibrate, 0);
+    checkInteger('--input', args.input);
+    checkInteger('--threads', args.threads);
+    checkInteger('--calibrate', args.calibrate, 0);
     if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space (with or without --samples) or --arch');
     checkRunner(args.runner, args.backend, args.threads);
     const space = args.space === undefined ? undefined : builtinSpace(args.space);
@@ -317,8 +313,8 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
-    checkPosInt('samples', args.samples, 2);
-    checkPosInt('sweeps', args.sweeps, 1);
+    checkInteger('--samples', args.samples, 2);
+    checkInteger('--sweeps', args.sweeps, 1);
     const lut = readLut(args.lut);
     const space = builtinSpace(args.space);
     const archs = sampleArchs(space, args.samples, lut.input[0], args.seed);

@@ -2,10 +2,10 @@
 // checks the options, trains the seed first when no checkpoint is given, and hands over to netadapt/loop.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
@@ -18,7 +18,7 @@ import { engineOptionsFrom } from '../search/engine/factory.js';
 import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../results/archRef.js';
 import { type Checkpoint, readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
-import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
@@ -55,14 +55,8 @@ interface NetadaptArgs {
   json: boolean;
 }
 
-const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
-
 /** Proposals fine-tuned at once when neither --workers nor --gpus is given. */
 const DEFAULT_WORKERS = 2;
-
-function positiveInt(name: string, v: number, min = 1): void {
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-}
 
 /** --out: a new or empty directory (any other only with --force), and never one of the files the run reads. */
 function checkOut(args: NetadaptArgs, out: string, checkpoint: string | null, latency: LatencySourceSpec): void {
@@ -86,13 +80,13 @@ function checkOptions(args: NetadaptArgs): string {
   const target = parseTarget(args.target);
   if (target.resource !== 'latency') throw new UsageError(`--target ${args.target}: netadapt takes a latency target (latency=12ms or latency=0.7x)`);
   if (!(args.delta > 0 && args.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${args.delta}`);
-  positiveInt('short-steps', args['short-steps']);
-  positiveInt('seed-epochs', args['seed-epochs']);
-  positiveInt('bn-images', args['bn-images'], 0);
-  positiveInt('measure-runs', args['measure-runs']);
-  if (args['final-epochs'] !== undefined) positiveInt('final-epochs', args['final-epochs']);
-  if (args['train-images'] !== undefined) positiveInt('train-images', args['train-images'], 2);
-  if (args['val-images'] !== undefined) positiveInt('val-images', args['val-images']);
+  checkInteger('--short-steps', args['short-steps']);
+  checkInteger('--seed-epochs', args['seed-epochs']);
+  checkInteger('--bn-images', args['bn-images'], 0);
+  checkInteger('--measure-runs', args['measure-runs']);
+  checkInteger('--final-epochs', args['final-epochs']);
+  checkInteger('--train-images', args['train-images'], 2);
+  checkInteger('--val-images', args['val-images']);
   if (args.baseline !== undefined && args.baseline !== 'width') throw new UsageError(`--baseline ${args.baseline}: the one baseline is 'width'`);
   if (args.retrain && args['final-epochs'] === undefined) throw new UsageError('--retrain trains from scratch: give its length with --final-epochs E');
   if (!(datasetNames as readonly string[]).includes(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
@@ -174,7 +168,7 @@ async function settingsFrom(args: NetadaptArgs, ctx: Ctx): Promise<NetadaptSetti
   const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, DEFAULT_WORKERS);
   const checkpoint = args.checkpoint === undefined ? null : await resolveCheckpoint(args.checkpoint);
   const ck = checkpoint === null ? null : await readCheckpoint(checkpoint);
-  const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(join(configsDir, 'small-data.json'), 'utf8')));
+  const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(join(CONFIGS_DIR, 'small-data.json'), 'utf8')));
   const out = resolvePath(args.out ?? join('runs', `netadapt-${args.data}-s${args.seed}`));
   if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
   checkOut(args, out, checkpoint, latency);

@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { Argv, CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { NasError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { preprocessImageFile } from '../data/transform.js';
 import { type ModelCard, readModelCard } from '../model/card.js';
 import { type CheckpointChoice, chooseCheckpoint, describeFallback, loadCheckpointModel } from '../train/checkpoint.js';
-import { allowFallbackOption, checkCount } from './checkpointOptions.js';
+import { allowFallbackOption } from './checkpointOptions.js';
 import { backendOption, jsonOption } from './options.js';
 import { emit } from './output.js';
 
@@ -98,7 +99,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .option('backend', backendOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {
-    checkCount('--top', args.top);
+    checkInteger('--top', args.top);
     for (const image of args.images) {
       try {
         await access(image);

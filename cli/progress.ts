@@ -1,4 +1,5 @@
-// One-line progress for long training: epoch, step, loss, learning rate, images/s and the time left.
+// Progress on stderr: the one-line formatter of long training (epoch, step, loss, learning rate, images/s, time
+// left), the bar of a counted task, and the status line every command writes them to.
 import type { StepProgress } from '../train/loop.js';
 
 function duration(seconds: number): string {
@@ -22,4 +23,55 @@ export function makeProgress(now: () => number = () => performance.now()): (p: S
       `lr ${p.lr.toExponential(2)}  ${p.imagesPerSec.toFixed(0)} img/s  ETA ${duration(eta)} `
     );
   };
+}
+
+/**
+ * The progress line of a command on stderr: on a terminal one line rewritten in place, ended before a line that
+ * stays; elsewhere (a log, a pipe, a test) only the lines a caller chooses to keep, so the log stays readable.
+ */
+/** Where a status line goes: stderr, or anything that takes text (and may say it is a terminal). */
+export interface StatusOut {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+export class StatusLine {
+  private open = false;
+
+  constructor(
+    private readonly out: StatusOut = process.stderr,
+    readonly tty: boolean = out.isTTY === true,
+  ) {}
+
+  /** Rewrites the line on a terminal; shows nothing elsewhere. */
+  update(text: string): void {
+    if (!this.tty) return;
+    this.out.write(`\r\x1b[K${text}`);
+    this.open = true;
+  }
+
+  /** A line that stays, below the progress line (which it replaces on a terminal). */
+  line(text: string): void {
+    this.out.write(`${this.open ? '\r\x1b[K' : ''}${text}\n`);
+    this.open = false;
+  }
+
+  /** Step `done` of a counted task: rewritten on a terminal (kept once the last is done), a line each elsewhere. */
+  step(text: string, last: boolean): void {
+    if (this.tty && !last) this.update(text);
+    else this.line(text);
+  }
+
+  /** Ends a rewritten line that is still open. */
+  end(): void {
+    if (this.open) this.out.write('\n');
+    this.open = false;
+  }
+}
+
+/** `label [#####.....] done/total detail`: a bar of a counted task. */
+export function progressBar(label: string, done: number, total: number, detail: string): string {
+  const width = 24;
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${detail}`;
 }

@@ -8,7 +8,8 @@ import { formatTarget, parseTarget, RESOURCES, type Resource, type Target } from
 import type { CandidateCounts, CandidateRecord } from '../results/candidates.js';
 import { candidateTable, toCsv } from '../results/export.js';
 import type { JsonValue } from '../common/json.js';
-import { candidateFront, metricOf, PARETO_X, type ParetoX, X_METRIC } from '../results/pareto.js';
+import { candidateFront, PARETO_X, type ParetoX, X_METRIC } from '../results/pareto.js';
+import { type CandidateSummary, metricOf, summarizeCandidate } from '../results/summary.js';
 import { isRunStale, type RunRecord } from '../results/runs.js';
 import { openStore, type Store } from '../results/store.js';
 import { isParetoPlot, paretoSvg } from '../results/svg.js';
@@ -92,30 +93,7 @@ export function configTargets(config: JsonValue): Target[] {
   return out.filter((t) => !t.relative);
 }
 
-/** The metrics the tables show for a candidate. */
-interface CandidateView {
-  readonly seq: number;
-  readonly id: number;
-  readonly reward: number | null;
-  readonly accuracy: number | null;
-  readonly latencyMs: number | null;
-  readonly madds: number | null;
-  readonly params: number | null;
-  readonly arch: string;
-}
-
-const view = (c: CandidateRecord): CandidateView => ({
-  seq: c.seq,
-  id: c.id,
-  reward: c.reward,
-  accuracy: metricOf(c.metrics, 'accuracy'),
-  latencyMs: metricOf(c.metrics, 'latencyMs'),
-  madds: metricOf(c.metrics, 'madds'),
-  params: metricOf(c.metrics, 'params'),
-  arch: c.arch,
-});
-
-const candidateRow = (c: CandidateView): string[] => [
+const candidateRow = (c: CandidateSummary): string[] => [
   String(c.seq),
   fixed(c.reward, 4),
   fixed(c.accuracy, 4),
@@ -134,7 +112,7 @@ interface SearchSummary {
   readonly createdAt: string;
   readonly candidates: CandidateCounts;
   /** The done candidate with the highest reward. */
-  readonly best: CandidateView | null;
+  readonly best: CandidateSummary | null;
 }
 
 interface ListResult {
@@ -150,7 +128,7 @@ function listSearches(store: Store): SearchSummary[] {
       status: statusOf(run),
       createdAt: run.createdAt,
       candidates: store.countCandidates(run.id),
-      best: best === undefined ? null : view(best),
+      best: best === undefined ? null : summarizeCandidate(best),
     };
   });
 }
@@ -179,7 +157,7 @@ function listText(r: ListResult): string {
 interface ShowResult {
   readonly run: RunRecord & { readonly stale: boolean };
   readonly candidates: CandidateCounts;
-  readonly top: readonly CandidateView[];
+  readonly top: readonly CandidateSummary[];
 }
 
 function configLines(config: JsonValue): string[] {
@@ -215,7 +193,7 @@ function showText(r: ShowResult): string {
 
 // ---- pareto
 
-interface FrontPoint extends CandidateView {
+interface FrontPoint extends CandidateSummary {
   readonly x: number;
 }
 
@@ -284,7 +262,7 @@ function pareto(store: Store, runId: string, x: ParetoX, svgPath: string): { res
       target: target === null ? null : { value: target.value, text: formatTarget(target) },
       candidates: f.points.length,
       skipped: f.skipped,
-      front: f.front.map((p) => ({ ...view(p.item), x: p.x })),
+      front: f.front.map((p) => ({ ...summarizeCandidate(p.item), x: p.x })),
       svg: svgPath,
     },
   };
@@ -331,7 +309,7 @@ const showCommand: CommandModule<object, RunArgs & { readonly top: number }> = {
       return {
         run: { ...run, stale: isRunStale(run) },
         candidates: store.countCandidates(run.id),
-        top: store.listCandidates(run.id, { status: 'done', orderBy: 'reward', limit: argv.top }).map(view),
+        top: store.listCandidates(run.id, { status: 'done', orderBy: 'reward', limit: argv.top }).map(summarizeCandidate),
       };
     });
     emit(result, argv.json, showText);

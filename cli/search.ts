@@ -6,6 +6,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { BackendChoice } from '../backend/select.js';
 import { ArchError, UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { parseLatencySource } from '../latency/resources.js';
 import type { JsonValue } from '../common/json.js';
 import { openStore } from '../results/store.js';
@@ -94,10 +95,6 @@ function spaceRef(text: string): SpaceRef {
   return { name: text };
 }
 
-function checkInt(name: string, v: number | undefined, min: number): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-}
-
 function engineOptions(args: SearchArgs): EngineOptions {
   const timeout = args['eval-timeout'] === undefined ? {} : { evalTimeoutSeconds: parseDuration(args['eval-timeout'], '--eval-timeout') };
   return { ...engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, availableParallelism()), ...timeout };
@@ -126,11 +123,11 @@ function settingsFrom(args: SearchArgs): SearchSettings {
   if (mode !== 'soft' && mode !== 'hard') throw new UsageError(`--reward ${mode}: expected soft or hard`);
   const targets = args.target ?? [];
   if (targets.length === 0) throw new UsageError('give at least one --target, e.g. --target latency=15ms (also madds=60M, params=2M)');
-  checkInt('batch', args.batch, 1);
-  checkInt('budget', args.budget, 1);
-  checkInt('max-failures', args['max-failures'], 0);
-  checkInt('patience', args.patience, 1);
-  checkInt('seed', args.seed, 0);
+  checkInteger('--batch', args.batch, 1);
+  checkInteger('--budget', args.budget, 1);
+  checkInteger('--max-failures', args['max-failures'], 0);
+  checkInteger('--patience', args.patience, 1);
+  checkInteger('--seed', args.seed, 0);
   const space = spaceRef(args.space ?? DEFAULT_SPACE);
   const evaluator = args.evaluator ?? 'proxy';
   return {
@@ -245,7 +242,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     for (const [k, v] of Object.entries(args)) {
       if (Array.isArray(v) && k !== 'target' && k !== '_' && k.length > 1) throw new UsageError(`--${k} is given more than once; give it once`);
     }
-    checkInt('top', args.top, 1);
+    checkInteger('--top', args.top, 1);
     const timeSeconds = args.time === undefined ? undefined : parseDuration(args.time);
     const engine = engineOptions(args);
     const hooks = args.json ? {} : progressHooks();
@@ -257,9 +254,9 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
           `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers, --gpus and --eval-timeout apply)`,
         );
       }
-      checkInt('budget', args.budget, 1);
-      checkInt('max-failures', args['max-failures'], 0);
-      checkInt('patience', args.patience, 1);
+      checkInteger('--budget', args.budget, 1);
+      checkInteger('--max-failures', args['max-failures'], 0);
+      checkInteger('--patience', args.patience, 1);
       const store = openStore(args.db);
       try {
         result = await resumeSearch(

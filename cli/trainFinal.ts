@@ -2,7 +2,6 @@
 // every epoch, records every epoch in the results store, and ends with test top-1 / top-5.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
@@ -10,12 +9,12 @@ import { checkOutput, pathComponent } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { openStore } from '../results/store.js';
 import { loadArch } from '../results/archRef.js';
-import { applyOverrides, parseTrainConfig, type TrainConfig } from '../train/config.js';
+import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
 import type { StepProgress } from '../train/loop.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
-import { makeProgress } from './progress.js';
+import { makeProgress, StatusLine } from './progress.js';
 
 interface TrainFinalArgs {
   variant: 'large' | 'small';
@@ -39,11 +38,9 @@ interface TrainFinalArgs {
   json: boolean;
 }
 
-const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));
-
 /** The recipe a dataset gets by default: ours for small images, MindCV's for ImageNet-style folders. */
 function defaultConfigPath(data: DatasetName, variant: 'large' | 'small'): string {
-  return join(configsDir, data === 'folder' ? `mindcv-${variant}.json` : 'small-data.json');
+  return join(CONFIGS_DIR, data === 'folder' ? `mindcv-${variant}.json` : 'small-data.json');
 }
 
 function readConfig(path: string): TrainConfig {
@@ -51,7 +48,7 @@ function readConfig(path: string): TrainConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new UsageError(`cannot read --config ${path}: no such file (recipes are in ${configsDir})`);
+    throw new UsageError(`cannot read --config ${path}: no such file (recipes are in ${CONFIGS_DIR})`);
   }
   let json: unknown;
   try {
@@ -150,7 +147,8 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     });
     const store = openStore(args.db);
     try {
-      const bar = process.stderr.isTTY && !args.json;
+      const status = new StatusLine();
+      const bar = status.tty && !args.json;
       const progress = makeProgress();
       const result = await trainFinal({
         arch,
@@ -159,8 +157,8 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
         outDir,
         resume: args.resume,
         store,
-        ...(bar ? { onStep: (p: StepProgress) => process.stderr.write(`\r${progress(p)}`) } : {}),
-        onEpoch: (line) => process.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
+        ...(bar ? { onStep: (p: StepProgress) => status.update(progress(p)) } : {}),
+        onEpoch: (line) => status.line(line),
       });
       emit(result, args.json, toText);
     } finally {

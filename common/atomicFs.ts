@@ -3,7 +3,7 @@
 // sibling and a rename, so that readers see the old contents or the new, never a part. A failed write removes its
 // temporary file; a killed one's temporary directory is removed by the next writer of the same path.
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -42,12 +42,15 @@ export interface ReplaceFileOptions {
   readonly durable?: boolean;
 }
 
+/** The temporary sibling a replacement of `path` is written into. */
+const tempFileFor = (path: string): string => `${path}.tmp-${randomBytes(4).toString('hex')}`;
+
 /**
  * Replaces `path` with `data` atomically: written into a temporary sibling (`<path>.tmp-<random>`), then renamed
  * over it. A writer killed midway leaves only the temporary file behind.
  */
 export async function replaceFile(path: string, data: Uint8Array | string, opts: ReplaceFileOptions = {}): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  const tmp = tempFileFor(path);
   try {
     if (opts.durable === true) {
       await writeDurable(tmp, data);
@@ -61,6 +64,18 @@ export async function replaceFile(path: string, data: Uint8Array | string, opts:
     throw e;
   }
   if (opts.durable === true) await syncDir(dirname(path));
+}
+
+/** replaceFile (not durable) for callers that must not yield, e.g. a table saved from a progress callback. */
+export function replaceFileSync(path: string, data: Uint8Array | string): void {
+  const tmp = tempFileFor(path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**

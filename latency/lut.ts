@@ -1,12 +1,12 @@
 // Latency lookup tables: the measured time of every distinct stem, block and head shape, so that the latency of a
 // network that was never built is a sum of lookups (predict.ts). The JSON form is documented in docs/LATENCY_LUT.md.
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import seedrandom from 'seedrandom';
+import { replaceFileSync } from '../common/atomicFs.js';
 import { NasError, UsageError } from '../common/errors.js';
 import type { LatencyApi, LatencyTableKey } from '../results/latency.js';
 import type { ArchSpec, Padding } from '../space/arch.js';
+import { ACT_CODE } from '../space/blockString.js';
 import { applyOverrides } from '../space/load.js';
 import { type ResolvedArch, type ResolvedBlock, resolve } from '../space/resolve.js';
 import { applySample, type SearchSpace, sampleUniform } from '../space/searchSpace.js';
@@ -90,25 +90,24 @@ export interface LutItem {
   readonly ref: EntryRef;
 }
 
-const ACT: Record<string, string> = { relu: 're', relu6: 'r6', hswish: 'hs' };
 const pad = (p: Padding): string => (p === 'same' ? '_same' : '');
 const hw = (size: number, c: number): string => `${size}x${size}x${c}`;
 
 function blockKey(b: ResolvedBlock, padding: Padding): string {
   const se = b.se === null ? 'nose' : `se${b.se.reduce}${b.se.gate === 'hsigmoid' ? 'hsig' : 'sig'}`;
   const exp = b.type === 'ir' ? `_e${b.exp}` : '';
-  return `${b.type}_i${hw(b.inSize, b.inC)}_o${b.outC}${exp}_k${b.kernel}_s${b.stride}_${se}_${ACT[b.act] ?? b.act}_${b.residual ? 'res' : 'nores'}${pad(padding)}`;
+  return `${b.type}_i${hw(b.inSize, b.inC)}_o${b.outC}${exp}_k${b.kernel}_s${b.stride}_${se}_${ACT_CODE[b.act]}_${b.residual ? 'res' : 'nores'}${pad(padding)}`;
 }
 
 function stemKey(a: ResolvedArch): string {
   const s = a.stem;
-  return `stem_i${hw(s.inSize, s.inC)}_o${s.outC}_k${s.kernel}_s${s.stride}_${ACT[s.act] ?? s.act}${pad(a.padding)}`;
+  return `stem_i${hw(s.inSize, s.inC)}_o${s.outC}_k${s.kernel}_s${s.stride}_${ACT_CODE[s.act]}${pad(a.padding)}`;
 }
 
 function headKey(a: ResolvedArch): string {
   const h = a.head;
   const hidden = h.hidden === null ? 'nohid' : `h${h.hidden}`;
-  return `head_i${hw(h.inSize, h.inC)}_c${h.conv}_${hidden}_cls${a.classes}_${ACT[h.act] ?? h.act}`;
+  return `head_i${hw(h.inSize, h.inC)}_c${h.conv}_${hidden}_cls${a.classes}_${ACT_CODE[h.act]}`;
 }
 
 /** The stem, every block and the head of `a`, in network order (repeated shapes repeat). */
@@ -344,12 +343,9 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
 
 /** Write atomically: a temp file in the same directory, then a rename. */
 export function writeLut(path: string, lut: Lut): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeFileSync(tmp, `${JSON.stringify(lut, null, 2)}\n`);
-    renameSync(tmp, path);
+    replaceFileSync(path, `${JSON.stringify(lut, null, 2)}\n`);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new NasError('E_IO', `cannot write LUT ${path}: ${(e as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { resolve } from '../space/resolve.js';
@@ -14,16 +15,10 @@ import { type TimingOptions, timeForward } from './timing.js';
 
 export type MeasureOptions = TimingOptions;
 
-function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-  }
-}
-
 /** Check the run counts the way the CLI names them, so a bad value fails before any model is built. */
 export function checkMeasureCounts(opts: { warmup: number; runs: number; minSeconds?: number }): void {
-  checkInt('warmup', opts.warmup, 0);
-  checkInt('runs', opts.runs, 1);
+  checkInteger('--warmup', opts.warmup, 0);
+  checkInteger('--runs', opts.runs, 1);
   const min = opts.minSeconds ?? 0;
   if (!(Number.isFinite(min) && min >= 0)) throw new UsageError(`--min-seconds must be >= 0, got ${min}`);
 }
@@ -31,7 +26,7 @@ export function checkMeasureCounts(opts: { warmup: number; runs: number; minSeco
 /** Time `model`'s forward pass on the current backend. */
 export function measureLatency(model: tf.LayersModel, opts: MeasureOptions): LatencyStats {
   checkMeasureCounts(opts);
-  for (const d of opts.input) checkInt('input', d, 1);
+  for (const d of opts.input) checkInteger('--input', d, 1);
   const samplesMs = timeForward(model, opts);
   return { ...summarize(samplesMs), runs: samplesMs.length, samplesMs };
 }
@@ -83,7 +78,7 @@ export async function measureArchOn(
 /** Select the local backend (the node runner), build `spec`, time it, dispose it. */
 export async function measureArch(spec: ArchSpec, opts: MeasureArchOptions): Promise<ArchLatency> {
   checkMeasureCounts(opts);
-  if (opts.threads !== undefined) checkInt('threads', opts.threads, 1);
+  if (opts.threads !== undefined) checkInteger('--threads', opts.threads, 1);
   const runner = await openNodeRunner(opts.backend ?? 'wasm', opts.threads ?? 1);
   return measureArchOn(runner, spec, opts);
 }

@@ -3,6 +3,7 @@
 // truncation find weights by name. The pieces (stem, block, head) are exported for the latency lookup tables,
 // whose entries time each piece alone (latency/entryModels.ts).
 import * as tf from '@tensorflow/tfjs';
+import { nameSeed } from '../common/seed.js';
 import type { ResolvedArch, ResolvedBlock } from '../space/resolve.js';
 import { ConvBn, DenseAct, Dropout, GlobalAvgPool, type LayerActivation, SqueezeExcite } from './layers.js';
 
@@ -14,13 +15,6 @@ export interface BuildOptions {
    * It cannot train; model/fold.ts fills it from a trained model. Latency is measured on this form.
    */
   readonly folded?: boolean;
-}
-
-/** FNV-1a of the path mixed with the seed: a stable per-layer initialiser seed. */
-function layerSeed(seed: number, path: string): number {
-  let h = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % 2147483647;
 }
 
 type Sym = tf.SymbolicTensor;
@@ -42,7 +36,7 @@ export function pieceContext(arch: ResolvedArch, opts: BuildOptions = {}): Piece
     seed,
     folded,
     convBn: (name, filters, kernelSize, strides, activation, depthwise = false) =>
-      new ConvBn({ name, filters, kernelSize, strides, depthwise, activation, seed: layerSeed(seed, name), ...bn }),
+      new ConvBn({ name, filters, kernelSize, strides, depthwise, activation, seed: nameSeed(seed, name), ...bn }),
   };
 }
 
@@ -60,7 +54,7 @@ export function blockLayers(c: PieceContext, b: ResolvedBlock, input: Sym): Sym 
     if (b.hasExpand) x = c.convBn(`${p}.expand`, b.exp, 1, 1, b.act).apply(x) as Sym;
     x = c.convBn(`${p}.dw`, b.exp, b.kernel, b.stride, b.act, true).apply(x) as Sym;
     if (b.se) {
-      x = new SqueezeExcite({ name: `${p}.se`, reduce: b.se.reduce, gate: b.se.gate, seed: layerSeed(c.seed, `${p}.se`) }).apply(x) as Sym;
+      x = new SqueezeExcite({ name: `${p}.se`, reduce: b.se.reduce, gate: b.se.gate, seed: nameSeed(c.seed, `${p}.se`) }).apply(x) as Sym;
     }
     x = c.convBn(`${p}.project`, b.outC, 1, 1, 'linear').apply(x) as Sym;
   }
@@ -74,12 +68,12 @@ export function headLayers(c: PieceContext, input: Sym): Sym {
   let x = c.convBn('head.conv', h.conv, 1, 1, h.act).apply(input) as Sym;
   x = new GlobalAvgPool({ name: 'head.pool' }).apply(x) as Sym;
   if (h.hidden !== null) {
-    x = new DenseAct({ name: 'head.hidden', units: h.hidden, activation: h.act, seed: layerSeed(seed, 'head.hidden') }).apply(x) as Sym;
+    x = new DenseAct({ name: 'head.hidden', units: h.hidden, activation: h.act, seed: nameSeed(seed, 'head.hidden') }).apply(x) as Sym;
   }
   if (arch.dropout > 0 && !c.folded) {
-    x = new Dropout({ name: 'head.dropout', rate: arch.dropout, seed: layerSeed(seed, 'head.dropout') }).apply(x) as Sym;
+    x = new Dropout({ name: 'head.dropout', rate: arch.dropout, seed: nameSeed(seed, 'head.dropout') }).apply(x) as Sym;
   }
-  return new DenseAct({ name: 'head.classifier', units: arch.classes, activation: 'linear', seed: layerSeed(seed, 'head.classifier') }).apply(
+  return new DenseAct({ name: 'head.classifier', units: arch.classes, activation: 'linear', seed: nameSeed(seed, 'head.classifier') }).apply(
     x,
   ) as Sym;
 }

@@ -9,16 +9,10 @@ import { encodeArch } from '../space/blockString.js';
 import { resolveCheckpoint } from '../train/checkpoint.js';
 import { pct, type RunContext, type State } from './context.js';
 import { fineTuneTaskConfig } from './finetune.js';
+import { mixSeed } from '../common/seed.js';
 import { measureTogether } from './measure.js';
 import { describeShrink, type Proposal } from './proposals.js';
 import type { Chosen, FineTuneConfig, IterationSummary, ProposalResult } from './types.js';
-
-/** A stable 31-bit seed from the run seed and a position. */
-export function mixSeed(...xs: number[]): number {
-  let h = 0x811c9dc5;
-  for (const x of xs) h = Math.imul(h ^ (x >>> 0), 0x01000193) >>> 0;
-  return h % 2147483647;
-}
 
 /** A step: its number, where it starts, its budget, its proposals, and their results stored by a run killed inside it. */
 export type StepInput = Readonly<{

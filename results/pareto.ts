@@ -2,6 +2,7 @@
 // is better) and a cost metric (latency, MAdds or params; lower is better).
 import type { CandidateRecord } from './candidates.js';
 import type { JsonValue } from '../common/json.js';
+import { type CandidateSummary, metricOf, summarizeCandidate } from './summary.js';
 
 export const PARETO_X = ['latency', 'madds', 'params'] as const;
 export type ParetoX = (typeof PARETO_X)[number];
@@ -40,13 +41,6 @@ export function paretoFront<T>(points: readonly ParetoPoint<T>[]): ParetoPoint<T
   return front;
 }
 
-/** A finite number stored under key in a metrics object, else null. */
-export function metricOf(metrics: JsonValue | null, key: string): number | null {
-  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) return null;
-  const v = (metrics as { readonly [k: string]: JsonValue })[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
 export interface CandidateFront {
   readonly x: ParetoX;
   /** The metrics key read for x (latencyMs, madds, params). */
@@ -70,4 +64,13 @@ export function candidateFront(candidates: readonly CandidateRecord[], x: Pareto
     else points.push({ x: cx, y: cy, item: c });
   }
   return { x, xMetric, points, front: paretoFront(points), skipped };
+}
+
+/**
+ * The accuracy/latency front of a run's candidates as `nas search` prints it: the candidateFront of `latency`, so
+ * a candidate without a finite latency or accuracy is left out here as in `nas results pareto` (its cost is unknown,
+ * and it cannot be ordered against the others).
+ */
+export function latencyFront(candidates: readonly CandidateRecord[]): CandidateSummary[] {
+  return candidateFront(candidates, 'latency').front.map((p) => summarizeCandidate(p.item));
 }

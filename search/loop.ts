@@ -7,6 +7,7 @@
 // find all their candidates settled in the store and are replayed without evaluation, so the strategy reaches the
 // state it had at the kill, and only the evaluations in flight then are run again.
 import { NasError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import { parseTargets } from '../latency/targets.js';
 import { evalKeyOf } from '../common/json.js';
 import { type Lease, startLeaseHeartbeat } from '../results/lease.js';
@@ -20,10 +21,12 @@ import type { Engine, WorkerSetup } from './engine/types.js';
 import { defaultEvalTimeout, resolveEvaluator } from './evaluators.js';
 import { leasedWrites } from './lease.js';
 import { preflight } from './preflight.js';
-import { paretoFront, type SearchResult, summarize } from './result.js';
+import { latencyFront } from '../results/pareto.js';
+import { summarizeCandidate } from '../results/summary.js';
+import type { SearchResult } from './result.js';
 import { computeReward } from './reward.js';
 import {
-  checkInt, checkSettings, defaultMaxFailures, type Limits, latencyOf, resolveSpace, type ResumeOverrides, type SearchSettings,
+  checkSettings, defaultMaxFailures, type Limits, latencyOf, resolveSpace, type ResumeOverrides, type SearchSettings,
   settingsFromStore, spaceLabel,
 } from './settings.js';
 import { nextSnapshot, type Snapshot, snapshotFrom } from './snapshot.js';
@@ -33,8 +36,8 @@ import type { Metrics, ProposeContext, Strategy } from './types.js';
 
 export type { CandidateEvent, CandidateSource } from './batch.js';
 export type { EngineOptions } from './engine/factory.js';
-export type { CandidateSummary, SearchResult } from './result.js';
-export { paretoFront, summarize } from './result.js';
+export type { CandidateSummary } from '../results/summary.js';
+export type { SearchResult } from './result.js';
 export { checkSettings, defaultMaxFailures, parseDuration, resolveSpace, spaceLabel } from './settings.js';
 export type { ResumeOverrides, SearchSettings, SpaceRef } from './settings.js';
 export { MAX_EMPTY_BATCHES, type StopReason } from './stop.js';
@@ -110,7 +113,7 @@ export async function runSearch(store: Store, settings: SearchSettings, opts: Ru
 /** Refuses a --budget below the distinct candidates the run already holds: a budget cannot remove them. */
 function checkResumeBudget(store: Store, runId: string, budget: number | undefined): void {
   if (budget === undefined) return;
-  checkInt('budget', budget, 1);
+  checkInteger('--budget', budget, 1);
   const c = store.countCandidates(runId);
   const held = c.done + c.failed;
   if (budget < held) {
@@ -132,8 +135,8 @@ export async function resumeSearch(
   if (record.kind !== 'search') throw new NasError('E_USAGE', `run ${runId} is a ${record.kind} run, not a search; \`nas runs\` lists them`);
   const settings = settingsFromStore(runId, record.config);
   checkResumeBudget(store, runId, overrides.budget);
-  if (overrides.maxFailures !== undefined) checkInt('max-failures', overrides.maxFailures, 0);
-  if (overrides.patience !== undefined && overrides.patience !== null) checkInt('patience', overrides.patience, 1);
+  if (overrides.maxFailures !== undefined) checkInteger('--max-failures', overrides.maxFailures, 0);
+  if (overrides.patience !== undefined && overrides.patience !== null) checkInteger('--patience', overrides.patience, 1);
   // The files the run needs may have moved since it started.
   await checkRunNeeds(settings);
   const lease = store.takeLease(runId);
@@ -312,8 +315,8 @@ function endSession(s: SearchSession, x: { stop: StopReason; requeued: number | 
     batch: s.settings.batch, targets: s.settings.targets,
     counts: { done: counts.done, failed: counts.failed, total: counts.total },
     session: { ...c, seconds: x.seconds, samplesPerSec: x.seconds > 0 ? c.samples / x.seconds : 0 },
-    best: store.listCandidates(runId, { status: 'done', orderBy: 'reward', limit: x.top }).map(summarize),
-    pareto: paretoFront(store.listCandidates(runId, { status: 'done' }).map(summarize)),
+    best: store.listCandidates(runId, { status: 'done', orderBy: 'reward', limit: x.top }).map(summarizeCandidate),
+    pareto: latencyFront(store.listCandidates(runId, { status: 'done' })),
   };
   if (result.status === 'failed') {
     store.transaction(() => {

@@ -1,6 +1,7 @@
 // What a search is asked to do: its settings (stored as the run's config, so a resume needs nothing else), the
 // limits of a session, and their checks. Settings read back from the store are checked as carefully as typed ones.
 import { NasError, UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import { parseTargets, type Target } from '../latency/targets.js';
 import type { JsonValue } from '../common/json.js';
@@ -56,17 +57,13 @@ export function defaultMaxFailures(budget: number): number {
   return Math.max(5, Math.ceil(budget / 4));
 }
 
-export function checkInt(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-}
-
 /** Checks settings a library caller may have built by hand; the CLI has checked the same things already. */
 export function checkSettings(s: SearchSettings): Target[] {
-  checkInt('batch', s.batch, 1);
-  checkInt('budget', s.budget, 1);
-  if (s.maxFailures !== null) checkInt('max-failures', s.maxFailures, 0);
+  checkInteger('--batch', s.batch, 1);
+  checkInteger('--budget', s.budget, 1);
+  if (s.maxFailures !== null) checkInteger('--max-failures', s.maxFailures, 0);
   if (s.timeSeconds !== null && !(s.timeSeconds > 0)) throw new UsageError(`--time must be positive, got ${s.timeSeconds}`);
-  if (s.patience !== undefined && s.patience !== null) checkInt('patience', s.patience, 1);
+  if (s.patience !== undefined && s.patience !== null) checkInteger('--patience', s.patience, 1);
   if (s.targets.length === 0) throw new UsageError('give at least one --target, e.g. --target latency=15ms');
   const targets = parseTargets(s.targets);
   const rel = targets.find((t) => t.relative);

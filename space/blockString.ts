@@ -32,12 +32,11 @@ export const BLOCK_GRAMMAR = '{conv|ds|ir}_k{K}_s{S}[_x{EXP} (ir only)]_c{OUT}[_
 export const ARCH_GRAMMAR =
   'v1_in{SIZE}x{CH}_cls{N}_w{W}_pad{sym|same}_bn{DECAY}_eps{EPS}_drop{P}:stem_k{K}_s{S}_c{C}_{act}:{stage}:...:head_c{C}[_h{H}]_{act}, a stage being block strings joined by ","';
 
-const ACT_CODE: Readonly<Record<Activation, string>> = { relu: 're', relu6: 'r6', hswish: 'hs' };
-const CODE_ACT: ReadonlyMap<string, Activation> = new Map([
-  ['re', 'relu'],
-  ['r6', 'relu6'],
-  ['hs', 'hswish'],
-]);
+/** The activation codes of block strings, also the ones in latency lookup-table keys (latency/lut.ts). */
+export const ACT_CODE: Readonly<Record<Activation, string>> = { relu: 're', relu6: 'r6', hswish: 'hs' };
+const CODE_ACT: ReadonlyMap<string, Activation> = new Map(
+  (['relu', 'relu6', 'hswish'] as const).map((a): [string, Activation] => [ACT_CODE[a], a]),
+);
 const V3_SE_RATIO = 0.25;
 
 const fmt = (n: number): string => String(n);

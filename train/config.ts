@@ -1,7 +1,11 @@
 // The training configuration: one typed, validated object with defaults, read from JSON (a recipe file) and
 // changed by dotted command-line overrides (`optimizer.lr=0.1`). Every problem is a one-line UsageError naming
 // the key.
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../common/errors.js';
+
+/** The shipped training recipes (configs/ at the package root). */
+export const CONFIGS_DIR = fileURLToPath(new URL('../../configs/', import.meta.url));
 
 export const optimizerTypes = ['sgd', 'rmsprop', 'adamw'] as const;
 export type OptimizerType = (typeof optimizerTypes)[number];

@@ -1,6 +1,7 @@
 // What every strategy's saved state shares: which strategy, which space (its decisions' option counts) and the
 // options it was created with, checked on restore so a state never continues on another space.
 import { NasError } from '../../common/errors.js';
+import { checkInteger } from '../../common/intOption.js';
 import type { JsonValue } from '../../common/json.js';
 import { decisions, type SearchSpace } from '../../space/searchSpace.js';
 import type { StrategyName } from '../types.js';
@@ -26,14 +27,11 @@ export function checkState(name: StrategyName, space: SearchSpace, state: JsonVa
   return s;
 }
 
-/** A positive integer option, or its default; throws a UsageError-like NasError naming the option. */
+/** A whole-number strategy option >= min, or its default when not given; a UsageError naming the option otherwise. */
 export function intOption(options: Readonly<Record<string, unknown>> | undefined, key: string, dflt: number, min = 1): number {
   const v = options?.[key];
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new NasError('E_USAGE', `strategy option ${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  }
-  return v;
+  checkInteger(`strategy option ${key}`, v, min);
+  return v ?? dflt;
 }
 
 export function numberOption(
