@@ -14,7 +14,12 @@ import type { CliRun } from './cli-helpers.js';
 import { integrityOk, peek, runIds, type Spawned, sleep, spawnCli, waitFor } from './process-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-faults-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const children: Spawned[] = [];
+// A failed trial must not leave a stopped search behind (it would keep this test file, and the suite, waiting).
+after(() => {
+  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const TRIALS = 20;
 const BUDGET = 12;
@@ -41,7 +46,11 @@ function trials(): Trial[] {
   }));
 }
 
-const search = (args: readonly string[], log: string): Spawned => spawnCli(['search', ...args, '--json'], { ...ENV, NAS_FIXTURE_LOG: log });
+function search(args: readonly string[], log: string): Spawned {
+  const s = spawnCli(['search', ...args, '--json'], { ...ENV, NAS_FIXTURE_LOG: log });
+  children.push(s);
+  return s;
+}
 
 const doneArchs = (db: string, runId: string): Set<string> =>
   new Set(peek(db, (s) => s.listCandidates(runId).filter((c) => c.status === 'done').map((c) => c.arch)) ?? []);
