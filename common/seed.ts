@@ -1,8 +1,7 @@
 // Seeds derived from other seeds, each a pure function of its inputs so that a run gives the same numbers whichever
 // process computes them, in whichever order, and again after a resume. The values are part of every seeded result:
-// changing one of these functions changes what a seeded search, NetAdapt run or training gives.
-import { createHash } from 'node:crypto';
-
+// changing one of these functions changes what a seeded NetAdapt run or training gives. No Node import: the builder,
+// which uses nameSeed, also runs in the browser bundle (web/). A search candidate's seed is search/seed.ts.
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -21,10 +20,4 @@ export function mixSeed(...xs: number[]): number {
 /** A stable 31-bit seed from a seed and a name (the builder: a layer's initialiser from its path). */
 export function nameSeed(seed: number, name: string): number {
   return fnvSeed(Array.from({ length: name.length }, (_, i) => name.charCodeAt(i)), FNV_OFFSET ^ seed);
-}
-
-/** A non-negative 31-bit seed for one candidate of a search run, from the run seed and its canonical arch. */
-export function candidateSeed(runSeed: number, arch: string): number {
-  const h = createHash('sha256').update(`${runSeed}\n${arch}`).digest();
-  return h.readUInt32BE(0) >>> 1;
 }

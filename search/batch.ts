@@ -12,7 +12,7 @@ import { applySample, type SearchSpace } from '../space/searchSpace.js';
 import type { Engine, EvalOutcome, EvalTask } from './engine/types.js';
 import type { RunWrites } from './lease.js';
 import { checkMetrics } from './metrics.js';
-import { candidateSeed } from '../common/seed.js';
+import { candidateSeed } from './seed.js';
 import type { Metrics, Observation } from './types.js';
 
 export type CandidateSource = 'evaluated' | 'cached' | 'reused';

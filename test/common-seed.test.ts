@@ -2,7 +2,8 @@
 // replaced (search/seed.ts, netadapt/loop.ts mixSeed, model/build.ts layerSeed), so a change that moves them shows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { candidateSeed, mixSeed, nameSeed } from '../common/seed.js';
+import { mixSeed, nameSeed } from '../common/seed.js';
+import { candidateSeed } from '../search/seed.js';
 
 test('candidateSeed keeps its values', () => {
   assert.deepEqual([candidateSeed(0, 'a'), candidateSeed(3, 'v1_x'), candidateSeed(-5, '')], [111002120, 1033941690, 93815662]);

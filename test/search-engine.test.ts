@@ -9,7 +9,7 @@ import { createInProcessEngine } from '../search/engine/inProcess.js';
 import { createPoolEngine } from '../search/engine/pool.js';
 import { createProcessesEngine } from '../search/engine/processes.js';
 import type { Engine, EvalOutcome, EvalTask, WorkerSetup } from '../search/engine/types.js';
-import { candidateSeed } from '../common/seed.js';
+import { candidateSeed } from '../search/seed.js';
 import { encodeArch } from '../space/blockString.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { JsonValue } from '../common/json.js';
 import { openStore, type Store } from '../results/store.js';
 import { type CandidateEvent, resumeSearch, runSearch, type SearchSettings } from '../search/loop.js';
-import { candidateSeed } from '../common/seed.js';
+import { candidateSeed } from '../search/seed.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 
