@@ -121,3 +121,25 @@ export function forwardConv(kernel: string, fn: NativeConvName, depthwise: boole
   expectShape(kernel, 'filter', filter.shape, [info.filterHeight, info.filterWidth, info.inChannels, filterOut]);
   return runConv(backend, nativeConv(fn), x, filter, info.outShape, info);
 }
+
+/**
+ * A convolution's gradient with respect to its filter (inputs x, dy; attr filterShape) or its input (inputs dy,
+ * filter; attr inputShape), computed by the native `fn`. Dense convolutions ignore `dilations` (tfjs passes none for
+ * their gradients); depthwise ones check it. Shapes are checked against the convolution they differentiate.
+ */
+export function gradientConv(kernel: string, fn: NativeConvName, depthwise: boolean, of: 'filter' | 'input', args: KernelArgs): tf.TensorInfo {
+  const key = of === 'filter' ? 'filterShape' : 'inputShape';
+  const raw = args.attrs as unknown as ConvAttrs & { [k in typeof key]: number[] };
+  const attrs = depthwise ? raw : { ...raw, dilations: 1 };
+  const reason = unsupported(attrs);
+  if (reason) return stockOrThrow(kernel, reason, args);
+  const backend = args.backend as unknown as WasmBackend;
+  const [a, b] = of === 'filter' ? [kernelInput(args, kernel, 'x'), kernelInput(args, kernel, 'dy')] : [kernelInput(args, kernel, 'dy'), kernelInput(args, kernel, 'filter')];
+  const outShape = shape4(kernel, key, raw[key]);
+  const info = of === 'filter' ? convInfo(shape4(kernel, 'x', a.shape), outShape, attrs, depthwise) : convInfo(outShape, shape4(kernel, 'filter', b.shape), attrs, depthwise);
+  const multiplier = depthwise ? info.outChannels / info.inChannels : info.outChannels;
+  if (of === 'filter' && depthwise) expectShape(kernel, 'filterShape', outShape, [info.filterHeight, info.filterWidth, info.inChannels, outShape[3]]);
+  expectShape(kernel, 'dy', (of === 'filter' ? b : a).shape, info.outShape);
+  if (of === 'input') expectShape(kernel, 'filter', b.shape, [info.filterHeight, info.filterWidth, info.inChannels, multiplier]);
+  return runConv(backend, nativeConv(fn), a, b, outShape, info);
+}
