@@ -4,6 +4,10 @@
 import { createHash } from 'node:crypto';
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/** True for a JSON object (not null, not an array); undefined (a missing key) is not one. */
+export const isJsonObject = (v: JsonValue | undefined): v is JsonObject => v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v);
 
 /** Thrown when a value bound for a JSON column is not plain JSON data: a programming error, not the user's. */
 export class JsonColumnError extends TypeError {

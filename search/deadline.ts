@@ -3,9 +3,9 @@
 // At the deadline the evaluations in flight are abandoned and put back in the queue, not failed: they did nothing
 // wrong, so they must not count against --max-failures nor take a place in the budget as failures, and `--resume`
 // evaluates them (the interrupted batch replays from the latest snapshot, as after a kill).
-import type { JsonValue } from '../common/json.js';
 import type { Store } from '../results/store.js';
 import type { RunWrites } from './lease.js';
+import { snapshotFrom } from './snapshot.js';
 import { after } from './engine/timer.js';
 
 export interface Deadline {
@@ -34,20 +34,17 @@ export function deadlineAfter(t0: number, seconds: number | null): Deadline {
   };
 }
 
-const isObject = (v: JsonValue): v is { readonly [key: string]: JsonValue } =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /**
  * What the loop does when the deadline passes mid-batch: puts the run's evaluations in flight back in the queue and
- * returns how many. Writes go through the run's lease (search/lease.ts). The strategy has proposed a batch it has not observed, so no new snapshot can be taken; the
- * latest one gets this session's budget (a `--resume --budget N` extension must survive a stop before the next
- * snapshot).
+ * returns how many. Writes go through the run's lease (search/lease.ts). The strategy has proposed a batch it has
+ * not observed, so no new snapshot can be taken; the latest one gets this session's budget (a `--resume --budget N`
+ * extension must survive a stop before the next snapshot).
  */
 export function stopAtDeadline(store: Pick<Store, 'loadStrategyState'>, w: RunWrites, runId: string, budget: number): number {
   const requeued = w.requeueInFlight(runId);
   const last = store.loadStrategyState(runId);
-  if (last !== null && isObject(last.state) && last.state['budget'] !== budget) {
-    w.saveStrategyState(runId, last.step, { ...last.state, budget });
-  }
+  if (last === null) return requeued;
+  const snap = snapshotFrom(runId, last.state);
+  if (snap.budget !== budget) w.saveStrategyState(runId, last.step, { ...snap, budget });
   return requeued;
 }

@@ -6,7 +6,7 @@
 // megabytes). Resume restores the latest snapshot and re-proposes from there: batches that had already been run
 // find all their candidates settled in the store and are replayed without evaluation, so the strategy reaches the
 // state it had at the kill, and only the evaluations in flight then are run again.
-import { NasError } from '../common/errors.js';
+import { NasError, UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import { parseTargets } from '../latency/targets.js';
 import { evalKeyOf } from '../common/json.js';
@@ -101,7 +101,7 @@ async function checkRunNeeds(settings: SearchSettings): Promise<void> {
 
 /** Starts a new search run and runs it to its budget (or time limit, or failure budget). */
 export async function runSearch(store: Store, settings: SearchSettings, opts: RunOptions): Promise<SearchResult> {
-  if (!Number.isSafeInteger(opts.seed)) throw new NasError('E_USAGE', `--seed must be an integer, got ${opts.seed}`);
+  if (!Number.isSafeInteger(opts.seed)) throw new UsageError(`--seed must be an integer, got ${opts.seed}`);
   // Before the run exists: a missing file or a bad evaluator module is the user's error, not a failed run.
   await checkRunNeeds(settings);
   const run = store.createRun({ kind: 'search', config: settings, seed: opts.seed });
@@ -117,8 +117,7 @@ function checkResumeBudget(store: Store, runId: string, budget: number | undefin
   const c = store.countCandidates(runId);
   const held = c.done + c.failed;
   if (budget < held) {
-    throw new NasError(
-      'E_USAGE',
+    throw new UsageError(
       `--budget ${budget}: run ${runId} already has ${held} distinct candidates; give a --budget above ${held} to extend it, or leave --budget out to continue it`,
     );
   }
@@ -132,7 +131,7 @@ export async function resumeSearch(
   opts: Omit<RunOptions, 'seed'>,
 ): Promise<SearchResult> {
   const record = store.requireRun(runId);
-  if (record.kind !== 'search') throw new NasError('E_USAGE', `run ${runId} is a ${record.kind} run, not a search; \`nas runs\` lists them`);
+  if (record.kind !== 'search') throw new UsageError(`run ${runId} is a ${record.kind} run, not a search; \`nas runs\` lists them`);
   const settings = settingsFromStore(runId, record.config);
   checkResumeBudget(store, runId, overrides.budget);
   if (overrides.maxFailures !== undefined) checkInteger('--max-failures', overrides.maxFailures, 0);

@@ -4,7 +4,7 @@ import { NasError, UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import { parseTargets, type Target } from '../latency/targets.js';
-import type { JsonValue } from '../common/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 import { type SearchSpace, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import type { RewardOptions } from './reward.js';
@@ -96,8 +96,6 @@ export function parseDuration(text: string, option = '--time'): number {
   return v;
 }
 
-type JsonObject = { readonly [key: string]: JsonValue };
-const isObject = (v: JsonValue | undefined): v is JsonObject => v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * A search run's stored config as SearchSettings: the fields the loop relies on are checked (types, not values: the
@@ -105,7 +103,7 @@ const isObject = (v: JsonValue | undefined): v is JsonObject => v !== null && v 
  */
 export function settingsFromStore(runId: string, config: JsonValue): SearchSettings {
   const bad = (what: string): NasError => new NasError('E_IO', `run ${runId}: its stored settings are damaged (${what}); the run cannot be resumed`);
-  if (!isObject(config) || !hasSettingsShape(config, bad)) throw bad('not an object');
+  if (!isJsonObject(config) || !hasSettingsShape(config, bad)) throw bad('not an object');
   return config;
 }
 
@@ -116,16 +114,16 @@ function hasSettingsShape(config: JsonObject, bad: (what: string) => NasError): 
   };
   const num = (v: JsonValue | undefined): boolean => typeof v === 'number';
   const numOrNull = (v: JsonValue | undefined): boolean => v === null || typeof v === 'number';
-  want('space', (v) => isObject(v) && (typeof v['name'] === 'string' || (typeof v['file'] === 'string' && v['json'] !== undefined)), 'a space reference');
+  want('space', (v) => isJsonObject(v) && (typeof v['name'] === 'string' || (typeof v['file'] === 'string' && v['json'] !== undefined)), 'a space reference');
   want('strategy', (v) => typeof v === 'string', 'a strategy name');
   want('targets', (v) => Array.isArray(v) && v.every((t) => typeof t === 'string'), 'a list of targets');
-  want('reward', (v) => isObject(v) && typeof v['mode'] === 'string', 'reward options');
+  want('reward', (v) => isJsonObject(v) && typeof v['mode'] === 'string', 'reward options');
   want('evaluator', (v) => typeof v === 'string', 'an evaluator');
-  want('evaluatorConfig', isObject, 'an object');
-  want('latency', (v) => isObject(v) && typeof v['kind'] === 'string', 'a latency source');
+  want('evaluatorConfig', isJsonObject, 'an object');
+  want('latency', (v) => isJsonObject(v) && typeof v['kind'] === 'string', 'a latency source');
   for (const k of ['batch', 'budget']) want(k, num, 'a number');
   for (const k of ['timeSeconds', 'maxFailures']) want(k, numOrNull, 'a number or null');
   want('patience', (v) => v === undefined || numOrNull(v), 'a number or null');
-  want('strategyOptions', (v) => v === undefined || isObject(v), 'an object');
+  want('strategyOptions', (v) => v === undefined || isJsonObject(v), 'an object');
   return true;
 }

@@ -1,7 +1,7 @@
 // A search's snapshot: the strategy's state and the counters the loop needs to continue exactly, saved at most every
 // few seconds (rl states are megabytes) and at the end of a session. Read back, it is checked field by field.
 import { NasError } from '../common/errors.js';
-import type { JsonValue } from '../common/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 
 export interface Snapshot {
   readonly strategy: JsonValue;
@@ -15,14 +15,12 @@ export interface Snapshot {
   readonly sinceBest?: number;
 }
 
-type JsonObject = { readonly [key: string]: JsonValue };
-const isObject = (v: JsonValue): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A stored snapshot, checked: a damaged row is a clear error naming the run. */
 export function snapshotFrom(runId: string, state: JsonValue): Snapshot {
   const bad = (what: string): NasError =>
     new NasError('E_IO', `run ${runId}: its latest strategy snapshot is damaged (${what}); the run cannot be resumed`);
-  if (!isObject(state) || !hasSnapshotShape(state, bad)) throw bad('not an object');
+  if (!isJsonObject(state) || !hasSnapshotShape(state, bad)) throw bad('not an object');
   return state;
 }
 
