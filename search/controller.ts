@@ -16,6 +16,8 @@ export interface ControllerOptions {
   readonly hidden: number;
   /** Embedding width of a previous decision (default: hidden). */
   readonly embed: number;
+  /** Logits are bounded to (-bound, bound) by bound * tanh(logit / bound) (ENAS's tanh constant); 0: unbounded. */
+  readonly logitBound?: number;
 }
 
 export interface PpoOptions {
@@ -47,6 +49,7 @@ export class Controller {
   readonly counts: readonly number[];
   readonly hidden: number;
   readonly embed: number;
+  readonly logitBound: number;
   /** Embedding row of each decision's option 0 (row 0 is the start token). */
   private readonly rowOf: readonly number[];
   private readonly total: number;
@@ -64,6 +67,7 @@ export class Controller {
     this.counts = [...counts];
     this.hidden = opts.hidden;
     this.embed = opts.embed;
+    this.logitBound = opts.logitBound ?? 0;
     let row = 1;
     this.rowOf = counts.map((c) => {
       const r = row;
@@ -111,13 +115,13 @@ export class Controller {
   }
 
   static fromJSON(counts: readonly number[], state: JsonValue): Controller {
-    const s = state as { hidden: number; embed: number; step: number; weights: Record<string, string>; m: Record<string, string>; v: Record<string, string> };
+    const s = state as { hidden: number; embed: number; logitBound?: number; step: number; weights: Record<string, string>; m: Record<string, string>; v: Record<string, string> };
     const dec = (r: Record<string, string>): Record<string, Float32Array> =>
       Object.fromEntries(Object.entries(r).map(([n, b64]) => [n, decodeF32(b64)]));
     const w = dec(s.weights);
     return new Controller(
       counts,
-      { hidden: s.hidden, embed: s.embed },
+      { hidden: s.hidden, embed: s.embed, logitBound: s.logitBound ?? 0 },
       (n) => {
         const d = w[n];
         if (d === undefined) throw new Error(`controller state: weights ${n} missing`);
@@ -131,11 +135,16 @@ export class Controller {
   toJSON(): JsonValue {
     const enc = (r: Record<string, tf.Variable>): Record<string, string> =>
       Object.fromEntries(this.names.map((n) => [n, encodeF32((r[n] as tf.Variable).dataSync() as Float32Array)]));
-    return { hidden: this.hidden, embed: this.embed, step: this.step, weights: enc(this.vars), m: enc(this.m), v: enc(this.v) };
+    return { hidden: this.hidden, embed: this.embed, logitBound: this.logitBound, step: this.step, weights: enc(this.vars), m: enc(this.m), v: enc(this.v) };
   }
 
   private w(name: string): tf.Variable {
     return this.vars[name] as tf.Variable;
+  }
+
+  private bounded<T extends tf.Tensor>(logits: T): T {
+    const c = this.logitBound;
+    return c > 0 ? (tf.mul(tf.tanh(tf.div(logits, c)), c) as T) : logits;
   }
 
   /** Gate pre-activations for every embedding row: emb x wx + b, [1 + S, 4H]. */
@@ -174,7 +183,7 @@ export class Controller {
           const [hn, cn] = this.cell(tf.gather(table, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, h, c);
           const wt = tf.reshape(tf.slice(this.w(`headW${gk}`), [pos, 0, 0], [1, H, k]), [H, k]) as tf.Tensor2D;
           const bt = tf.reshape(tf.slice(this.w(`headB${gk}`), [pos, 0, 0], [1, 1, k]), [k]);
-          const logits = tf.add(tf.matMul(hn, wt), bt);
+          const logits = this.bounded(tf.add(tf.matMul(hn, wt), bt));
           return [hn, cn, tf.softmax(logits), temperature === 1 ? null : tf.softmax(tf.div(logits, temperature))];
         });
         h.dispose();
@@ -229,7 +238,7 @@ export class Controller {
     }
     return this.groups.map((g) => {
       const hg = tf.reshape(tf.concat(g.steps.map((t) => hs[t] as tf.Tensor2D), 0), [g.steps.length, n, this.hidden]);
-      const logits = tf.add(tf.matMul(hg, this.w(`headW${g.k}`)), this.w(`headB${g.k}`));
+      const logits = this.bounded(tf.add(tf.matMul(hg, this.w(`headW${g.k}`)), this.w(`headB${g.k}`)));
       return tf.logSoftmax(logits, -1) as tf.Tensor3D;
     });
   }

@@ -29,6 +29,36 @@ export interface Rows {
   readonly inputs: Int32Array;
 }
 
+/**
+ * The one-hot encoding of decision vectors over a space's option counts. Decisions with one option carry no
+ * information and are left out; `mutable` lists the others in order.
+ */
+export class OneHot {
+  readonly mutable: readonly number[];
+  /** One-hot offset of each decision's first option (-1 for a decision with one option). */
+  private readonly offsets: readonly number[];
+  readonly inputs: number;
+
+  constructor(counts: readonly number[]) {
+    this.mutable = counts.flatMap((c, i) => (c > 1 ? [i] : []));
+    let at = 0;
+    this.offsets = counts.map((c) => (c > 1 ? (at += c) - c : -1));
+    this.inputs = at;
+  }
+
+  /** The shape of an MLP on this encoding. */
+  shape(hidden: readonly number[], outputs: number): MlpShape {
+    return { inputs: this.inputs, active: this.mutable.length, hidden, outputs };
+  }
+
+  encode(samples: readonly (readonly number[])[]): Rows {
+    const a = this.mutable.length;
+    const inputs = new Int32Array(samples.length * a);
+    samples.forEach((d, r) => this.mutable.forEach((dec, k) => (inputs[r * a + k] = (this.offsets[dec] as number) + (d[dec] as number))));
+    return { count: samples.length, inputs };
+  }
+}
+
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPS = 1e-8;

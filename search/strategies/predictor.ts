@@ -9,7 +9,7 @@ import { NasError } from '../../common/errors.js';
 import type { JsonValue } from '../../common/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
 import type { Metrics, Observation, ProposeContext, Strategy, StrategyContext, StrategyFactory } from '../types.js';
-import { MlpEnsemble, type MlpShape, type Rows } from './mlpEnsemble.js';
+import { MlpEnsemble, OneHot, type Rows } from './mlpEnsemble.js';
 import { NOVEL_TRIES_PER_SAMPLE, NoveltyFilter } from './novel.js';
 import { randomIndex, type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
 import { checkBatch, checkState, intOption, numberOption, optionCounts, rejectUnknown, type StateObject } from './state.js';
@@ -88,11 +88,9 @@ interface Model {
 class PredictorStrategy implements Strategy {
   readonly name = 'predictor' as const;
   private readonly counts: number[];
-  /** Decisions with more than one option: the only ones encoded and mutated. */
-  private readonly mutable: number[];
-  /** One-hot offset of each decision's first option (-1 for a decision with one option). */
-  private readonly offsets: number[];
-  private readonly inputs: number;
+  /** The model's input; its decisions with more than one option are the only ones mutated. */
+  private readonly oneHot: OneHot;
+  private readonly mutable: readonly number[];
 
   constructor(
     private readonly space: SearchSpace,
@@ -105,10 +103,8 @@ class PredictorStrategy implements Strategy {
     private pending: number | null,
   ) {
     this.counts = optionCounts(space);
-    this.mutable = this.counts.flatMap((c, i) => (c > 1 ? [i] : []));
-    let at = 0;
-    this.offsets = this.counts.map((c) => (c > 1 ? (at += c) - c : -1));
-    this.inputs = at;
+    this.oneHot = new OneHot(this.counts);
+    this.mutable = this.oneHot.mutable;
   }
 
   propose(n: number, context?: ProposeContext): number[][] {
@@ -203,7 +199,7 @@ class PredictorStrategy implements Strategy {
     const k = learned.length;
     const y = new Float64Array(n * k);
     learned.forEach((j, c) => (columns[j] as number[]).forEach((v, i) => (y[i * k + c] = (v - (mean[j] as number)) / ((std[j] as number) || 1))));
-    const shape: MlpShape = { inputs: this.inputs, active: this.mutable.length, hidden: [this.settings.hidden, this.settings.hidden], outputs: k };
+    const shape = this.oneHot.shape([this.settings.hidden, this.settings.hidden], k);
     const { steps, lr, prior } = this.settings;
     const rows = this.encode(this.observed.map((o) => o.decisions));
     const ensemble = MlpEnsemble.train(shape, this.settings.ensemble, rows, y, { steps, batch: MINIBATCH, lr, decay: prior / n }, this.rng);
@@ -265,10 +261,7 @@ class PredictorStrategy implements Strategy {
   }
 
   private encode(samples: readonly (readonly number[])[]): Rows {
-    const a = this.mutable.length;
-    const inputs = new Int32Array(samples.length * a);
-    samples.forEach((d, r) => this.mutable.forEach((dec, k) => (inputs[r * a + k] = (this.offsets[dec] as number) + (d[dec] as number))));
-    return { count: samples.length, inputs };
+    return this.oneHot.encode(samples);
   }
 
   observe(results: readonly Observation[]): void {

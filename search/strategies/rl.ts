@@ -11,9 +11,11 @@
 import { NasError } from '../../common/errors.js';
 import type { JsonValue } from '../../common/json.js';
 import type { SearchSpace } from '../../space/searchSpace.js';
-import { Controller } from '../controller.js';
+import { Controller, type PpoOptions } from '../controller.js';
 import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';
+import { MlpEnsemble, OneHot } from './mlpEnsemble.js';
 import { NoveltyFilter, uniformNovel } from './novel.js';
+import { PREDICTOR_DEFAULTS } from './predictor.js';
 import { type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
 import { checkBatch, checkState, intOption, numberOption, optionCounts, rejectUnknown, type StateObject, stringOption } from './state.js';
 
@@ -37,6 +39,8 @@ export const RL_DEFAULTS = {
   baselineDecay: 0.95,
   advantage: 'ranks' as AdvantageForm,
   elite: 16,
+  imagine: 0,
+  logitBound: 0,
 } as const;
 
 interface RlSettings {
@@ -51,6 +55,9 @@ interface RlSettings {
   readonly advantage: AdvantageForm;
   /** The run's best architectures replayed in every update (0: none). */
   readonly elite: number;
+  /** Imagined samples per update, scored by a surrogate of the observations (0: none). */
+  readonly imagine: number;
+  readonly logitBound: number;
 }
 
 interface Pending {
@@ -62,6 +69,11 @@ interface Member {
   readonly decisions: readonly number[];
   readonly reward: number;
 }
+
+/** Observations before the surrogate is first fitted (two batches: fewer rank too noisily to teach). */
+const IMAGINE_AFTER = 32;
+/** The surrogate's Adam minibatch (the predictor's). */
+const SURROGATE_MINIBATCH = 32;
 
 /** Temperatures tried in turn when the policy's own draws are all known architectures. */
 const EXPLORE_TEMPERATURES = [1, 1, 1.5, 2, 3, 5, 8];
@@ -77,6 +89,8 @@ export class RlStrategy implements Strategy {
     private baseline: number | null,
     private pending: Pending | null,
     private readonly elites: Member[],
+    /** Every observation with a reward: the surrogate's data. */
+    private readonly observed: Member[],
   ) {}
 
   propose(n: number, context?: ProposeContext): number[][] {
@@ -123,13 +137,35 @@ export class RlStrategy implements Strategy {
       seqs.push(...eSeqs);
       old.push(...this.controller.logProbs(eSeqs));
     }
-    this.controller.update(seqs, old, advantages, {
-      lr: this.settings.lr,
-      epochs: this.settings.epochs,
-      clip: this.settings.clip,
-      entropyWeight: this.settings.entropy,
-    });
+    this.controller.update(seqs, old, advantages, this.ppo());
     this.remember(kept.map((k) => ({ decisions: p.decisions[k.i] as number[], reward: k.reward })));
+    this.observed.push(...kept.map((k) => ({ decisions: p.decisions[k.i] as number[], reward: k.reward })));
+    if (this.settings.imagine > 0 && this.observed.length >= IMAGINE_AFTER) this.imagineUpdate();
+  }
+
+  /**
+   * Dyna (Sutton 1990): a second update on `imagine` fresh draws of the policy, their advantages the centred ranks of
+   * the rewards a surrogate predicts for them. The surrogate is the predictor strategy's ensemble (its default
+   * settings) fitted to the centred ranks of every observed reward, retrained from the observations and the
+   * strategy's generator at each update, so a restored strategy continues exactly as the uninterrupted one.
+   */
+  private imagineUpdate(): void {
+    const d = PREDICTOR_DEFAULTS;
+    const oneHot = new OneHot(optionCounts(this.space));
+    const n = this.observed.length;
+    const targets = Float64Array.from(centredRanks(this.observed.map((o) => o.reward)));
+    const rows = oneHot.encode(this.observed.map((o) => o.decisions));
+    const train = { steps: d.steps, batch: SURROGATE_MINIBATCH, lr: d.lr, decay: d.prior / n };
+    const model = MlpEnsemble.train(oneHot.shape([d.hidden, d.hidden], 1), d.ensemble, rows, targets, train, this.rng);
+    const drawn = this.controller.sample(this.settings.imagine, this.rng);
+    const preds = model.predict(oneHot.encode(drawn.decisions));
+    const mean = drawn.decisions.map((_, i) => preds.reduce((a, p) => a + (p[i] as number), 0) / preds.length);
+    this.controller.update(drawn.decisions, drawn.logProbs, centredRanks(mean), this.ppo());
+  }
+
+  private ppo(): PpoOptions {
+    const { lr, epochs, clip, entropy } = this.settings;
+    return { lr, epochs, clip, entropyWeight: entropy };
   }
 
   /** Keeps the `elite` best observed (ties: the earlier). */
@@ -149,6 +185,7 @@ export class RlStrategy implements Strategy {
       baseline: this.baseline,
       pending: this.pending === null ? null : { decisions: this.pending.decisions, logProbs: this.pending.logProbs },
       elites: this.elites.map((e) => ({ decisions: [...e.decisions], reward: e.reward })),
+      observed: this.observed.map((e) => ({ decisions: [...e.decisions], reward: e.reward })),
       rng: rngStateJson(this.rng),
     };
   }
@@ -161,19 +198,19 @@ export class RlStrategy implements Strategy {
 
 const positive = (v: number): boolean => v > 0;
 
-/** The elite list of a saved state (absent in states saved before it existed: none). */
-function elitesFrom(v: JsonValue | undefined): Member[] {
+/** A list of members of a saved state, `elites` or `observed` (absent in states saved before it existed: none). */
+function membersFrom(v: JsonValue | undefined, what: string): Member[] {
   if (v === undefined) return [];
   const member = (e: JsonValue): Member => {
     const o = e !== null && typeof e === 'object' && !Array.isArray(e) ? (e as StateObject) : {};
     const d = o['decisions'];
     const r = o['reward'];
     if (!Array.isArray(d) || !d.every((x) => Number.isInteger(x)) || typeof r !== 'number') {
-      throw new NasError('E_USAGE', 'rl strategy state: malformed elites');
+      throw new NasError('E_USAGE', `rl strategy state: malformed ${what}`);
     }
     return { decisions: d as number[], reward: r };
   };
-  if (!Array.isArray(v)) throw new NasError('E_USAGE', 'rl strategy state: malformed elites');
+  if (!Array.isArray(v)) throw new NasError('E_USAGE', `rl strategy state: malformed ${what}`);
   return v.map(member);
 }
 
@@ -221,6 +258,8 @@ function settingsFrom(options: Readonly<Record<string, unknown>> | undefined): R
     baselineDecay: numberOption(options, 'baselineDecay', RL_DEFAULTS.baselineDecay, (v) => v >= 0 && v < 1, 'in [0, 1)'),
     advantage: stringOption(options, 'advantage', RL_DEFAULTS.advantage, ADVANTAGES),
     elite: intOption(options, 'elite', RL_DEFAULTS.elite, 0),
+    imagine: intOption(options, 'imagine', RL_DEFAULTS.imagine, 0),
+    logitBound: numberOption(options, 'logitBound', RL_DEFAULTS.logitBound, (v) => v >= 0, 'a number >= 0'),
   };
 }
 
@@ -228,13 +267,14 @@ export const rlStrategy: StrategyFactory = {
   create(space, seed, options) {
     const settings = settingsFrom(options);
     const rng = rngFromSeed(seed);
-    const controller = Controller.create(optionCounts(space), { hidden: settings.hidden, embed: settings.hidden }, rng);
-    return new RlStrategy(space, settings, controller, rng, null, null, []);
+    const controller = Controller.create(optionCounts(space), { hidden: settings.hidden, embed: settings.hidden, logitBound: settings.logitBound }, rng);
+    return new RlStrategy(space, settings, controller, rng, null, null, [], []);
   },
   restore(space, state) {
     const s = checkState('rl', space, state);
-    // States saved before these settings existed continue as they ran: raw advantages, no elites.
-    const settings = settingsFrom({ advantage: 'raw', elite: 0, ...(s['settings'] as StateObject) });
+    // States saved before these settings existed continue as they ran: raw advantages, no elites, no imagined
+    // updates, unbounded logits.
+    const settings = settingsFrom({ advantage: 'raw', elite: 0, imagine: 0, logitBound: 0, ...(s['settings'] as StateObject) });
     const p = s['pending'] as { decisions: number[][]; logProbs: number[] } | null;
     const baseline = s['baseline'];
     if (baseline !== null && typeof baseline !== 'number') throw new NasError('E_USAGE', 'rl strategy state: malformed baseline');
@@ -245,7 +285,8 @@ export const rlStrategy: StrategyFactory = {
       rngFromState(s['rng']),
       baseline,
       p === null ? null : { decisions: p.decisions.map((d) => [...d]), logProbs: [...p.logProbs] },
-      elitesFrom(s['elites']),
+      membersFrom(s['elites'], 'elites'),
+      membersFrom(s['observed'], 'observed'),
     );
   },
 };
