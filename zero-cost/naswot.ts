@@ -20,22 +20,6 @@ export interface NaswotResult {
   readonly images: number;
 }
 
-/** K from codes given directly: codes[i][u] is 1 when unit u is active for image i. K_ij = sum_u [c_iu == c_ju]. */
-export function hammingKernel(codes: readonly (readonly number[])[]): Float64Array {
-  const n = codes.length;
-  const k = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const a = codes[i] ?? [];
-      const b = codes[j] ?? [];
-      let agree = 0;
-      for (let u = 0; u < a.length; u++) if ((a[u] ?? 0) > 0 === (b[u] ?? 0) > 0) agree++;
-      k[i * n + j] = agree;
-    }
-  }
-  return k;
-}
-
 /** One symbolic output of a layer (every layer of the builder has one). */
 function outputOf(layer: tf.layers.Layer, which: 'input' | 'output'): tf.SymbolicTensor {
   const t = layer[which];
@@ -74,34 +58,40 @@ function seHidden(layer: SqueezeExcite, x: tf.Tensor): tf.Tensor {
   return tf.add(tf.matMul(tf.mean(x, [1, 2]) as tf.Tensor2D, rk as tf.Tensor2D), rb);
 }
 
-/** sum over sources of s s^T with s = 2c - 1 (+1 active, -1 not): agreements minus disagreements per image pair. */
-function agreement(sources: readonly tf.Tensor[], n: number): tf.Tensor2D {
-  let s2: tf.Tensor2D = tf.zeros([n, n]);
-  for (const t of sources) {
-    const s = tf.sub(tf.mul(tf.cast(tf.greater(tf.reshape(t, [n, -1]), 0), 'float32'), 2), 1) as tf.Tensor2D;
-    s2 = tf.add(s2, tf.matMul(s, s, false, true));
-  }
-  return s2;
+/**
+ * K from the tensors whose signs are the codes (first axis: the n images): K_ij = the units at which images i and j
+ * agree = (N_A + S_ij) / 2, S = sum of s s^T over the sources with s = +1 where the unit is active, -1 where not.
+ * S is exact in float32 while N_A < 2^24.
+ */
+export function codeKernel(sources: readonly tf.Tensor[], n: number): { kernel: Float64Array; units: number } {
+  const units = sources.reduce((a, t) => a + t.size / n, 0);
+  const s2 = tf.tidy(() => {
+    let acc: tf.Tensor2D = tf.zeros([n, n]);
+    for (const t of sources) {
+      const s = tf.sub(tf.mul(tf.cast(tf.greater(tf.reshape(t, [n, -1]), 0), 'float32'), 2), 1) as tf.Tensor2D;
+      acc = tf.add(acc, tf.matMul(s, s, false, true));
+    }
+    return acc;
+  });
+  const kernel = Float64Array.from(s2.dataSync(), (v) => (units + v) / 2);
+  s2.dispose();
+  return { kernel, units };
 }
 
-/**
- * NASWOT's score of a model at its initial weights on one minibatch (NHWC float32 images, as data/ prepares them).
- * K = (N_A + S) / 2 with S the +/-1 agreement sum: exact in float32 while N_A < 2^24.
- */
+/** NASWOT's score of a model at its initial weights on one minibatch (NHWC float32 images, as data/ prepares them). */
 export function naswotOf(model: tf.LayersModel, images: tf.Tensor4D): NaswotResult {
   const n = images.shape[0];
   const { outputs, se } = codeSources(model);
   const probe = tf.model({ inputs: model.inputs, outputs });
-  const { s2, units } = tf.tidy(() => {
+  const sources = tf.tidy(() => {
     const got = probe.apply(images, { training: true });
     const all = (Array.isArray(got) ? got : [got]).filter((t): t is tf.Tensor => t instanceof tf.Tensor);
-    const hidden = se.map(({ layer, input }) => seHidden(layer, all[input] ?? tf.zeros([0])));
-    const sources = [...all, ...hidden];
-    const count = sources.reduce((a, t) => a + t.size / n, 0);
-    return { s2: agreement(sources, n), units: count };
+    return [...all, ...se.map(({ layer, input }) => seHidden(layer, all[input] ?? tf.zeros([0])))];
   });
-  const s = Float64Array.from(s2.dataSync());
-  s2.dispose();
-  const k = s.map((v) => (units + v) / 2);
-  return { score: logDet(k, n), units, images: n };
+  try {
+    const { kernel, units } = codeKernel(sources, n);
+    return { score: logDet(kernel, n), units, images: n };
+  } finally {
+    tf.dispose(sources);
+  }
 }
