@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { isJsonObject, type JsonObject } from '../common/json.js';
 import { openStore } from '../results/store.js';
 import { runCli, userError } from './cli-helpers.js';
 
@@ -16,7 +17,13 @@ let n = 0;
 const fresh = (): string => join(dir, `t${n++}.db`);
 
 /** A tiny search: 2 random candidates of the default space, scored at 16 px on MNIST (the embedded dataset). */
-function search(name: string, workers: number): { db: string; rows: { arch: string; reward: number | null; metrics: unknown }[] } {
+interface Row {
+  readonly arch: string;
+  readonly reward: number | null;
+  readonly metrics: JsonObject;
+}
+
+function search(name: string, workers: number): { db: string; rows: Row[] } {
   const db = fresh();
   const args = ['search', '--evaluator', `zero-cost:${name}`, '--target', 'latency=20ms', '--strategy', 'random', '--budget', '2', '--batch', '2'];
   const r = runCli([...args, '--input', '16', '--workers', String(workers), '--seed', '3', '--json', '--db', db]);
@@ -28,15 +35,20 @@ function search(name: string, workers: number): { db: string; rows: { arch: stri
   try {
     const run = store.listRuns({ kind: 'search' })[0];
     assert.ok(run !== undefined);
-    return { db, rows: store.listCandidates(run.id, { orderBy: 'seq' }).map((c) => ({ arch: c.arch, reward: c.reward, metrics: c.metrics })) };
+    const rows = store.listCandidates(run.id, { orderBy: 'seq' }).map((c) => {
+      const metrics = c.metrics ?? undefined;
+      assert.ok(isJsonObject(metrics), `candidate ${c.seq} has no metrics`);
+      return { arch: c.arch, reward: c.reward, metrics };
+    });
+    return { db, rows };
   } finally {
     store.close();
   }
 }
 
-function checkStored(name: string, rows: ReturnType<typeof search>['rows']): void {
+function checkStored(name: string, rows: readonly Row[]): void {
   for (const row of rows) {
-    const m = row.metrics as Record<string, unknown>;
+    const m = row.metrics;
     assert.equal(m['zeroCost'], name);
     assert.equal(typeof m['score'], 'number');
     assert.equal(m['input'], 16);
@@ -46,11 +58,7 @@ function checkStored(name: string, rows: ReturnType<typeof search>['rows']): voi
 }
 
 /** What must not change between two runs with one seed: the archs and their scores (not the timings). */
-const scores = (rows: ReturnType<typeof search>['rows']): unknown[] =>
-  rows.map((r) => {
-    const m = r.metrics as Record<string, unknown>;
-    return [r.arch, r.reward, m['score'], m['accuracy']];
-  });
+const scores = (rows: readonly Row[]): unknown[] => rows.map((r) => [r.arch, r.reward, r.metrics['score'], r.metrics['accuracy']]);
 
 test('zero-cost:naswot stores its scores, the same in process and in a worker thread', () => {
   const inProcess = search('naswot', 0);

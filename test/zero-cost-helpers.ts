@@ -2,7 +2,9 @@
 // (test/reference/synflow_torch.py). It has every piece synflow's forward pass handles: 'same' padding at stride 2
 // on an odd size, a regular conv, an ir block with expand, SE (hard-sigmoid) and residual, a ds block with a MnasNet
 // SE (sigmoid), ReLU, ReLU6 and hard-swish, head.hidden and biases.
-// Reference numbers: node -e "import('./dist/test/zero-cost-helpers.js').then((m) => console.log(JSON.stringify(m.tinyNetJson())))" | /usr/bin/python3 test/reference/synflow_torch.py
+// Reference numbers (after npx tsc -p tsconfig.json):
+//   node -e "import('./dist/test/zero-cost-helpers.js').then((m) => console.log(JSON.stringify(m.tinyNetJson())))" \
+//     | /usr/bin/python3 test/reference/synflow_torch.py
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/build.js';
 import { decodeArch } from '../space/blockString.js';

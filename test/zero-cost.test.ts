@@ -100,7 +100,8 @@ test("synflow's forward pass is the builder's network (|theta|, all-ones input)"
 });
 
 test('synflow of a ReLU network without skips is (weight layers) x R: Euler, layer by layer', () => {
-  const spec = decodeArch('v1_in8x1_cls3_w1_padsym_bn0.99_eps0.001_drop0.2:stem_k3_s1_c4_re:ir_k3_s2_x8_c4_re_noskip,ir_k3_s1_x8_c4_re_noskip:head_c8_re');
+  const blocks = 'stem_k3_s1_c4_re:ir_k3_s2_x8_c4_re_noskip,ir_k3_s1_x8_c4_re_noskip:head_c8_re';
+  const spec = decodeArch(`v1_in8x1_cls3_w1_padsym_bn0.99_eps0.001_drop0.2:${blocks}`);
   const arch = resolve(spec);
   const model = buildModel(arch, { seed: 5 });
   const r = synflowOf(arch, model);

@@ -1,9 +1,9 @@
 // How a zero-cost score enters the MnasNet reward ACC x (LAT/T)^w, which needs an accuracy-like number in (0, 1]:
-// a logistic map, accuracy = 1 / (1 + exp(-(m - center) / scale)) of m = the score per image for naswot (its
-// log-determinant grows about linearly with the batch: N ln N_A plus a correction) and the score itself for synflow. It is monotone (the search maximises what the
-// score ranks), fixed per candidate (a rank among the run's candidates would change stored rewards as the run
-// grows) and positive. center and scale set the exchange rate with latency: d ln(accuracy) = (1 - accuracy) / scale
-// per unit of m, against w * ln(LAT/T); the defaults are measured (docs/SEARCH.md "Zero-cost evaluators").
+// a logistic map, accuracy = 1 / (1 + exp(-(m - center) / scale)), of m = naswot's score per image (its
+// log-determinant grows about linearly with the batch: N ln N_A plus a correction) or synflow's score. It is monotone
+// (the search maximises what the score ranks), fixed per candidate (a rank among the run's candidates would change
+// stored rewards as the run grows) and positive. center and scale set the exchange rate with latency:
+// d ln(accuracy) = (1 - accuracy) / scale per unit of m, against w * ln(LAT/T) (docs/SEARCH.md "Zero-cost evaluators").
 import type { ZeroCostConfig, ZeroCostScore } from './config.js';
 
 export interface ScoreMap {

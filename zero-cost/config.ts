@@ -60,13 +60,17 @@ function oneOf<T extends string>(key: string, v: JsonValue, values: readonly T[]
 }
 
 function num(key: string, v: JsonValue, positive: boolean): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0)) throw bad(key, positive ? 'must be a number > 0' : 'must be a finite number', v);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0)) {
+    throw bad(key, positive ? 'must be a number > 0' : 'must be a finite number', v);
+  }
   return v;
 }
 
 function checkKeys(json: Readonly<Record<string, JsonValue>>): void {
   for (const k of Object.keys(json)) {
-    if (PROXY_ONLY.includes(k)) throw new UsageError(`zero-cost config '${k}' is a proxy-training setting; a zero-cost evaluator does not train: drop it`);
+    if (PROXY_ONLY.includes(k)) {
+      throw new UsageError(`zero-cost config '${k}' is a proxy-training setting; a zero-cost evaluator does not train: drop it`);
+    }
     if (!KEYS.includes(k)) throw new UsageError(`unknown zero-cost config key '${k}' (known: ${KEYS.join(', ')})`);
   }
 }

@@ -33,7 +33,15 @@ export function padBefore(size: number, g: ConvGeometry): number {
  * y = conv(x, W) (regular: W is [k, k, cin, cout]; depthwise: [k, k, C, 1]); the tangent is conv(x + dx, W). The
  * caller passes the sum x + dx as `xd` so that both convolutions share this loop.
  */
-export function conv(x: Float64Array, xd: Float64Array, inShape: readonly [number, number, number], weights: Float64Array, cout: number, g: ConvGeometry, depthwise: boolean): Dual {
+export function conv(
+  x: Float64Array,
+  xd: Float64Array,
+  inShape: readonly [number, number, number],
+  weights: Float64Array,
+  cout: number,
+  g: ConvGeometry,
+  depthwise: boolean,
+): Dual {
   const [h, w, cin] = inShape;
   const oh = Math.ceil(h / g.stride);
   const ow = Math.ceil(w / g.stride);
@@ -70,7 +78,17 @@ function accumulateDepthwise(out: Dual, o: number, x: Float64Array, xd: Float64A
 }
 
 /** out[o + co] += sum_ci x[i + ci] * W[k + ci * cout + co] (also a dense layer: one pixel, k = 0). */
-export function accumulateDense(out: Dual, o: number, x: Float64Array, xd: Float64Array, i: number, weights: Float64Array, k: number, cin: number, cout: number): void {
+export function accumulateDense(
+  out: Dual,
+  o: number,
+  x: Float64Array,
+  xd: Float64Array,
+  i: number,
+  weights: Float64Array,
+  k: number,
+  cin: number,
+  cout: number,
+): void {
   const { v, d } = out;
   for (let ci = 0; ci < cin; ci++) {
     const xv = x[i + ci] as number;

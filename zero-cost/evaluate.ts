@@ -26,7 +26,9 @@ async function batchFor(name: ZeroCostScore, cfg: ZeroCostConfig, spec: ArchSpec
   if (name !== 'naswot') return null;
   const mb = await minibatch({ ...cfg, input: spec.input });
   if (mb.classes !== spec.classes) {
-    throw new UsageError(`the architecture has ${spec.classes} classes but ${cfg.dataset} has ${mb.classes}: use a space or arch with ${mb.classes} classes`);
+    throw new UsageError(
+      `the architecture has ${spec.classes} classes but ${cfg.dataset} has ${mb.classes}: use a space or arch with ${mb.classes} classes`,
+    );
   }
   return mb;
 }

@@ -18,7 +18,14 @@ const cache = new Map<string, Promise<Minibatch>>();
 
 async function load(k: MinibatchKey): Promise<Minibatch> {
   // No validation split: the batch is drawn from the training images only (limit picks them, seeded).
-  const data = await loadDataset(k.dataset, { input: k.input, dataDir: k.dataDir ?? undefined, valSize: 0, seed: k.dataSeed, limit: { train: k.batch }, fit: k.fit });
+  const data = await loadDataset(k.dataset, {
+    input: k.input,
+    dataDir: k.dataDir ?? undefined,
+    valSize: 0,
+    seed: k.dataSeed,
+    limit: { train: k.batch },
+    fit: k.fit,
+  });
   if (data.train.size < k.batch) {
     throw new UsageError(`zero-cost config 'batch' ${k.batch} is more than the ${data.train.size} ${k.dataset} training images: lower it`);
   }
