@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { isJsonObject, type JsonObject } from '../common/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 import { openStore } from '../results/store.js';
 import { runCli, userError } from './cli-helpers.js';
 
@@ -28,9 +28,10 @@ function search(name: string, workers: number): { db: string; rows: Row[] } {
   const args = ['search', '--evaluator', `zero-cost:${name}`, '--target', 'latency=20ms', '--strategy', 'random', '--budget', '2', '--batch', '2'];
   const r = runCli([...args, '--input', '16', '--workers', String(workers), '--seed', '3', '--json', '--db', db]);
   assert.equal(r.status, 0, r.stderr);
-  const result = JSON.parse(r.stdout) as { status: string; counts: { done: number } };
-  assert.equal(result.status, 'finished');
-  assert.equal(result.counts.done, 2);
+  const result: JsonValue = JSON.parse(r.stdout) as JsonValue; // JSON.parse gives JSON data; its shape is checked next
+  assert.ok(isJsonObject(result) && isJsonObject(result['counts']), r.stdout);
+  assert.equal(result['status'], 'finished');
+  assert.equal(result['counts']['done'], 2);
   const store = openStore(db, { readonly: true });
   try {
     const run = store.listRuns({ kind: 'search' })[0];
