@@ -26,6 +26,7 @@ import {
   type SpaceRef,
 } from '../search/loop.js';
 import { DEFAULT_BATCH } from '../search/defaults.js';
+import { isBuiltinEvaluator } from '../search/evaluators.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
@@ -100,7 +101,7 @@ function engineOptions(args: SearchArgs): EngineOptions {
   return { ...engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, availableParallelism()), ...timeout };
 }
 
-/** The evaluator's settings: the proxy evaluator's keys, only those given (its own defaults fill the rest). */
+/** The evaluator's settings: the proxy's (and zero-cost's) keys, only those given (its own defaults fill the rest). */
 function evaluatorConfig(args: SearchArgs, evaluator: string, space: SpaceRef): Record<string, JsonValue> {
   const given: Record<string, JsonValue> = {};
   if (args.dataset !== undefined) given['dataset'] = args.dataset;
@@ -108,7 +109,7 @@ function evaluatorConfig(args: SearchArgs, evaluator: string, space: SpaceRef): 
   if (args['proxy-images'] !== undefined) given['proxyImages'] = args['proxy-images'];
   if (args.input !== undefined) given['input'] = args.input;
   if (args.backend !== undefined) given['backend'] = args.backend;
-  if (evaluator === 'proxy') return given;
+  if (evaluator === 'proxy' || evaluator.startsWith('zero-cost:')) return given;
   // The synthetic evaluator and user modules also get the space: a built-in's name, or a space file's validated JSON
   // (the synthetic evaluator derives its optimum from it).
   return { space: 'name' in space ? space.name : (space.json as JsonValue), ...given };
@@ -140,7 +141,8 @@ function settingsFrom(args: SearchArgs): SearchSettings {
       ...(args.alpha === undefined ? {} : { alpha: args.alpha }),
       ...(args.beta === undefined ? {} : { beta: args.beta }),
     },
-    evaluator: evaluator === 'proxy' || evaluator === 'synthetic' ? evaluator : resolvePath(evaluator),
+    // zero-cost:NAME stays a name even when unknown: the preflight's error lists the valid ones.
+    evaluator: isBuiltinEvaluator(evaluator) || evaluator.startsWith('zero-cost:') ? evaluator : resolvePath(evaluator),
     evaluatorConfig: evaluatorConfig(args, evaluator, space),
     latency: parseLatencySource(args.latency ?? DEFAULT_LATENCY),
     batch: args.batch ?? DEFAULT_BATCH,
@@ -218,7 +220,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('w', { type: 'number', describe: 'reward exponent: alpha = beta = w' })
       .option('alpha', { type: 'number', describe: 'reward exponent within the target' })
       .option('beta', { type: 'number', describe: 'reward exponent beyond the target' })
-      .option('evaluator', { type: 'string', describe: 'proxy (proxy training, default), synthetic, or a module exporting evaluate' })
+      .option('evaluator', { type: 'string', describe: 'proxy (proxy training, default), zero-cost:naswot or zero-cost:synflow (training-free scores), synthetic, or a module exporting evaluate' })
       .option('dataset', { type: 'string', describe: 'proxy-training dataset (default mnist)' })
       .option('proxy-epochs', { type: 'number', describe: 'proxy-training epochs' })
       .option('proxy-images', { type: 'number', describe: 'training images used by proxy training' })

@@ -1,4 +1,4 @@
-// `--evaluator proxy | synthetic | FILE`: which module evaluates candidates. A user module is imported here, in the
+// `--evaluator proxy | synthetic | zero-cost:NAME | FILE`: which module evaluates candidates. A user module is imported here, in the
 // main process, before any worker starts, so that a wrong path or a missing `evaluate` export is one clear error
 // instead of a failed candidate per worker.
 import { existsSync } from 'node:fs';
@@ -10,12 +10,17 @@ import type { SearchSpace } from '../space/searchSpace.js';
 import type { EvaluatorChecks } from './types.js';
 import { evaluateExport } from './worker.js';
 
-export const BUILTIN_EVALUATORS = ['proxy', 'synthetic'] as const;
+export const BUILTIN_EVALUATORS = ['proxy', 'synthetic', 'zero-cost:naswot', 'zero-cost:synflow'] as const;
 export type BuiltinEvaluator = (typeof BUILTIN_EVALUATORS)[number];
+
+/** `zero-cost:NAME`: the training-free scores (zero-cost/). */
+const ZERO_COST_PREFIX = 'zero-cost:';
 
 const BUILTIN_URLS: Readonly<Record<BuiltinEvaluator, string>> = {
   proxy: new URL('../proxy-train/evaluate.js', import.meta.url).href,
   synthetic: new URL('./synthetic.js', import.meta.url).href,
+  'zero-cost:naswot': new URL('../zero-cost/naswotEvaluator.js', import.meta.url).href,
+  'zero-cost:synflow': new URL('../zero-cost/synflowEvaluator.js', import.meta.url).href,
 };
 
 export interface ResolvedEvaluator {
@@ -25,16 +30,20 @@ export interface ResolvedEvaluator {
   readonly url: string;
 }
 
-function isBuiltin(text: string): text is BuiltinEvaluator {
+export function isBuiltinEvaluator(text: string): text is BuiltinEvaluator {
   return (BUILTIN_EVALUATORS as readonly string[]).includes(text);
 }
 
 /** Resolves and checks `--evaluator`; throws a one-line NasError for a missing file or a module without evaluate. */
 export async function resolveEvaluator(text: string): Promise<ResolvedEvaluator> {
-  if (isBuiltin(text)) return { name: text, url: BUILTIN_URLS[text] };
+  if (isBuiltinEvaluator(text)) return { name: text, url: BUILTIN_URLS[text] };
+  if (text.startsWith(ZERO_COST_PREFIX)) {
+    const known = BUILTIN_EVALUATORS.filter((e) => e.startsWith(ZERO_COST_PREFIX));
+    throw new UsageError(`--evaluator ${text}: unknown zero-cost score '${text.slice(ZERO_COST_PREFIX.length)}'; use ${known.join(' or ')}`);
+  }
   const path = isAbsolute(text) ? text : resolvePath(text);
   if (!existsSync(path)) {
-    throw new UsageError(`--evaluator ${text}: no such file; use proxy, synthetic or the path of a module exporting evaluate`);
+    throw new UsageError(`--evaluator ${text}: no such file; use proxy, synthetic, zero-cost:naswot, zero-cost:synflow or the path of a module exporting evaluate`);
   }
   const url = pathToFileURL(path).href;
   let mod: Record<string, unknown>;
@@ -55,11 +64,13 @@ export async function resolveEvaluator(text: string): Promise<ResolvedEvaluator>
 const BUILTIN_CHECKS: Readonly<Record<BuiltinEvaluator, string>> = {
   proxy: new URL('../proxy-train/checks.js', import.meta.url).href,
   synthetic: new URL('./synthetic.js', import.meta.url).href,
+  'zero-cost:naswot': new URL('../zero-cost/checks.js', import.meta.url).href,
+  'zero-cost:synflow': new URL('../zero-cost/checks.js', import.meta.url).href,
 };
 
 /** An evaluator's optional checks (EvaluatorChecks): a built-in's checks module, or a user module's own exports. */
 export async function evaluatorChecks(name: string): Promise<EvaluatorChecks> {
-  const url = isBuiltin(name) ? BUILTIN_CHECKS[name] : (await resolveEvaluator(name)).url;
+  const url = isBuiltinEvaluator(name) ? BUILTIN_CHECKS[name] : (await resolveEvaluator(name)).url;
   const mod = (await import(url)) as Record<string, unknown>;
   const fn = <F>(key: string): F | undefined => (typeof mod[key] === 'function' ? (mod[key] as F) : undefined);
   const checkConfig = fn<EvaluatorChecks['checkConfig']>('checkConfig');
@@ -82,7 +93,7 @@ export const EVAL_TIMEOUT_FLOOR_SECONDS = 600;
 export const EVAL_TIMEOUT_MULTIPLE = 20;
 export const MODULE_EVAL_TIMEOUT_SECONDS = 3600;
 
-/** `--eval-timeout`'s default in seconds for an evaluator ('proxy', 'synthetic' or a module path) and its settings. */
+/** `--eval-timeout`'s default in seconds for an evaluator (a built-in's name or a module path) and its settings. */
 export async function defaultEvalTimeout(name: string, config: Readonly<Record<string, JsonValue>>, space: SearchSpace): Promise<number> {
   const { expectedSeconds } = await evaluatorChecks(name);
   if (expectedSeconds === undefined) return MODULE_EVAL_TIMEOUT_SECONDS;

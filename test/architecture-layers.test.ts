@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['results', 'model'],
   ['train', 'latency'],
   ['search'],
-  ['proxy-train', 'netadapt'],
+  ['proxy-train', 'netadapt', 'zero-cost'],
   ['bench'],
   ['cli', 'web'],
 ];

@@ -1,0 +1,4 @@
+// `--evaluator zero-cost:synflow`: the module the search's workers import (search/evaluators.ts).
+import { zeroCostEvaluator } from './evaluate.js';
+
+export const evaluate = zeroCostEvaluator('synflow');
