@@ -6,7 +6,7 @@ import { useBackend } from '../backend/select.js';
 import { parseTargets } from '../latency/targets.js';
 import { encodeSample, type SearchSpace, validateSpace } from '../space/searchSpace.js';
 import { computeReward } from '../search/reward.js';
-import { centredRanks, RL_DEFAULTS } from '../search/strategies/rl.js';
+import { centredRanks, RL_DEFAULTS, RlStrategy } from '../search/strategies/rl.js';
 import { strategyFactory } from '../search/strategies/index.js';
 import { syntheticMetrics, syntheticModel } from '../search/synthetic.js';
 import type { Observation, ProposeContext, Strategy } from '../search/types.js';
@@ -110,4 +110,43 @@ test('rl options: advantage form checked; a state saved before ranks and elites 
   assert.deepEqual(driveNovel(a, space, 3, 8), driveNovel(b, space, 3, 8));
   assert.equal(RL_DEFAULTS.advantage, 'ranks');
   [s, a, b].forEach((x) => x.dispose?.());
+});
+
+/** The smallest probability the policy gives any option of any decision, along the given sequences. */
+function smallestProbability(s: Strategy, seqs: number[][]): number {
+  assert.ok(s instanceof RlStrategy);
+  return Math.min(...s.controller.probabilities(seqs).flat(2));
+}
+
+test('rl logitBound: however concentrated the policy, every option keeps the floor probability', () => {
+  const space = smallSpace();
+  const model = syntheticModel(space, 0);
+  const run = (logitBound: number): number => {
+    const s = strategyFactory('rl').create(space, 3, { lr: 0.2, entropy: 0, logitBound });
+    for (let b = 0; b < 10; b++) {
+      const props = s.propose(8);
+      s.observe(props.map((d) => ({ decisions: d, reward: computeReward(syntheticMetrics(model, d), TARGETS, { mode: 'soft' }) })));
+    }
+    const p = smallestProbability(s, s.propose(16));
+    s.dispose?.();
+    return p;
+  };
+  // At most 3 options per decision: the floor is e^-C / (e^-C + 2 e^C) at C = 2.5 (two options at the bound).
+  const floor = Math.exp(-2.5) / (Math.exp(-2.5) + 2 * Math.exp(2.5));
+  assert.ok(run(2.5) >= floor * 0.999, 'bounded');
+  assert.ok(run(0) < floor / 10, 'unbounded, the same run goes (nearly) deterministic');
+});
+
+test('rl imagine: the imagined updates change the policy, and a restored state continues exactly', () => {
+  const space = smallSpace();
+  const s = strategyFactory('rl').create(space, 4, { imagine: 16 });
+  const plain = strategyFactory('rl').create(space, 4, { imagine: 0 });
+  driveNovel(s, space, 3, 16); // 48 observations: imagined updates after the second batch
+  driveNovel(plain, space, 3, 16);
+  const state = JSON.parse(JSON.stringify(s.toState()));
+  const r = strategyFactory('rl').restore(space, state);
+  const continued = driveNovel(s, space, 2, 16);
+  assert.deepEqual(driveNovel(r, space, 2, 16), continued);
+  assert.notDeepEqual(driveNovel(plain, space, 2, 16), continued);
+  [s, plain, r].forEach((x) => x.dispose?.());
 });
