@@ -17,6 +17,7 @@ import { netadaptData } from './finetune.js';
 import type { NetadaptLatency } from './latency.js';
 import { measureTogether } from './measure.js';
 import { materialise } from './proposals.js';
+import { judgeMeasured } from './verdict.js';
 import type { IterationSummary, NetadaptResult, NetadaptStatus, TrainedResult } from './types.js';
 
 /** Where the steps ended. */
@@ -55,9 +56,9 @@ export function complete(
 
 /**
  * Uniform width multiplier whose latency matches the NetAdapt result's: bisection on the seed's materialised widths
- * with the run's own latency source, the model the result was constrained with (a LUT calibrated on the seed's
- * narrower variants follows measured ratios; timing each bisection step instead was noisier: at 32 px one paired
- * measurement put a width-0.670 baseline 4% under the result, and the final joint measurement 20% over it).
+ * with the run's own latency source, the model the result was constrained with (`measure`: each width judged
+ * against the seed in A/B rounds, as the result was, so both are ratios to the seed on one scale; a LUT calibrated
+ * on the seed's narrower variants follows measured ratios).
  */
 async function baselineWidth(
   seed: ArchSpec,
@@ -164,22 +165,22 @@ interface Trained {
   readonly measured: NetadaptResult['measured'];
 }
 
-/** One joint measurement, so that the ratio final / seed (what a relative target constrains) is on one clock. */
+/** The joint measurement's runs per network, in units of --measure-runs: the verdict rests on it, and it is cheap. */
+const JOINT_RUNS = 6;
+
+/**
+ * One joint measurement of the seed, the result and the baseline (whatever was trained), so that the ratio final /
+ * seed, which a relative target constrains, is on one clock; and the verdict on it.
+ */
 async function measureJoint(run: RunContext, start: Start, finalSpec: ArchSpec, t: Trained, baselineSpec: ArchSpec | null): Promise<Trained> {
-  if (t.final === null && t.baseline === null) return t;
   const specs = [start.seedSpec, finalSpec, ...(baselineSpec === null ? [] : [baselineSpec])];
-  const [seedM = Number.NaN, finalM = Number.NaN, baseM] = await measureTogether(specs, run.settings.measureRuns, run.settings.backend);
-  const measured = {
-    seedMs: seedM,
-    finalMs: finalM,
-    baselineMs: baseM ?? null,
-    targetMs: start.target.relative ? start.target.value * seedM : start.target.value,
-  };
+  const [seedM = Number.NaN, finalM = Number.NaN, baseM] = await measureTogether(specs, JOINT_RUNS * run.settings.measureRuns, run.settings.backend);
+  const measured = judgeMeasured(start.target, { seedMs: seedM, finalMs: finalM, baselineMs: baseM ?? null });
   run.log(
-    `measured together (p10): seed ${seedM.toFixed(3)} ms, netadapt ${finalM.toFixed(3)} ms ` +
-      `(${((100 * finalM) / seedM).toFixed(1)}% of the seed; target ${measured.targetMs.toFixed(3)} ms)` +
+    `measured together (p10): seed ${seedM.toFixed(3)} ms, netadapt ${finalM.toFixed(3)} ms` +
       `${baseM === undefined ? '' : `, width baseline ${baseM.toFixed(3)} ms`}`,
   );
+  run.log(measured.verdict);
   return {
     final: t.final === null ? null : { ...t.final, latencyMeasuredMs: finalM },
     baseline: t.baseline === null ? null : { ...t.baseline, latencyMeasuredMs: baseM ?? null },
@@ -190,7 +191,8 @@ async function measureJoint(run: RunContext, start: Start, finalSpec: ArchSpec, 
 function stopMessage(start: Start, walk: Walk, floorMs: number): string {
   const { state } = walk;
   return walk.status === 'met'
-    ? `target met: ${start.seedMs.toFixed(3)} -> ${state.latencyMs.toFixed(3)} ms (target ${start.targetMs.toFixed(3)} ms) in ${state.iteration} iterations`
+    ? `target met as the latency source judges: ${start.seedMs.toFixed(3)} -> ${state.latencyMs.toFixed(3)} ms ` +
+        `(${(state.latencyMs / start.seedMs).toFixed(2)}x; target ${start.targetMs.toFixed(3)} ms) in ${state.iteration} iterations`
     : `the target ${start.targetMs.toFixed(3)} ms cannot be met: no layer can be shrunk by another ${start.deltaMs.toFixed(3)} ms; ` +
         `stopped at ${state.latencyMs.toFixed(3)} ms after ${state.iteration} iterations (the narrowest reachable network: ${floorMs.toFixed(3)} ms)`;
 }
