@@ -55,9 +55,17 @@ export async function measureRatio(runner: LatencyRunner, ref: ArchSpec, cand: A
   return pairedRatio(a.samplesMs, b.samplesMs, opts.blocks);
 }
 
-/** The reference's own figure: the 10th percentile of its runs, timed alone (it sets the scale, not the ratios). */
+/**
+ * Seconds of untimed runs before the reference is timed. The first measurement in a process is slow (wasm code not
+ * yet optimised, caches cold): MobileNetV3-Small at 32 px read 1.11 and 1.64 ms first, then 0.68-0.87 ms from the
+ * third second on (two fresh processes, 10 measurements each).
+ */
+const WARM_SECONDS = 3;
+
+/** The reference's own figure: the 10th percentile of its runs, timed alone after a warm-up (it sets the scale, not the ratios). */
 export async function measureReference(runner: LatencyRunner, ref: ArchSpec, opts: PairedOptions): Promise<number> {
   const rounds = Math.max(1, opts.rounds);
+  await runner.measureArchs([ref], { warmup: opts.warmup, runs: 1, rounds: 1, minSeconds: WARM_SECONDS });
   const [a] = await runner.measureArchs([ref], { warmup: opts.warmup, runs: rounds * RUNS_PER_ROUND, rounds });
   if (a === undefined) throw new Error(`runner ${runner.name} returned no measurement`);
   return p10(a.samplesMs);

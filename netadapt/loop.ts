@@ -159,7 +159,8 @@ async function descend(run: RunContext, start: Start, from: Settled, engine: () 
     if (proposals.length === 0) return { status: 'unreachable', state, summaries };
     const stored = pending !== null && pending.iteration === iteration ? pending.proposals : [];
     pending = null;
-    const step = await runStep(run, engine(), { iteration, state, budgetMs, proposals, stored });
+    const seed = { spec: start.seedSpec, ms: start.seedMs };
+    const step = await runStep(run, engine(), { seed, iteration, state, budgetMs, proposals, stored });
     summaries.push(step.summary);
     state = step.state;
     run.hooks.onIteration?.(iteration);

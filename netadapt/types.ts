@@ -51,7 +51,7 @@ export interface NetadaptSettings {
   /** Run directory: proposal checkpoints, the final network, its spec file. */
   readonly out: string;
   readonly backend: BackendChoice;
-  /** Measure the chosen network of every iteration too (the report's measured column). */
+  /** Measure the chosen network of every iteration too, timed with the seed, in its terms (the report's measured column). */
   readonly measureEach: boolean;
   readonly measureRuns: number;
   /** Training images the batch-norm statistics are recalibrated on before every score (0: none; see batchNorm.ts). */
