@@ -81,6 +81,8 @@ export interface PairedLatency {
    * on it): ms, and the upper end of its 95% interval.
    */
   remeasure(spec: ArchSpec, blocks: number): Promise<{ ms: number; upperMs: number }>;
+  /** `cand` against another network than the reference, `blocks` x the usual rounds: cand / ref. */
+  ratio(ref: ArchSpec, cand: ArchSpec, blocks: number): Promise<Ratio>;
 }
 
 /** Judge networks against `reference` on the runners `withRunner` lends. */
@@ -98,5 +100,6 @@ export async function openPairedLatency(reference: ArchSpec, withRunner: WithRun
     referenceMs,
     latency: async (spec) => kept.get(encodeArch(spec)) ?? (await judge(spec, 1)).ms,
     remeasure: judge,
+    ratio: (a, b, blocks) => withRunner((runner) => measureRatio(runner, a, b, { ...opts, rounds: blocks * opts.rounds, blocks })),
   };
 }

@@ -23,6 +23,11 @@ export interface NetadaptLatency {
    * deterministic sources give `latency`'s figure for both.
    */
   confirm(spec: ArchSpec): Promise<{ ms: number; upperMs: number }>;
+  /**
+   * `b`'s latency as a multiple of `a`'s (`measure`: the two timed in alternation, as long as a confirmation; the
+   * others: the quotient of their latencies).
+   */
+  compare(a: ArchSpec, b: ArchSpec): Promise<number>;
   /** Entries measured and added to the LUT file so far. */
   readonly added: () => number;
   close(): Promise<void>;
@@ -55,18 +60,21 @@ async function openMeasured(opts: LatencyOptions): Promise<NetadaptLatency> {
     source: { kind: 'measure' },
     latency: (s) => paired.latency(s),
     confirm: (s) => paired.remeasure(s, CONFIRM_BLOCKS),
+    compare: async (a, b) => (await paired.ratio(a, b, CONFIRM_BLOCKS)).ratio,
     added: () => 0,
     close: async () => {},
   };
 }
 
 const exact = (ms: number): { ms: number; upperMs: number } => ({ ms, upperMs: ms });
+const quotient = (latency: (s: ArchSpec) => Promise<number>) => async (a: ArchSpec, b: ArchSpec) => (await latency(b)) / (await latency(a));
 
 export async function openNetadaptLatency(source: LatencySourceSpec, opts: LatencyOptions): Promise<NetadaptLatency> {
   if (source.kind === 'measure') return openMeasured(opts);
   if (source.kind !== 'lut') {
     const model = await createResourceModel(source);
-    return { source, latency: (s) => model.latency(s), confirm: async (s) => exact(await model.latency(s)), added: () => 0, close: async () => {} };
+    const latency = (s: ArchSpec): Promise<number> => model.latency(s);
+    return { source, latency, confirm: async (s) => exact(await latency(s)), compare: quotient(latency), added: () => 0, close: async () => {} };
   }
   let lut: Lut = readLut(source.path);
   let runner: LatencyRunner | null = null;
@@ -93,6 +101,7 @@ export async function openNetadaptLatency(source: LatencySourceSpec, opts: Laten
     added: () => added,
     latency,
     confirm: async (s) => exact(await latency(s)),
+    compare: quotient(latency),
     async close() {
       await runner?.close();
     },

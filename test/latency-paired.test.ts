@@ -101,6 +101,12 @@ describe('paired latency judgement', () => {
     assert.ok(Math.abs(judged - trueRatio) < 0.02 * trueRatio, `judged ${judged}, true ${trueRatio}`);
     const c = await lat.confirm(narrower);
     assert.ok(c.upperMs >= c.ms && Math.abs(c.ms / seedMs - trueRatio) < 0.02 * trueRatio, JSON.stringify(c));
+    // Two networks compared directly (the width baseline against the result), the machine loaded again meanwhile.
+    loaded = true;
+    const narrowest = materialise({ ...seed, width: 0.5 });
+    const direct = await lat.compare(narrower, narrowest);
+    const want = costMs(narrowest) / costMs(narrower);
+    assert.ok(Math.abs(direct - want) < 0.02 * want, `compared ${direct}, true ${want}`);
     await lat.close();
   });
 });
