@@ -146,7 +146,7 @@ async function confirmed(run: RunContext, start: Start, state: State): Promise<{
 /**
  * Steps until the target is met (and confirmed), or no proposal meets a step's budget. Every chosen network is judged
  * again before it becomes the state: its first reading was chosen partly for being low (in run 2 of docs/NETADAPT.md
- * the first readings were 8-18% under the confirmations, so the run stepped from figures it had not reached).
+ * the first readings were 4-19% under their confirmations, so the run stepped from figures it had not reached).
  */
 async function descend(run: RunContext, start: Start, from: Settled, engine: () => Engine): Promise<Walk> {
   let { state, pending } = from;
