@@ -22,7 +22,7 @@ import { pct, type RunContext, type Start, type State } from './context.js';
 import { finishRun, finishUnchanged, type Walk } from './final.js';
 import { ensureBackend, netadaptData } from './finetune.js';
 import { openNetadaptLatency } from './latency.js';
-import { makeProposals, materialise, smallestReachable } from './proposals.js';
+import { makeProposals, materialise, type Proposal, smallestReachable } from './proposals.js';
 import { runStep } from './step.js';
 import { readResult, readSettings, readStep } from './stored.js';
 import type { IterationSummary, NetadaptResult, NetadaptSettings, ProposalResult, RunHooks } from './types.js';
@@ -144,6 +144,16 @@ async function confirmed(run: RunContext, start: Start, state: State): Promise<{
 }
 
 /**
+ * The proposals with their latencies judged again, so that the choice among them (accuracy lost per ms saved) rests
+ * on figures that were not picked for being low: each width was proposed by the first reading under the budget.
+ */
+async function rejudge(run: RunContext, proposals: readonly Proposal[]): Promise<Proposal[]> {
+  const out: Proposal[] = [];
+  for (const p of proposals) out.push({ ...p, latencyMs: (await run.latency.confirm(p.spec)).ms });
+  return out;
+}
+
+/**
  * Steps until the target is met (and confirmed), or no proposal meets a step's budget. Every chosen network is judged
  * again before it becomes the state: its first reading was chosen partly for being low (in run 2 of docs/NETADAPT.md
  * the first readings were 4-19% under their confirmations, so the run stepped from figures it had not reached).
@@ -159,7 +169,7 @@ async function descend(run: RunContext, start: Start, from: Settled, engine: () 
     }
     const iteration = state.iteration + 1;
     const budgetMs = state.latencyMs - start.deltaMs;
-    const proposals = await makeProposals(state.spec, budgetMs, (s) => run.latency.latency(s));
+    const proposals = await rejudge(run, await makeProposals(state.spec, budgetMs, (s) => run.latency.latency(s)));
     if (proposals.length === 0) return { status: 'unreachable', state, summaries };
     const stored = pending !== null && pending.iteration === iteration ? pending.proposals : [];
     pending = null;
