@@ -44,9 +44,11 @@ export function netadaptText(r: NetadaptResult): string {
   if (r.measured !== null) {
     const m = r.measured;
     lines.push(
+      '',
       `measured together (node, wasm, 1 thread, p10): seed ${ms(m.seedMs)} ms, netadapt ${ms(m.finalMs)} ms ` +
         `(${((100 * m.finalMs) / m.seedMs).toFixed(1)}% of the seed), target ${ms(m.targetMs)} ms` +
         `${m.baselineMs === null ? '' : `, width baseline ${ms(m.baselineMs)} ms`}`,
+      m.verdict,
     );
   }
   if (r.latencyEntriesAdded > 0) lines.push(`${r.latencyEntriesAdded} LUT entries were measured and added`);

@@ -5,6 +5,7 @@
 import { join, resolve as resolvePath } from 'node:path';
 import { NasError } from '../common/errors.js';
 import type { Engine, EvalTask } from '../search/engine/types.js';
+import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { resolveCheckpoint } from '../train/checkpoint.js';
 import { pct, type RunContext, type State } from './context.js';
@@ -14,8 +15,12 @@ import { measureTogether } from './measure.js';
 import { describeShrink, type Proposal } from './proposals.js';
 import type { Chosen, FineTuneConfig, IterationSummary, ProposalResult } from './types.js';
 
-/** A step: its number, where it starts, its budget, its proposals, and their results stored by a run killed inside it. */
+/**
+ * A step: the seed (its network and latency), its number, where it starts, its budget, its proposals, and their
+ * results stored by a run killed inside it.
+ */
 export type StepInput = Readonly<{
+  seed: { readonly spec: ArchSpec; readonly ms: number };
   iteration: number;
   state: State;
   budgetMs: number;
@@ -119,6 +124,15 @@ function pickBest(step: StepInput, results: readonly ProposalResult[]): Chosen |
   return best;
 }
 
+/**
+ * The chosen network timed together with the seed, in the seed's terms: the ratio of the two times the seed's latency
+ * (alone, its time would be the machine's moment as much as the network's).
+ */
+async function measureWithSeed(run: RunContext, seed: StepInput['seed'], spec: ArchSpec): Promise<number> {
+  const [seedM = Number.NaN, m = Number.NaN] = await measureTogether([seed.spec, spec], run.settings.measureRuns, run.settings.backend);
+  return seed.ms * (m / seedM);
+}
+
 /** Runs one step to its choice, stored with the chosen network's measured latency when the run measures each. */
 export async function runStep(run: RunContext, engine: Engine, step: StepInput): Promise<{ state: State; summary: IterationSummary }> {
   const { iteration, state } = step;
@@ -129,8 +143,7 @@ export async function runStep(run: RunContext, engine: Engine, step: StepInput):
   const best = pickBest(step, results);
   // As a search whose every candidate failed: the run's failure, not an internal error.
   if (best === null) throw new NasError('E_FAILED', `iteration ${iteration}: every proposal failed (${results[0]?.error ?? '?'})`, 1);
-  const s = run.settings;
-  const measured = s.measureEach ? (await measureTogether([best.spec], s.measureRuns, s.backend))[0] : undefined;
+  const measured = run.settings.measureEach ? await measureWithSeed(run, step.seed, best.spec) : undefined;
   record(run, iteration, results, best, measured);
   run.log(
     `iteration ${iteration}: kept ${best.what}: ${state.latencyMs.toFixed(3)} -> ${best.latencyMs.toFixed(3)} ms` +

@@ -10,11 +10,13 @@ import { parseTrainConfig, type TrainConfig } from '../train/config.js';
 import type { EvalMetrics } from '../train/evaluate.js';
 import { type Fail, Fields, isRecord, listOf } from './fields.js';
 import type { Shrink } from './proposals.js';
+import { judgeMeasured } from './verdict.js';
 import type {
   Chosen,
   DataKey,
   FineTuneConfig,
   IterationSummary,
+  JointMeasurement,
   NetadaptResult,
   NetadaptSettings,
   ProposalResult,
@@ -172,8 +174,11 @@ function summary(f: Fields): IterationSummary {
   };
 }
 
-function measured(f: Fields): NonNullable<NetadaptResult['measured']> {
-  return { seedMs: f.num('seedMs'), finalMs: f.num('finalMs'), baselineMs: f.numOrNull('baselineMs'), targetMs: f.num('targetMs') };
+/** The joint measurement; a run stored before the verdict existed gets it from its figures. */
+function measured(f: Fields): JointMeasurement {
+  const m = { seedMs: f.num('seedMs'), finalMs: f.num('finalMs'), baselineMs: f.numOrNull('baselineMs'), targetMs: f.num('targetMs') };
+  if (!f.has('verdict')) return judgeMeasured({ resource: 'latency', value: m.targetMs, relative: false, text: '' }, m);
+  return { ...m, ratio: f.num('ratio'), targetRatio: f.num('targetRatio'), targetMet: f.bool('targetMet'), verdict: f.str('verdict') };
 }
 
 /** A finished run's result, as `--resume` of a finished run prints it again. */

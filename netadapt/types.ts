@@ -51,7 +51,7 @@ export interface NetadaptSettings {
   /** Run directory: proposal checkpoints, the final network, its spec file. */
   readonly out: string;
   readonly backend: BackendChoice;
-  /** Measure the chosen network of every iteration too (the report's measured column). */
+  /** Measure the chosen network of every iteration too, timed with the seed, in its terms (the report's measured column). */
   readonly measureEach: boolean;
   readonly measureRuns: number;
   /** Training images the batch-norm statistics are recalibrated on before every score (0: none; see batchNorm.ts). */
@@ -132,7 +132,15 @@ export interface JointMeasurement {
   readonly seedMs: number;
   readonly finalMs: number;
   readonly baselineMs: number | null;
+  /** The target in measured terms: a relative target applied to seedMs. */
   readonly targetMs: number;
+  /** finalMs / seedMs, and the target as such a ratio. */
+  readonly ratio: number;
+  readonly targetRatio: number;
+  /** finalMs <= targetMs: whether the result meets the target as measured (false: missed, whatever `status` says). */
+  readonly targetMet: boolean;
+  /** One line: `target met ...` or `TARGET MISSED ...`, with the ratio and the target. */
+  readonly verdict: string;
 }
 
 export interface NetadaptResult {
@@ -152,7 +160,8 @@ export interface NetadaptResult {
   /**
    * The seed, the final network and the baseline timed whole together at the end (node runner, wasm, one thread,
    * 10th percentile of interleaved runs), so that they are comparable; the target in measured terms (a relative
-   * target applied to the seed's measured latency). Null when nothing was trained.
+   * target applied to the seed's measured latency) and whether the result meets it. Null when the seed was the
+   * result (nothing to do).
    */
   readonly measured: JointMeasurement | null;
 }

@@ -23,7 +23,7 @@ test('a LUT grows with the entries proposals need', async () => {
   await runner.close();
   const before = Object.keys(readLut(path).entries).length;
 
-  const lat = await openNetadaptLatency({ kind: 'lut', path }, { warmup: 1, runs: 2 });
+  const lat = await openNetadaptLatency({ kind: 'lut', path }, { seed, backend: 'wasm', warmup: 1, runs: 2 });
   try {
     const seedMs = await lat.latency(seed);
     assert.equal(lat.added(), 0, 'the seed is in the table');
