@@ -117,7 +117,8 @@ def make_optimizer(model: torch.nn.Module, cfg: dict) -> torch.optim.Optimizer:
 def make_schedule(cfg: dict, steps_per_epoch: int, total: int):
     """train/schedule.ts: linear warm-up from lr / warm to lr, then cosine, staircase step decay or constant."""
     sched, lr = cfg["schedule"], cfg["optimizer"]["lr"]
-    warm = min(total, round(sched.get("warmupEpochs", 0) * steps_per_epoch))
+    # Math.round, as train/schedule.ts (Python's round() takes half to even: 214.5 -> 214, JS gives 215).
+    warm = min(total, math.floor(sched.get("warmupEpochs", 0) * steps_per_epoch + 0.5))
     decay_steps = max(1, total - warm)
     min_lr = sched.get("minLr", 0.0)
     period = sched.get("decayEpochs", 2.4) * steps_per_epoch
