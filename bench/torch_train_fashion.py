@@ -3,6 +3,12 @@ with the same recipe file (configs/small-data.json), input size, batch and epoch
 the same preprocessing (28 px grey -> bilinear resize to the input, grey repeated to 3 channels, Fashion-MNIST
 mean/std; training: a window shifted by up to 2 source pixels with zero fill, and horizontal flips).
 
+Takes every optimizer our recipes use with our semantics (train/optimizers.ts): sgd (torch.optim.SGD, momentum and
+Nesterov, weight decay as L2 on the gradient), rmsprop (TF1's RMSPropOptimizer, written out below: the mean square
+starts at ones, eps inside the square root, momentum on lr-scaled steps, L2 on the gradient) and adamw
+(torch.optim.AdamW); the cosine, step and constant schedules with linear warm-up per step (train/schedule.ts); and
+dropLast. Weight EMA is not implemented (no small-data recipe uses it) and is refused.
+
 Prints one JSON line: {"peer": "pytorch", "testTop1": ..., "imagesPerSec": ...}. Run with /usr/bin/python3.
 """
 import argparse
@@ -74,6 +80,61 @@ def param_groups(model: torch.nn.Module, wd: float, exclude: str):
     return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+class TF1RMSProp(torch.optim.Optimizer):
+    """TF1 RMSPropOptimizer with momentum: ms += (g^2 - ms)(1 - rho); mom = mu mom + lr g / sqrt(ms + eps); w -= mom."""
+
+    def __init__(self, params, lr: float, rho: float, momentum: float, eps: float):
+        super().__init__(params, {"lr": lr, "rho": rho, "momentum": momentum, "eps": eps, "weight_decay": 0.0})
+
+    @torch.no_grad()
+    def step(self):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.add(p, alpha=g["weight_decay"]) if g["weight_decay"] else p.grad
+                st = self.state[p]
+                if not st:
+                    st["ms"], st["mom"] = torch.ones_like(p), torch.zeros_like(p)
+                st["ms"].add_((grad * grad - st["ms"]) * (1 - g["rho"]))
+                st["mom"].mul_(g["momentum"]).add_(g["lr"] * grad / torch.sqrt(st["ms"] + g["eps"]))
+                p.sub_(st["mom"])
+
+
+def make_optimizer(model: torch.nn.Module, cfg: dict) -> torch.optim.Optimizer:
+    o = cfg["optimizer"]
+    groups = param_groups(model, cfg["weightDecay"], cfg.get("wdExclude", "bn"))
+    if o["type"] == "sgd":
+        return torch.optim.SGD(groups, lr=o["lr"], momentum=o.get("momentum", 0.9), nesterov=bool(o.get("nesterov")))
+    if o["type"] == "rmsprop":
+        return TF1RMSProp(groups, lr=o["lr"], rho=o.get("rho", 0.9), momentum=o.get("momentum", 0.9),
+                          eps=o.get("eps") or 1e-3)
+    if o["type"] == "adamw":
+        return torch.optim.AdamW(groups, lr=o["lr"], betas=tuple(o.get("betas", (0.9, 0.999))), eps=o.get("eps") or 1e-8)
+    raise SystemExit(f"unknown optimizer type {o['type']!r}: this peer takes sgd, rmsprop and adamw")
+
+
+def make_schedule(cfg: dict, steps_per_epoch: int, total: int):
+    """train/schedule.ts: linear warm-up from lr / warm to lr, then cosine, staircase step decay or constant."""
+    sched, lr = cfg["schedule"], cfg["optimizer"]["lr"]
+    # Math.round, as train/schedule.ts (Python's round() takes half to even: 214.5 -> 214, JS gives 215).
+    warm = min(total, math.floor(sched.get("warmupEpochs", 0) * steps_per_epoch + 0.5))
+    decay_steps = max(1, total - warm)
+    min_lr = sched.get("minLr", 0.0)
+    period = sched.get("decayEpochs", 2.4) * steps_per_epoch
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return lr * (step + 1) / warm
+        t = step - warm
+        if sched["type"] == "cosine":
+            return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, t / decay_steps)))
+        if sched["type"] == "step":
+            return lr * sched.get("decayRate", 0.97) ** math.floor(t / period + 1e-9)
+        return lr
+    return lr_at
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "..", "configs", "small-data.json"))
@@ -90,9 +151,8 @@ def main() -> None:
     cfg = json.load(open(a.config))
     epochs = a.epochs or cfg["epochs"]
     batch = a.batch or cfg["batchSize"]
-    opt_cfg, sched = cfg["optimizer"], cfg["schedule"]
-    if opt_cfg["type"] != "adamw" or sched["type"] != "cosine":
-        raise SystemExit("this peer implements the adamw + cosine recipe of configs/small-data.json")
+    if cfg.get("ema"):
+        raise SystemExit("this peer does not implement weight EMA: set \"ema\": null in the recipe")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
@@ -106,19 +166,11 @@ def main() -> None:
     x_test, y_test = load(a.data_dir, "test")
 
     model = torchvision.models.mobilenet_v3_small(num_classes=10)
-    opt = torch.optim.AdamW(param_groups(model, cfg["weightDecay"], cfg.get("wdExclude", "bn")), lr=opt_cfg["lr"],
-                            betas=tuple(opt_cfg.get("betas", (0.9, 0.999))), eps=opt_cfg.get("eps") or 1e-8)
+    opt = make_optimizer(model, cfg)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.get("labelSmoothing", 0.0))
-    steps_per_epoch = len(y_train) // batch
-    total = steps_per_epoch * epochs
-    warm = sched.get("warmupEpochs", 0) * steps_per_epoch
-    min_lr = sched.get("minLr", 0.0)
-
-    def lr_at(step: int) -> float:
-        if step < warm:
-            return opt_cfg["lr"] * (step + 1) / warm
-        t = (step - warm) / max(1, total - warm)
-        return min_lr + (opt_cfg["lr"] - min_lr) * 0.5 * (1 + math.cos(math.pi * t))
+    drop_last = cfg.get("dropLast", True)
+    steps_per_epoch = len(y_train) // batch if drop_last else -(-len(y_train) // batch)
+    lr_at = make_schedule(cfg, steps_per_epoch, steps_per_epoch * epochs)
 
     step, seen, train_time = 0, 0, 0.0
     for epoch in range(epochs):
@@ -142,7 +194,8 @@ def main() -> None:
     with torch.no_grad():
         for i in range(0, len(y_test), 500):
             correct += (model(eval_batch(x_test[i:i + 500], a.input)).argmax(1) == y_test[i:i + 500]).sum().item()
-    print(json.dumps({"peer": "pytorch", "version": torch.__version__, "epochs": epochs, "batch": batch,
+    print(json.dumps({"peer": "pytorch", "version": torch.__version__, "seed": a.seed, "optimizer": cfg["optimizer"]["type"],
+                      "epochs": epochs, "batch": batch,
                       "input": a.input, "trainImages": len(y_train), "testTop1": correct / len(y_test),
                       "imagesPerSec": seen / train_time, "threads": torch.get_num_threads()}))
 

@@ -33,10 +33,22 @@ function shapeOf(inputShape: tf.Shape | tf.Shape[]): Shape {
   return s;
 }
 
-/** torchvision's initialisation: kaiming-normal fan-out for convolutions, N(0, 0.01) for linear layers. */
-function convInit(seed: number): Initializer {
-  return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed });
+/**
+ * torchvision's initialisation of a convolution (kaiming-normal, fan-out): N(0, 2 / fanOut), not truncated, with
+ * PyTorch's fan-out of output channels x kernel area. A depthwise kernel [k, k, C, 1] has fan-out C k^2 there, as
+ * PyTorch does not divide by the groups. tfjs's varianceScaling truncates at 2 sigma (std 0.88x) and counts only
+ * k^2 for a depthwise kernel (std 4-21x torchvision's in MobileNetV3-Small): that cost SGD 1.8 points of test
+ * top-1 at 3 epochs (docs/TRAINING.md, "Matching PyTorch").
+ */
+export function convInitStd(shape: readonly number[], depthwise: boolean): number {
+  const area = shape.length === 4 ? (shape[0] ?? 1) * (shape[1] ?? 1) : 1;
+  const outputs = depthwise ? (shape[2] ?? 1) : (shape[shape.length - 1] ?? 1);
+  return Math.sqrt(2 / (outputs * area));
 }
+function convInit(shape: readonly number[], depthwise: boolean, seed: number): Initializer {
+  return tf.initializers.randomNormal({ mean: 0, stddev: convInitStd(shape, depthwise), seed });
+}
+/** torchvision's initialisation of a linear layer: N(0, 0.01). */
 function linearInit(seed: number): Initializer {
   return tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed });
 }
@@ -111,12 +123,8 @@ export class ConvBn extends tf.layers.Layer {
     if (this.cfg.depthwise && this.cfg.filters !== inC) {
       throw new Error(`${this.name}: depthwise conv keeps its ${inC} channels, got filters ${this.cfg.filters}`);
     }
-    this.kernel = this.addWeight(
-      'kernel',
-      this.cfg.depthwise ? [k, k, inC, 1] : [k, k, inC, c],
-      'float32',
-      convInit(this.cfg.seed),
-    );
+    const shape = this.cfg.depthwise ? [k, k, inC, 1] : [k, k, inC, c];
+    this.kernel = this.addWeight('kernel', shape, 'float32', convInit(shape, this.cfg.depthwise, this.cfg.seed));
     if (this.cfg.folded === true) {
       this.bias = this.addWeight('bias', [c], 'float32', tf.initializers.zeros());
       this.built = true;
@@ -247,9 +255,9 @@ export class SqueezeExcite extends tf.layers.Layer {
     if (c == null) throw new Error(`${this.name}: input channels unknown`);
     const r = this.cfg.reduce;
     this.w = {
-      rk: this.addWeight('reduce_kernel', [c, r], 'float32', convInit(this.cfg.seed)),
+      rk: this.addWeight('reduce_kernel', [c, r], 'float32', convInit([c, r], false, this.cfg.seed)),
       rb: this.addWeight('reduce_bias', [r], 'float32', tf.initializers.zeros()),
-      ek: this.addWeight('expand_kernel', [r, c], 'float32', convInit(this.cfg.seed + 1)),
+      ek: this.addWeight('expand_kernel', [r, c], 'float32', convInit([r, c], false, this.cfg.seed + 1)),
       eb: this.addWeight('expand_bias', [c], 'float32', tf.initializers.zeros()),
     };
     this.built = true;
