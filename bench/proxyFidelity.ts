@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { useBackend } from '../backend/select.js';
 import { replaceFile } from '../common/atomicFs.js';
 import { UsageError } from '../common/errors.js';
+import { checkInteger } from '../common/intOption.js';
 import type { JsonValue } from '../common/json.js';
 import type { DatasetName } from '../data/load.js';
 import { readRecipe } from '../proxy-train/config.js';
@@ -98,15 +99,15 @@ export function noiseSubset(n: number, m: number): number[] {
 }
 
 function checkOptions(o: ProxyFidelityOptions): void {
-  if (!Number.isInteger(o.archs) || o.archs < 3) throw new UsageError(`--archs must be an integer >= 3 (a rank correlation needs them), got ${o.archs}`);
-  if (!Number.isInteger(o.pool) || o.pool < o.archs) throw new UsageError(`--pool must be an integer >= --archs (${o.archs}), got ${o.pool}`);
-  if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new UsageError(`--seeds must be an integer >= 1, got ${o.seeds}`);
-  if (!Number.isInteger(o.noiseArchs) || o.noiseArchs < 0) throw new UsageError(`--noise-archs must be an integer >= 0, got ${o.noiseArchs}`);
+  checkInteger('--archs', o.archs, 3, 'a rank correlation needs a few');
+  checkInteger('--pool', o.pool, o.archs, 'at least --archs');
+  checkInteger('--seed', o.seed, 0);
+  checkInteger('--seeds', o.seeds, 1);
+  checkInteger('--noise-archs', o.noiseArchs, 0);
+  checkInteger('--train-images', o.trainImages ?? undefined, 2);
+  checkInteger('--test-images', o.testImages ?? undefined, 2);
   if (o.maxMadds !== null && !(o.maxMadds > 0)) throw new UsageError(`--max-madds must be > 0, got ${o.maxMadds}`);
   if (!(o.epochs > 0)) throw new UsageError(`--epochs must be > 0, got ${o.epochs}`);
-  for (const [k, v] of [['--train-images', o.trainImages], ['--test-images', o.testImages]] as const) {
-    if (v !== null && (!Number.isInteger(v) || v < 2)) throw new UsageError(`${k} must be an integer >= 2, got ${v}`);
-  }
 }
 
 function scoreSettings(o: ProxyFidelityOptions): ScoreSetting[] {
