@@ -49,6 +49,8 @@ export interface ProxyFidelityOptions {
   readonly noiseArchs: number;
   readonly trainImages: number | null;
   readonly testImages: number | null;
+  /** Evaluate and train nothing: the table of what the store and --out hold (a study still running, or stopped). */
+  readonly storedOnly: boolean;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -150,6 +152,7 @@ async function trainOne(trainer: Trainer, a: StudyArch, seed: number, out: Train
   say(`${head} ${a.canonical}`);
   try {
     const r = await trainer.train(`a${a.index}-s${seed}`, a.arch, seed);
+    if (r === null) return say(`${head} not trained yet`);
     out.accuracies[a.index]?.push({ seed, top1: r.top1, seconds: r.seconds, runId: r.runId });
     say(`${head} test top-1 ${(100 * r.top1).toFixed(2)}%${r.stored ? ' (stored)' : ''}, ${r.seconds.toFixed(0)} s (run ${r.runId})`);
   } catch (e) {
@@ -200,9 +203,11 @@ export async function proxyFidelity(o: ProxyFidelityOptions): Promise<ProxyFidel
   const archs = sampleAcrossCost(builtinSpace(o.space), o.archs, o.pool, o.seed, o.maxMadds);
   const say: Say = o.onProgress ?? (() => undefined);
   say(`${archs.length} architectures of ${o.space}, ${archs[0]?.madds ?? 0} to ${archs.at(-1)?.madds ?? 0} MAdds`);
-  await markStudyDir(o, settings);
-  await useBackend('wasm');
-  const scores = await scoreAll(new ScoreBook(o.store, o.seed), settings, archs, say);
+  if (!o.storedOnly) {
+    await markStudyDir(o, settings);
+    await useBackend('wasm');
+  }
+  const scores = await scoreAll(new ScoreBook(o.store, o.seed, o.storedOnly), settings, archs, say);
   const subset = o.seeds > 1 ? noiseSubset(archs.length, o.noiseArchs) : [];
   const trainer = new Trainer({ ...o, recipe, onEpoch: (line) => say(`  ${line}`) });
   const trained = await trainAll(trainer, archs, o.seeds, subset, say);

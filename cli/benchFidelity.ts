@@ -29,6 +29,7 @@ interface FidelityArgs {
   'train-images': number | undefined;
   'test-images': number | undefined;
   smoke: boolean;
+  'stored-only': boolean;
   json: boolean;
 }
 
@@ -70,6 +71,7 @@ function optionsOf(args: FidelityArgs, data: DatasetName): Omit<ProxyFidelityOpt
     noiseArchs: args['noise-archs'] ?? d.noiseArchs,
     trainImages,
     testImages,
+    storedOnly: args['stored-only'],
   };
 }
 
@@ -136,6 +138,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
       .option('noise-archs', { type: 'number', describe: 'archs trained with every seed, not just seed 0 (6; smoke 2)' })
       .option('train-images', { type: 'number', describe: 'a seeded subset of the training images (all; smoke 400)' })
       .option('test-images', { type: 'number', describe: 'a seeded subset of the test images (all; smoke 200)' })
+      .option('stored-only', { type: 'boolean', default: false, describe: 'evaluate and train nothing: the table of what is stored so far' })
       .option('smoke', { type: 'boolean', default: false, describe: 'a tiny study (4 archs, tiny budgets) for CI' })
       .option('json', jsonOption) as never,
   handler: async (args) => {

@@ -32,8 +32,8 @@ function num(o: JsonObject, k: string): number {
   return Number(v);
 }
 
-function smoke(): { result: JsonObject; stderr: string } {
-  const r = runCli(['bench', 'proxy-fidelity', '--smoke', '--json', '--db', db, '--out', out]);
+function smoke(...extra: string[]): { result: JsonObject; stderr: string } {
+  const r = runCli(['bench', 'proxy-fidelity', '--smoke', '--json', '--db', db, '--out', out, ...extra]);
   assert.equal(r.status, 0, r.stderr);
   const result: JsonValue = JSON.parse(r.stdout) as JsonValue; // JSON.parse gives JSON data; its shape is checked next
   assert.ok(isJsonObject(result), r.stdout);
@@ -113,6 +113,21 @@ test('--smoke --json: rows per architecture, and tau-b / rho per score as the ro
   for (const line of progress) assert.match(line, /\(stored\)/);
   assert.deepEqual(again.result['rows'], result['rows']);
   assert.deepEqual(again.result['settings'], result['settings']);
+  // --stored-only reads the same table from the store.
+  assert.deepEqual(smoke('--stored-only').result['settings'], result['settings']);
+});
+
+test('--stored-only on an empty database evaluates and trains nothing: no pairs, no correlation', () => {
+  const r = runCli(['bench', 'proxy-fidelity', '--smoke', '--stored-only', '--json', '--db', join(dir, 'empty.db'), '--out', join(dir, 'none')]);
+  assert.equal(r.status, 0, r.stderr);
+  const result: JsonValue = JSON.parse(r.stdout) as JsonValue; // JSON.parse gives JSON data; its shape is checked next
+  assert.ok(isJsonObject(result));
+  for (const row of objects(result['rows'], 'rows')) assert.equal(row['accuracy'], null);
+  for (const s of objects(result['settings'], 'settings')) {
+    assert.equal(s['n'], 0);
+    assert.equal(s['kendallTau'], null);
+  }
+  assert.match(r.stderr, /not trained yet/);
 });
 
 test('bad options are one line, exit code 2', () => {

@@ -50,9 +50,11 @@ export class ScoreBook {
   /** The run holding this invocation's new evaluations of each setting, made at its first evaluation. */
   private readonly runs = new Map<string, string>();
 
+  /** `storedOnly`: evaluate nothing, read what is stored (a report of a study still running, or stopped). */
   constructor(
     private readonly store: Store,
     private readonly seed: number,
+    private readonly storedOnly = false,
   ) {}
 
   private keyOf(s: ScoreSetting): string {
@@ -73,6 +75,7 @@ export class ScoreBook {
     const evalKey = this.keyOf(s);
     const cached = this.store.cachedResult(a.canonical, evalKey);
     if (cached !== null) return { ...scoreOf(s.evaluator, cached.metrics), stored: true, failure: null };
+    if (this.storedOnly) return { value: null, seconds: null, stored: false, failure: 'not evaluated yet' };
     const runId = this.runFor(s);
     const { candidate } = this.store.enqueueCandidate({ runId, arch: a.canonical, evalKey, decisions: a.decisions });
     const seed = candidateSeed(this.seed, a.canonical);

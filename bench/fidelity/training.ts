@@ -21,6 +21,8 @@ export interface TrainingSetup {
   readonly trainImages: number | null;
   readonly testImages: number | null;
   readonly outDir: string;
+  /** Train nothing, read what is stored (train() gives null for a training not finished). */
+  readonly storedOnly: boolean;
   readonly onEpoch?: (line: string) => void;
 }
 
@@ -80,11 +82,12 @@ export class Trainer {
   }
 
   /** Test top-1 of `arch` trained with `seed`, in `<out>/train/<name>`. */
-  async train(name: string, spaceArch: ArchSpec, seed: number): Promise<TrainingResult> {
+  async train(name: string, spaceArch: ArchSpec, seed: number): Promise<TrainingResult | null> {
     const outDir = join(this.setup.outDir, 'train', name);
     const prior = isRunDir(outDir) ? await readRunId(outDir) : null;
     const done = prior === null ? null : this.storedResult(prior);
     if (done !== null) return done;
+    if (this.setup.storedOnly) return null;
     const resume = isRunDir(outDir) && (await this.resumable(outDir));
     const arch = asTrainFinal(spaceArch);
     const config = applyOverrides(this.setup.recipe, [`epochs=${this.setup.epochs}`, `seed=${seed}`]);
