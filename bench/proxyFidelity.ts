@@ -44,6 +44,8 @@ export interface ProxyFidelityOptions {
   /** Training recipe: a configs/ name or a file. */
   readonly recipe: string;
   readonly epochs: number;
+  /** Batch-norm decay of the full trainings; null: the architecture's. */
+  readonly bnDecay: number | null;
   /** Training seeds 0..seeds-1: seed 0 for every arch, the others for `noiseArchs` of them. */
   readonly seeds: number;
   readonly noiseArchs: number;
@@ -63,6 +65,7 @@ export interface ProxyFidelityResult {
   readonly maxMadds: number | null;
   readonly recipe: string;
   readonly epochs: number;
+  readonly bnDecay: number | null;
   readonly trainImages: number | null;
   readonly testImages: number | null;
   readonly seeds: readonly number[];
@@ -109,6 +112,7 @@ function checkOptions(o: ProxyFidelityOptions): void {
   checkInteger('--train-images', o.trainImages ?? undefined, 2);
   checkInteger('--test-images', o.testImages ?? undefined, 2);
   if (o.maxMadds !== null && !(o.maxMadds > 0)) throw new UsageError(`--max-madds must be > 0, got ${o.maxMadds}`);
+  if (o.bnDecay !== null && !(o.bnDecay > 0 && o.bnDecay < 1)) throw new UsageError(`--bn-decay must be in (0, 1), got ${o.bnDecay}`);
   if (!(o.epochs > 0)) throw new UsageError(`--epochs must be > 0, got ${o.epochs}`);
 }
 
@@ -222,6 +226,7 @@ export async function proxyFidelity(o: ProxyFidelityOptions): Promise<ProxyFidel
     maxMadds: o.maxMadds,
     recipe: o.recipe,
     epochs: o.epochs,
+    bnDecay: o.bnDecay,
     trainImages: o.trainImages,
     testImages: o.testImages,
     seeds,
