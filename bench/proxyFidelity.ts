@@ -167,15 +167,15 @@ async function trainOne(trainer: Trainer, a: StudyArch, seed: number, out: Train
   }
 }
 
-/** Seed 0 for every arch, then the other seeds for the noise subset; each arch's results in seed order. */
+/**
+ * Cheapest arch first, each with seed 0 and, in the noise subset, the other seeds: the largest networks (the ones
+ * that may not fit the training kernels' heap, docs/SEARCH.md) come last, and a partial study has its noise pairs.
+ */
 async function trainAll(trainer: Trainer, archs: readonly StudyArch[], seeds: number, subset: readonly number[], say: Say): Promise<Trained> {
   const out: Trained = { accuracies: archs.map(() => []), failures: archs.map(() => []) };
-  for (let seed = 0; seed < seeds; seed++) {
-    const which = seed === 0 ? archs.map((a) => a.index) : subset;
-    for (const [i, index] of which.entries()) {
-      const a = archs[index];
-      if (a !== undefined) await trainOne(trainer, a, seed, out, say, `[train seed ${seed} ${i + 1}/${which.length}] #${index}`);
-    }
+  const jobs = archs.flatMap((a) => Array.from({ length: subset.includes(a.index) ? seeds : 1 }, (_, seed) => ({ a, seed })));
+  for (const [i, { a, seed }] of jobs.entries()) {
+    await trainOne(trainer, a, seed, out, say, `[train ${i + 1}/${jobs.length} seed ${seed}] #${a.index}`);
   }
   return out;
 }

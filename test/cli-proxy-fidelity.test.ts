@@ -108,7 +108,7 @@ test('--smoke --json: rows per architecture, and tau-b / rho per score as the ro
   assert.equal(trainRuns(), 6);
   const again = smoke();
   assert.equal(trainRuns(), 6, 'no training again');
-  const progress = again.stderr.split('\n').filter((l) => /^\[/.test(l) && !/^\[train seed \d+ \d+\/\d+\] #\d+ v1_/.test(l));
+  const progress = again.stderr.split('\n').filter((l) => /^\[/.test(l) && !/^\[train \d+\/\d+ seed \d+\] #\d+ v1_/.test(l));
   assert.equal(progress.length, 5 * 4 + 6, again.stderr);
   for (const line of progress) assert.match(line, /\(stored\)/);
   assert.deepEqual(again.result['rows'], result['rows']);
