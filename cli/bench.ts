@@ -16,6 +16,7 @@ import { backendOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 import { DEFAULT_BATCH } from '../search/defaults.js';
 import { StatusLine } from './progress.js';
+import { fidelityCommand } from './benchFidelity.js';
 
 interface BenchTrainArgs {
   arch: string[];
@@ -205,7 +206,7 @@ const searchCommand: CommandModule<object, BenchSearchArgs> = {
 
 export const benchCommand: CommandModule = {
   command: 'bench <command>',
-  describe: 'Benchmarks: training speed against PyTorch, search strategies on tabular NAS benchmarks',
-  builder: (y) => y.command(trainCommand).command(searchCommand).demandCommand(1),
+  describe: 'Benchmarks: training speed against PyTorch, search strategies on tabular NAS benchmarks, proxy fidelity',
+  builder: (y) => y.command(trainCommand).command(searchCommand).command(fidelityCommand).demandCommand(1),
   handler: () => {},
 };

@@ -43,32 +43,8 @@ export function mad(xs: readonly number[]): number {
   return median(xs.map((x) => Math.abs(x - m)));
 }
 
-/**
- * Kendall's tau-b between paired samples: ties in either variable are corrected for, so it is 1 / -1 exactly when
- * the orders agree / are reversed. NaN when either variable is constant (no order to compare).
- */
-export function kendallTau(xs: readonly number[], ys: readonly number[]): number {
-  if (xs.length !== ys.length) throw new RangeError(`kendallTau needs paired samples, got ${xs.length} and ${ys.length}`);
-  if (xs.length < 2) throw new RangeError('kendallTau needs at least 2 pairs');
-  let concordant = 0;
-  let discordant = 0;
-  let tiesX = 0;
-  let tiesY = 0;
-  const n = xs.length;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const dx = Math.sign((xs[j] ?? 0) - (xs[i] ?? 0));
-      const dy = Math.sign((ys[j] ?? 0) - (ys[i] ?? 0));
-      if (dx === 0 && dy === 0) continue; // tied in both: counts in neither denominator term
-      if (dx === 0) tiesX++;
-      else if (dy === 0) tiesY++;
-      else if (dx === dy) concordant++;
-      else discordant++;
-    }
-  }
-  const denom = Math.sqrt((concordant + discordant + tiesX) * (concordant + discordant + tiesY));
-  return denom === 0 ? Number.NaN : (concordant - discordant) / denom;
-}
+// The rank correlation lives in common/ (proxy fidelity uses it too); re-exported for latency's callers.
+export { kendallTau } from '../common/rankCorrelation.js';
 
 export interface SampleSummary {
   readonly medianMs: number;

@@ -57,7 +57,8 @@ export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, RUN_FILE));
 }
 
-async function readRunId(outDir: string): Promise<string | null> {
+/** The run id a run directory records, or null. */
+export async function readRunId(outDir: string): Promise<string | null> {
   try {
     const json = JSON.parse(await readFile(join(outDir, RUN_FILE), 'utf8')) as { runId?: unknown };
     return typeof json.runId === 'string' ? json.runId : null;
