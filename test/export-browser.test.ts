@@ -113,7 +113,7 @@ before(async () => {
   await useBackend('wasm');
   const arch = tinyArch(CLASSES.length, 16);
   const model = buildModel(resolve(arch), { seed: 3 });
-  // Eight steps move the batch-norm statistics, make the EMA weights differ from the trained ones and give the
+  // Sixteen steps move the batch-norm statistics, make the EMA weights differ from the trained ones and give the
   // classes clearly different probabilities, so that a wrong pixel or weight shows in the comparisons.
   const config = parseTrainConfig({
     epochs: 2,
@@ -124,7 +124,7 @@ before(async () => {
     seed: 3,
   });
   const train = blobSplit({ size: 64, classes: CLASSES.length, imageSize: 16, seed: 5 });
-  await trainModel({ model, arch, config, train, runDir, maxSteps: 8 });
+  await trainModel({ model, arch, config, train, runDir, maxSteps: 16 });
   model.dispose();
   await useBackend('cpu');
   card = makeModelCard('cifar10', CLASSES, preprocessingFor('cifar10', { input: { size: 16, channels: 3 } }));

@@ -31,6 +31,12 @@ int32_t Args::i32(size_t i) {
   return v;
 }
 
+int64_t Args::offset(size_t i) {
+  int64_t v = 0;
+  if (i >= argc_ || napi_get_value_int64(env_, argv_[i], &v) != napi_ok) fail("expected an integer argument");
+  return v;
+}
+
 double Args::f64(size_t i) {
   double v = 0;
   if (i >= argc_ || napi_get_value_double(env_, argv_[i], &v) != napi_ok) fail("expected a number argument");
@@ -49,17 +55,18 @@ uint8_t* Args::buffer(size_t i, size_t* length) {
 }
 
 float* Args::f32(size_t buf, size_t off) {
-  uint8_t* base = buffer(buf);
-  int32_t offset = i32(off);
-  if (!base || offset < 0 || (offset & 3)) {
+  size_t length = 0;
+  uint8_t* base = buffer(buf, &length);
+  const int64_t at = offset(off);
+  if (!base || at < 0 || (at & 3) || static_cast<uint64_t>(at) > length) {
     fail("expected a 4-byte aligned offset into the heap");
     return nullptr;
   }
-  return reinterpret_cast<float*>(base + offset);
+  return reinterpret_cast<float*>(base + at);
 }
 
 float* Heap::at(size_t i, size_t count) {
-  int32_t off = a_.i32(i);
+  const int64_t off = a_.offset(i);
   if (!a_.ok() || !base_) return nullptr;
   if (off < 0 || (off & 3) || !fitsInHeap(length_, static_cast<uint64_t>(off), count)) {
     fail("array outside the wasm heap (bad offset or shape)");

@@ -30,6 +30,8 @@ class Args {
   bool ok() const { return ok_; }
   size_t count() const { return argc_; }
   int32_t i32(size_t i);
+  // A byte offset into the heap: read as 64 bits, since a wasm heap may grow past 2 GiB (an int32 would wrap).
+  int64_t offset(size_t i);
   double f64(size_t i);
   // Base pointer of the ArrayBuffer at position i (the wasm heap).
   uint8_t* buffer(size_t i, size_t* length = nullptr);

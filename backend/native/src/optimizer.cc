@@ -43,9 +43,14 @@ bool readTable(Args& a, size_t i, size_t rows, size_t stride, Table* t) {
   return true;
 }
 
+// A table's byte offsets are written by JS into an Int32Array but are unsigned: a wasm heap may grow past 2 GiB,
+// where they wrap to negative int32 values. -1 (kNoBuffer) marks an absent buffer; no float array starts there.
+constexpr uint32_t kNoBuffer = 0xFFFFFFFFu;
+inline uint32_t offsetAt(const int32_t* row, size_t k) { return static_cast<uint32_t>(row[k]); }
+
 // A float array of `count` elements at byte offset `off` of the heap, or nullptr (and a thrown RangeError).
-float* at(napi_env env, uint8_t* heap, size_t length, int32_t off, size_t count) {
-  if (off < 0 || (off & 3) || !fitsInHeap(length, static_cast<uint64_t>(off), count)) {
+float* at(napi_env env, uint8_t* heap, size_t length, uint32_t off, size_t count) {
+  if ((off & 3) || !fitsInHeap(length, static_cast<uint64_t>(off), count)) {
     napi_throw_range_error(env, nullptr, "array outside the wasm heap (bad offset or size)");
     return nullptr;
   }
@@ -78,9 +83,9 @@ napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
   for (size_t r = 0; r < t.count; ++r) {
     const int32_t* row = t.rows + r * kRow;
     const size_t n = row[4] < 0 ? 0 : static_cast<size_t>(row[4]);
-    const bool hasS1 = kind != 0 || row[2] >= 0;
-    if (!at(env, heap, length, row[0], n) || !at(env, heap, length, row[1], n) ||
-        (hasS1 && !at(env, heap, length, row[2], n)) || (kind != 0 && !at(env, heap, length, row[3], n))) {
+    const bool hasS1 = kind != 0 || offsetAt(row, 2) != kNoBuffer;
+    if (!at(env, heap, length, offsetAt(row, 0), n) || !at(env, heap, length, offsetAt(row, 1), n) ||
+        (hasS1 && !at(env, heap, length, offsetAt(row, 2), n)) || (kind != 0 && !at(env, heap, length, offsetAt(row, 3), n))) {
       return nullptr;
     }
   }
@@ -88,15 +93,15 @@ napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
     const int32_t* row = t.rows + r * kRow;
     const size_t n = static_cast<size_t>(row[4]);
     const bool decay = (row[5] & 1) != 0;
-    float* w = reinterpret_cast<float*>(heap + row[0]);
-    const float* g = reinterpret_cast<const float*>(heap + row[1]);
+    float* w = reinterpret_cast<float*>(heap + offsetAt(row, 0));
+    const float* g = reinterpret_cast<const float*>(heap + offsetAt(row, 1));
     if (kind == 0) {
       const float wdr = decay ? wd : 0.0f;
-      if (row[2] < 0) {
+      if (offsetAt(row, 2) == kNoBuffer) {
         for (size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] * scale + wdr * w[i]);
         continue;
       }
-      float* m = reinterpret_cast<float*>(heap + row[2]);
+      float* m = reinterpret_cast<float*>(heap + offsetAt(row, 2));
       if (nesterov) {
         for (size_t i = 0; i < n; ++i) {
           const float gi = g[i] * scale + wdr * w[i];
@@ -113,8 +118,8 @@ napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
       }
     } else if (kind == 1) {
       const float wdr = decay ? wd : 0.0f;
-      float* ms = reinterpret_cast<float*>(heap + row[2]);
-      float* mom = reinterpret_cast<float*>(heap + row[3]);
+      float* ms = reinterpret_cast<float*>(heap + offsetAt(row, 2));
+      float* mom = reinterpret_cast<float*>(heap + offsetAt(row, 3));
       for (size_t i = 0; i < n; ++i) {
         const float gi = g[i] * scale + wdr * w[i];
         const float msi = ms[i] + (gi * gi - ms[i]) * oneMinusRho;
@@ -125,8 +130,8 @@ napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
       }
     } else {
       const float df = decay ? decayFactor : 1.0f;
-      float* m = reinterpret_cast<float*>(heap + row[2]);
-      float* v = reinterpret_cast<float*>(heap + row[3]);
+      float* m = reinterpret_cast<float*>(heap + offsetAt(row, 2));
+      float* v = reinterpret_cast<float*>(heap + offsetAt(row, 3));
       for (size_t i = 0; i < n; ++i) {
         const float gi = g[i] * scale;
         const float mi = m[i] + (gi - m[i]) * oneMinusB1;
@@ -156,7 +161,7 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
   for (size_t r = 0; r < t.count; ++r) {
     const int32_t* row = t.rows + r * stride;
     const size_t n = row[countCol] < 0 ? 0 : static_cast<size_t>(row[countCol]);
-    const float* g = at(env, heap, length, row[offCol], n);
+    const float* g = at(env, heap, length, offsetAt(row, static_cast<size_t>(offCol)), n);
     if (!g) return nullptr;
     double acc = 0;
     for (size_t i = 0; i < n; ++i) acc += static_cast<double>(g[i]) * g[i];
@@ -178,13 +183,13 @@ napi_value EmaUpdate(napi_env env, napi_callback_info info) {
   for (size_t r = 0; r < t.count; ++r) {
     const int32_t* row = t.rows + r * 3;
     const size_t n = row[2] < 0 ? 0 : static_cast<size_t>(row[2]);
-    if (!at(env, heap, length, row[0], n) || !at(env, heap, length, row[1], n)) return nullptr;
+    if (!at(env, heap, length, offsetAt(row, 0), n) || !at(env, heap, length, offsetAt(row, 1), n)) return nullptr;
   }
   for (size_t r = 0; r < t.count; ++r) {
     const int32_t* row = t.rows + r * 3;
     const size_t n = static_cast<size_t>(row[2]);
-    float* s = reinterpret_cast<float*>(heap + row[0]);
-    const float* w = reinterpret_cast<const float*>(heap + row[1]);
+    float* s = reinterpret_cast<float*>(heap + offsetAt(row, 0));
+    const float* w = reinterpret_cast<const float*>(heap + offsetAt(row, 1));
     for (size_t i = 0; i < n; ++i) s[i] += (w[i] - s[i]) * k;
   }
   return nullptr;
