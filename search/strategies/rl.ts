@@ -9,6 +9,7 @@
 //   that its draws are all known, it samples at a higher temperature (search/strategies/novel.ts).
 // Failed candidates (reward null) are left out of the update.
 import { NasError } from '../../common/errors.js';
+import { averageRanks } from '../../common/rankCorrelation.js';
 import type { JsonValue } from '../../common/json.js';
 import type { SearchSpace } from '../../space/searchSpace.js';
 import { Controller, type PpoOptions } from '../controller.js';
@@ -89,7 +90,7 @@ export class RlStrategy implements Strategy {
     private baseline: number | null,
     private pending: Pending | null,
     private readonly elites: Member[],
-    /** Every observation with a reward: the surrogate's data. */
+    /** Every observation with a reward, kept only with imagined updates: the surrogate's data. */
     private readonly observed: Member[],
   ) {}
 
@@ -138,9 +139,11 @@ export class RlStrategy implements Strategy {
       old.push(...this.controller.logProbs(eSeqs));
     }
     this.controller.update(seqs, old, advantages, this.ppo());
-    this.remember(kept.map((k) => ({ decisions: p.decisions[k.i] as number[], reward: k.reward })));
-    this.observed.push(...kept.map((k) => ({ decisions: p.decisions[k.i] as number[], reward: k.reward })));
-    if (this.settings.imagine > 0 && this.observed.length >= IMAGINE_AFTER) this.imagineUpdate();
+    const members = kept.map((k) => ({ decisions: p.decisions[k.i] as number[], reward: k.reward }));
+    this.remember(members);
+    if (this.settings.imagine === 0) return;
+    this.observed.push(...members);
+    if (this.observed.length >= IMAGINE_AFTER) this.imagineUpdate();
   }
 
   /**
@@ -228,16 +231,7 @@ function advantagesOf(form: AdvantageForm, rewards: readonly number[], baseline:
 /** Ranks mapped to [-1, 1], ties sharing their mean rank. */
 export function centredRanks(xs: readonly number[]): number[] {
   if (xs.length < 2) return xs.map(() => 0);
-  const order = xs.map((x, i) => ({ x, i })).sort((a, b) => a.x - b.x);
-  const out = new Array<number>(xs.length);
-  for (let a = 0; a < order.length; ) {
-    let b = a;
-    while (b + 1 < order.length && (order[b + 1] as { x: number }).x === (order[a] as { x: number }).x) b++;
-    const r = (a + b) / 2 / (xs.length - 1);
-    for (let k = a; k <= b; k++) out[(order[k] as { i: number }).i] = 2 * r - 1;
-    a = b + 1;
-  }
-  return out;
+  return averageRanks(xs).map((r) => (2 * (r - 1)) / (xs.length - 1) - 1);
 }
 
 /** Mean and standard deviation (1 when the values do not spread, so equal rewards teach nothing). */
