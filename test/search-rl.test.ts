@@ -41,7 +41,7 @@ function smallSpace(stages = 3): SearchSpace {
 const TARGETS = parseTargets(['latency=15ms']);
 
 /** Drives a strategy with a context that knows every architecture observed so far; returns the keys proposed. */
-function driveNovel(s: Strategy, space: SearchSpace, batches: number, batch: number): string[] {
+function driveNovel(s: Strategy, space: SearchSpace, batches: number, batch: number, rewards: number[] = []): string[] {
   const model = syntheticModel(space, 0);
   const known = new Set<string>();
   const context: ProposeContext = { keyOf: (d) => encodeSample(space, d), isKnown: (k) => known.has(k) };
@@ -49,6 +49,7 @@ function driveNovel(s: Strategy, space: SearchSpace, batches: number, batch: num
   for (let b = 0; b < batches; b++) {
     const props = s.propose(batch, context);
     const obs: Observation[] = props.map((d) => ({ decisions: d, reward: computeReward(syntheticMetrics(model, d), TARGETS, { mode: 'soft' }) }));
+    rewards.push(...obs.map((o) => o.reward as number));
     for (const d of props) {
       keys.push(encodeSample(space, d));
       known.add(encodeSample(space, d));
@@ -149,4 +150,27 @@ test('rl imagine: the imagined updates change the policy, and a restored state c
   assert.deepEqual(driveNovel(r, space, 2, 16), continued);
   assert.notDeepEqual(driveNovel(plain, space, 2, 16), continued);
   [s, plain, r].forEach((x) => x.dispose?.());
+});
+
+test('rl screen: the surrogate picks each batch from the policy\'s draws, better ones than the policy alone, and a restored state continues exactly', () => {
+  const space = smallSpace();
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const laterRewards = (screen: number): number => {
+    const s = strategyFactory('rl').create(space, 5, { screen });
+    const rewards: number[] = [];
+    driveNovel(s, space, 6, 16, rewards);
+    s.dispose?.();
+    return mean(rewards.slice(32)); // screening starts with the third batch
+  };
+  assert.ok(laterRewards(4) > laterRewards(0), 'screened batches score higher');
+  const s = strategyFactory('rl').create(space, 6, { screen: 4 });
+  driveNovel(s, space, 3, 16);
+  const r = strategyFactory('rl').restore(space, JSON.parse(JSON.stringify(s.toState())));
+  assert.deepEqual(driveNovel(r, space, 2, 16), driveNovel(s, space, 2, 16));
+  // Each proposal's recorded log-probability is the policy's own, whichever draws the surrogate kept.
+  const props = s.propose(16);
+  const pending = (s.toState() as { pending: { logProbs: number[] } }).pending.logProbs;
+  assert.ok(s instanceof RlStrategy);
+  s.controller.logProbs(props).forEach((lp, i) => assert.ok(Math.abs(lp - (pending[i] as number)) < 1e-4));
+  [s, r].forEach((x) => x.dispose?.());
 });

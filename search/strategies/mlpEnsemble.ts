@@ -290,3 +290,15 @@ export class MlpEnsemble {
     return this.members.map((net) => net.forward(rows, all, rows.count, net.buffers(rows.count)));
   }
 }
+
+/** mean + sd * z over the members' rewards, z standard normal (Box-Muller); -Infinity if any member's is. */
+export function thompsonDraw(rewards: Float64Array, rng: Rng): number {
+  const e = rewards.length;
+  let mean = 0;
+  for (let m = 0; m < e; m++) mean += rewards[m] as number;
+  mean /= e;
+  let v = 0;
+  for (let m = 0; m < e; m++) v += ((rewards[m] as number) - mean) ** 2;
+  const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  return Number.isFinite(mean) ? mean + Math.sqrt(v / (e - 1)) * z : -Infinity;
+}

@@ -9,7 +9,7 @@ import { NasError } from '../../common/errors.js';
 import type { JsonValue } from '../../common/json.js';
 import { type SearchSpace, sampleUniform } from '../../space/searchSpace.js';
 import type { Metrics, Observation, ProposeContext, Strategy, StrategyContext, StrategyFactory } from '../types.js';
-import { MlpEnsemble, OneHot, type Rows } from './mlpEnsemble.js';
+import { MlpEnsemble, OneHot, type Rows, thompsonDraw } from './mlpEnsemble.js';
 import { NOVEL_TRIES_PER_SAMPLE, NoveltyFilter } from './novel.js';
 import { randomIndex, type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
 import { checkBatch, checkState, intOption, numberOption, optionCounts, rejectUnknown, type StateObject } from './state.js';
@@ -286,17 +286,6 @@ class PredictorStrategy implements Strategy {
   }
 }
 
-/** mean + sd * z over the members' rewards, z standard normal (Box-Muller); -Infinity if any member's is. */
-function thompsonDraw(rewards: Float64Array, rng: Rng): number {
-  const e = rewards.length;
-  let mean = 0;
-  for (let m = 0; m < e; m++) mean += rewards[m] as number;
-  mean /= e;
-  let v = 0;
-  for (let m = 0; m < e; m++) v += ((rewards[m] as number) - mean) ** 2;
-  const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  return Number.isFinite(mean) ? mean + Math.sqrt(v / (e - 1)) * z : -Infinity;
-}
 
 function pick(m: ModelledMetrics, keys: readonly Modelled[]): Metrics {
   const out: Record<string, number> = {};

@@ -14,7 +14,7 @@ import type { JsonValue } from '../../common/json.js';
 import type { SearchSpace } from '../../space/searchSpace.js';
 import { Controller, type PpoOptions } from '../controller.js';
 import type { Observation, ProposeContext, Strategy, StrategyFactory } from '../types.js';
-import { MlpEnsemble, OneHot } from './mlpEnsemble.js';
+import { MlpEnsemble, OneHot, thompsonDraw } from './mlpEnsemble.js';
 import { NoveltyFilter, uniformNovel } from './novel.js';
 import { PREDICTOR_DEFAULTS } from './predictor.js';
 import { type Rng, rngFromSeed, rngFromState, rngStateJson } from './rng.js';
@@ -30,6 +30,11 @@ export type AdvantageForm = (typeof ADVANTAGES)[number];
  * no faster and failed more seeds. epochs 8 and clip 0.5: a budget of 1,000 at batch 16 is ~60 updates, and PPO's 4
  * epochs at clip 0.2 moved the policy too little per batch (cifar100: 180 against 110). entropy 0.01: 0.003 and 0.03
  * were slower; 1e-5 let 2 of 20 seeds collapse. elite 16: 8 and 32 were no better; 0 was ~20% slower.
+ * logitBound 2.5 (ENAS's tanh constant): without it 2-7 of 100 seeds went deterministic one decision from the best
+ * and never found it; with it none or one. screen 4 (from the third batch on, the surrogate picks each batch from 4x
+ * as many policy draws): median 99 / 114.5 / 88 against 147 / 164 / 132 with the bound alone; 8 was a few percent
+ * faster in the median but stranded more seeds in the tail (up to 788), as more candidates let the model's errors win.
+ * imagine (Dyna) stays off: it cost more than it gained on cifar100.
  */
 export const RL_DEFAULTS = {
   lr: 0.005,
@@ -41,7 +46,8 @@ export const RL_DEFAULTS = {
   advantage: 'ranks' as AdvantageForm,
   elite: 16,
   imagine: 0,
-  logitBound: 0,
+  screen: 4,
+  logitBound: 2.5,
 } as const;
 
 interface RlSettings {
@@ -58,6 +64,8 @@ interface RlSettings {
   readonly elite: number;
   /** Imagined samples per update, scored by a surrogate of the observations (0: none). */
   readonly imagine: number;
+  /** Draws per proposal the surrogate chooses from (0 or 1: none). */
+  readonly screen: number;
   readonly logitBound: number;
 }
 
@@ -81,6 +89,7 @@ const EXPLORE_TEMPERATURES = [1, 1, 1.5, 2, 3, 5, 8];
 
 export class RlStrategy implements Strategy {
   readonly name = 'rl' as const;
+  private readonly oneHot: OneHot;
 
   constructor(
     private readonly space: SearchSpace,
@@ -90,34 +99,58 @@ export class RlStrategy implements Strategy {
     private baseline: number | null,
     private pending: Pending | null,
     private readonly elites: Member[],
-    /** Every observation with a reward, kept only with imagined updates: the surrogate's data. */
+    /** Every observation with a reward, kept only with imagined updates or screening: the surrogate's data. */
     private readonly observed: Member[],
-  ) {}
+  ) {
+    this.oneHot = new OneHot(optionCounts(space));
+  }
 
   propose(n: number, context?: ProposeContext): number[][] {
+    const screening = this.settings.screen > 1 && this.observed.length >= IMAGINE_AFTER;
+    const drawn = this.draw(screening ? this.settings.screen * n : n, n, context);
+    this.pending = drawn.decisions.length > n ? this.screened(drawn, n) : drawn;
+    return this.pending.decisions.map((d) => [...d]);
+  }
+
+  /** `want` new draws of the policy if it gives them, at least `need` (uniform samples make up the rest). */
+  private draw(want: number, need: number, context: ProposeContext | undefined): Pending {
     const filter = new NoveltyFilter(context);
     const decisions: number[][] = [];
     const logProbs: number[] = [];
     for (const t of EXPLORE_TEMPERATURES) {
-      const want = n - decisions.length;
-      if (want === 0) break;
+      const more = want - decisions.length;
+      if (more <= 0) break;
       // Twice as many draws as wanted: a concentrated policy repeats known architectures often.
-      const s = this.controller.sample(context === undefined ? want : 2 * want, this.rng, t);
+      const s = this.controller.sample(context === undefined ? more : 2 * more, this.rng, t);
       s.decisions.forEach((d, i) => {
-        if (decisions.length < n && filter.accept(d)) {
+        if (decisions.length < want && filter.accept(d)) {
           decisions.push(d);
           logProbs.push(s.logProbs[i] as number);
         }
       });
     }
     // A nearly exhausted space: uniform samples, new where possible, then anything.
-    const rest = Array.from({ length: n - decisions.length }, () => uniformNovel(this.space, this.rng, filter));
+    const rest = Array.from({ length: Math.max(0, need - decisions.length) }, () => uniformNovel(this.space, this.rng, filter));
     if (rest.length > 0) {
       decisions.push(...rest);
       logProbs.push(...this.controller.logProbs(rest));
     }
-    this.pending = { decisions, logProbs };
-    return decisions.map((d) => [...d]);
+    return { decisions, logProbs };
+  }
+
+  /**
+   * The `n` draws the surrogate rates best, each rated by a Thompson draw from its members' predictions (BANANAS'
+   * independent Thompson sampling): the policy proposes, the model of what was observed chooses.
+   */
+  private screened(drawn: Pending, n: number): Pending {
+    const preds = this.surrogate().predict(this.oneHot.encode(drawn.decisions));
+    const member = new Float64Array(preds.length);
+    const scores = drawn.decisions.map((_, i) => {
+      preds.forEach((p, m) => (member[m] = p[i] as number));
+      return thompsonDraw(member, this.rng);
+    });
+    const order = scores.map((_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b).slice(0, n);
+    return { decisions: order.map((i) => drawn.decisions[i] as number[]), logProbs: order.map((i) => drawn.logProbs[i] as number) };
   }
 
   observe(results: readonly Observation[]): void {
@@ -141,29 +174,35 @@ export class RlStrategy implements Strategy {
     this.controller.update(seqs, old, advantages, this.ppo());
     const members = kept.map((k) => ({ decisions: p.decisions[k.i] as number[], reward: k.reward }));
     this.remember(members);
-    if (this.settings.imagine === 0) return;
+    if (this.settings.imagine === 0 && this.settings.screen <= 1) return;
     this.observed.push(...members);
-    if (this.observed.length >= IMAGINE_AFTER) this.imagineUpdate();
+    if (this.settings.imagine > 0 && this.observed.length >= IMAGINE_AFTER) this.imagineUpdate();
   }
 
   /**
    * Dyna (Sutton 1990): a second update on `imagine` fresh draws of the policy, their advantages the centred ranks of
-   * the rewards a surrogate predicts for them. The surrogate is the predictor strategy's ensemble (its default
-   * settings) fitted to the centred ranks of every observed reward, retrained from the observations and the
-   * strategy's generator at each update, so a restored strategy continues exactly as the uninterrupted one.
+   * the rewards the surrogate predicts for them.
    */
   private imagineUpdate(): void {
-    const d = PREDICTOR_DEFAULTS;
-    const oneHot = new OneHot(optionCounts(this.space));
-    const n = this.observed.length;
-    const targets = Float64Array.from(centredRanks(this.observed.map((o) => o.reward)));
-    const rows = oneHot.encode(this.observed.map((o) => o.decisions));
-    const train = { steps: d.steps, batch: SURROGATE_MINIBATCH, lr: d.lr, decay: d.prior / n };
-    const model = MlpEnsemble.train(oneHot.shape([d.hidden, d.hidden], 1), d.ensemble, rows, targets, train, this.rng);
+    const model = this.surrogate();
     const drawn = this.controller.sample(this.settings.imagine, this.rng);
-    const preds = model.predict(oneHot.encode(drawn.decisions));
+    const preds = model.predict(this.oneHot.encode(drawn.decisions));
     const mean = drawn.decisions.map((_, i) => preds.reduce((a, p) => a + (p[i] as number), 0) / preds.length);
     this.controller.update(drawn.decisions, drawn.logProbs, centredRanks(mean), this.ppo());
+  }
+
+  /**
+   * The predictor strategy's ensemble (its default settings) fitted to the centred ranks of every observed reward,
+   * trained from the observations and the strategy's generator alone, so a restored strategy continues exactly as
+   * the uninterrupted one.
+   */
+  private surrogate(): MlpEnsemble {
+    const d = PREDICTOR_DEFAULTS;
+    const n = this.observed.length;
+    const targets = Float64Array.from(centredRanks(this.observed.map((o) => o.reward)));
+    const rows = this.oneHot.encode(this.observed.map((o) => o.decisions));
+    const train = { steps: d.steps, batch: SURROGATE_MINIBATCH, lr: d.lr, decay: d.prior / n };
+    return MlpEnsemble.train(this.oneHot.shape([d.hidden, d.hidden], 1), d.ensemble, rows, targets, train, this.rng);
   }
 
   private ppo(): PpoOptions {
@@ -253,6 +292,7 @@ function settingsFrom(options: Readonly<Record<string, unknown>> | undefined): R
     advantage: stringOption(options, 'advantage', RL_DEFAULTS.advantage, ADVANTAGES),
     elite: intOption(options, 'elite', RL_DEFAULTS.elite, 0),
     imagine: intOption(options, 'imagine', RL_DEFAULTS.imagine, 0),
+    screen: intOption(options, 'screen', RL_DEFAULTS.screen, 0),
     logitBound: numberOption(options, 'logitBound', RL_DEFAULTS.logitBound, (v) => v >= 0, 'a number >= 0'),
   };
 }
@@ -268,7 +308,7 @@ export const rlStrategy: StrategyFactory = {
     const s = checkState('rl', space, state);
     // States saved before these settings existed continue as they ran: raw advantages, no elites, no imagined
     // updates, unbounded logits.
-    const settings = settingsFrom({ advantage: 'raw', elite: 0, imagine: 0, logitBound: 0, ...(s['settings'] as StateObject) });
+    const settings = settingsFrom({ advantage: 'raw', elite: 0, imagine: 0, screen: 0, logitBound: 0, ...(s['settings'] as StateObject) });
     const p = s['pending'] as { decisions: number[][]; logProbs: number[] } | null;
     const baseline = s['baseline'];
     if (baseline !== null && typeof baseline !== 'number') throw new NasError('E_USAGE', 'rl strategy state: malformed baseline');
