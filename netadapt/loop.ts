@@ -22,7 +22,7 @@ import { pct, type RunContext, type Start, type State } from './context.js';
 import { finishRun, finishUnchanged, type Walk } from './final.js';
 import { ensureBackend, netadaptData } from './finetune.js';
 import { openNetadaptLatency } from './latency.js';
-import { makeProposals, materialise, type Proposal, smallestReachable } from './proposals.js';
+import { makeProposals, materialise, smallestReachable } from './proposals.js';
 import { runStep } from './step.js';
 import { readResult, readSettings, readStep } from './stored.js';
 import type { IterationSummary, NetadaptResult, NetadaptSettings, ProposalResult, RunHooks } from './types.js';
@@ -127,49 +127,34 @@ function settle(run: RunContext, start: Start): Settled {
 }
 
 /**
- * The state with its latency judged again (with `measure`, a fresh and longer paired judgement: a proposal is chosen
- * partly for a low first reading), and whether the target is met beyond doubt: the upper end of the judgement's
- * interval under it. Otherwise the run goes on stepping.
+ * Whether the state meets the target beyond doubt: the upper end of its judgement's 95% interval under it (with
+ * `measure`, a paired judgement against the seed). Otherwise the run goes on stepping, by the steps' own figures.
  */
-async function confirmed(run: RunContext, start: Start, state: State): Promise<{ state: State; met: boolean }> {
+async function confirmed(run: RunContext, start: Start, state: State): Promise<boolean> {
   const c = await run.latency.confirm(state.spec);
   const met = c.upperMs <= start.targetMs;
   if (c.upperMs !== state.latencyMs) {
     run.log(
-      `iteration ${state.iteration}: judged again: ${c.ms.toFixed(3)} ms, at most ${c.upperMs.toFixed(3)} ms ` +
-        `(95%; was ${state.latencyMs.toFixed(3)} ms)${met ? ': the target is met' : c.ms <= start.targetMs ? ': not surely under the target, going on' : ''}`,
+      `iteration ${state.iteration}: judged ${c.ms.toFixed(3)} ms, at most ${c.upperMs.toFixed(3)} ms ` +
+        `(95%; the step's figure ${state.latencyMs.toFixed(3)} ms)${met ? ': the target is met' : ', not surely under the target: going on'}`,
     );
   }
-  return { state: { ...state, latencyMs: c.ms }, met };
+  return met;
 }
 
 /**
- * The proposals with their latencies judged again, so that the choice among them (accuracy lost per ms saved) rests
- * on figures that were not picked for being low: each width was proposed by the first reading under the budget.
- */
-async function rejudge(run: RunContext, proposals: readonly Proposal[]): Promise<Proposal[]> {
-  const out: Proposal[] = [];
-  for (const p of proposals) out.push({ ...p, latencyMs: (await run.latency.confirm(p.spec)).ms });
-  return out;
-}
-
-/**
- * Steps until the target is met (and confirmed), or no proposal meets a step's budget. Every chosen network is judged
- * again before it becomes the state: its first reading was chosen partly for being low (in run 2 of docs/NETADAPT.md
- * the first readings were 4-19% under their confirmations, so the run stepped from figures it had not reached).
+ * Steps until the target is met (and confirmed), or no proposal meets a step's budget. Each step's budget and
+ * proposals are in the latency source's step figures; whether the target is met is judged (`confirmed`), every step
+ * once the step figure is under the target (the two can differ: a LUT predicts).
  */
 async function descend(run: RunContext, start: Start, from: Settled, engine: () => Engine): Promise<Walk> {
   let { state, pending } = from;
   const summaries = [...from.summaries];
-  let check = state.latencyMs <= start.targetMs ? await confirmed(run, start, state) : null;
   for (;;) {
-    if (check !== null) {
-      state = check.state;
-      if (check.met) return { status: 'met', state, summaries };
-    }
+    if (state.latencyMs <= start.targetMs && (await confirmed(run, start, state))) return { status: 'met', state, summaries };
     const iteration = state.iteration + 1;
     const budgetMs = state.latencyMs - start.deltaMs;
-    const proposals = await rejudge(run, await makeProposals(state.spec, budgetMs, (s) => run.latency.latency(s)));
+    const proposals = await makeProposals(state.spec, budgetMs, (s) => run.latency.latency(s));
     if (proposals.length === 0) return { status: 'unreachable', state, summaries };
     const stored = pending !== null && pending.iteration === iteration ? pending.proposals : [];
     pending = null;
@@ -177,7 +162,7 @@ async function descend(run: RunContext, start: Start, from: Settled, engine: () 
     const step = await runStep(run, engine(), { seed, iteration, state, budgetMs, proposals, stored });
     summaries.push(step.summary);
     run.hooks.onIteration?.(iteration);
-    check = await confirmed(run, start, step.state);
+    state = step.state;
   }
 }
 
@@ -219,6 +204,7 @@ async function runNetadapt(runId: string, settings: NetadaptSettings, store: Sto
     seed: materialise(settings.arch),
     backend: settings.backend,
     rounds: settings.measureRuns,
+    lutPath: join(settings.out, `latency-lut.${runId}.json`),
     onMeasured: (n, path) => log(`measured ${n} new LUT entr${n === 1 ? 'y' : 'ies'} into ${path}`),
   });
   const engine = lazyEngine(settings);

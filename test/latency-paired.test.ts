@@ -3,14 +3,19 @@
 // moment, with a preempted run every 7th. The real runners cannot be made to drift on demand; this one can, and it
 // is lent through the same seam (WithRunner) that `nas netadapt --latency measure` lends the node runner through.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { measureArchOn } from '../latency/measure.js';
 import { openPairedLatency, pairedRatio, type WithRunner } from '../latency/paired.js';
-import type { ArchMeasureOptions, LatencyRunner } from '../latency/runner.js';
+import type { EntryRef } from '../latency/entryModels.js';
+import type { LatencyRunner, RunnerMeasureOptions } from '../latency/runner.js';
 import { statsOf } from '../latency/stats.js';
 import { openNetadaptLatency } from '../netadapt/latency.js';
 import { materialise } from '../netadapt/proposals.js';
 import type { ArchSpec } from '../space/arch.js';
+import { readLut } from '../latency/lut.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
 import { tinyArch } from './netadapt-helpers.js';
@@ -18,37 +23,46 @@ import { tinyArch } from './netadapt-helpers.js';
 /** A network's cost on the simulated machine at load 1: its MAdds, 1 ms per 1M. */
 const costMs = (spec: ArchSpec): number => costOf(resolve(spec)).madds / 1e6;
 
+/** A piece of a network's cost at load 1: the MAdds of its layers (a LUT entry is the stem, a block or the head). */
+function pieceMs(ref: EntryRef): number {
+  const a = resolve(ref.arch);
+  const p = ref.piece;
+  const prefix = p.kind === 'stem' ? 'stem' : p.kind === 'head' ? 'head.' : `${a.blocks[p.index]?.path ?? '?'}.`;
+  return costOf(a).layers.filter((l) => l.path.startsWith(prefix)).reduce((t, l) => t + l.madds, 0) / 1e6;
+}
+
 /** A machine whose load at virtual time t (ms) is `load(t)`; every 7th run is preempted (5x longer). */
 function simulatedMachine(load: (t: number) => number): { runner: LatencyRunner; lend: WithRunner; now: () => number } {
   let t = 0;
   let n = 0;
-  const run = (spec: ArchSpec): number => {
-    const dt = costMs(spec) * load(t) * (++n % 7 === 0 ? 5 : 1);
+  const run = (ms: number): number => {
+    const dt = ms * load(t) * (++n % 7 === 0 ? 5 : 1);
     t += dt;
     return dt;
   };
-  // As timing.ts's timeInterleaved: each round times every network in turn, the warm-up in the first round.
-  const measureArchs = async (archs: readonly ArchSpec[], o: ArchMeasureOptions) => {
+  // As timing.ts's timeInterleaved: each round times every model in turn, the warm-up in the first round.
+  const interleaved = async (costs: readonly number[], o: RunnerMeasureOptions) => {
     const per = Math.ceil(o.runs / o.rounds);
-    const samples = archs.map((): number[] => []);
+    const samples = costs.map((): number[] => []);
     for (let r = 0; r < o.rounds; r++) {
-      archs.forEach((spec, i) => {
-        for (let w = 0; w < (r === 0 ? o.warmup : 1); w++) run(spec);
-        for (let k = 0; k < per; k++) samples[i]?.push(run(spec));
+      costs.forEach((ms, i) => {
+        for (let w = 0; w < (r === 0 ? o.warmup : 1); w++) run(ms);
+        for (let k = 0; k < per; k++) samples[i]?.push(run(ms));
       });
     }
     return statsOf(samples);
   };
   const runner: LatencyRunner = {
     name: 'node', backend: 'simulated', threads: 1, machine: 'simulated',
-    measureEntries: async () => {
-      throw new Error('not used');
-    },
-    measureArchs,
+    measureEntries: (entries, o) => interleaved(entries.map(pieceMs), o),
+    measureArchs: (archs, o) => interleaved(archs.map(costMs), o),
     close: async () => undefined,
   };
   return { runner, lend: (fn) => fn(runner), now: () => t };
 }
+
+const dir = mkdtempSync(join(tmpdir(), 'nas-paired-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const seed = materialise(tinyArch());
 const narrower = materialise({ ...seed, width: 0.75 });
@@ -91,14 +105,23 @@ describe('paired latency judgement', () => {
     }
   });
 
-  it("NetAdapt's measure source judges through the seam, and confirms with an interval", async () => {
+  it("NetAdapt's measure source sizes steps by a LUT of the seed, in the seed's terms, and judges the target paired", async () => {
     let loaded = true;
     const m = simulatedMachine(() => (loaded ? 2 : 1));
-    const lat = await openNetadaptLatency({ kind: 'measure' }, { seed, backend: 'wasm', withRunner: m.lend });
+    const path = join(dir, 'step-lut.json');
+    const lat = await openNetadaptLatency({ kind: 'measure' }, { seed, backend: 'wasm', withRunner: m.lend, lutPath: path });
     const seedMs = await lat.latency(seed);
     loaded = false;
-    const judged = (await lat.latency(narrower)) / seedMs;
-    assert.ok(Math.abs(judged - trueRatio) < 0.02 * trueRatio, `judged ${judged}, true ${trueRatio}`);
+    // The step figure: the seed's paired reference x the table's ratio, the same however often it is asked.
+    const stepped = await lat.latency(narrower);
+    assert.ok(Math.abs(stepped / seedMs - trueRatio) < 0.02 * trueRatio, `step figure ${stepped / seedMs}, true ${trueRatio}`);
+    assert.equal(await lat.latency(narrower), stepped);
+    // A shape the table lacks is measured into it and the file.
+    const added = lat.added();
+    const other = materialise({ ...seed, width: 0.6 });
+    assert.ok(Math.abs((await lat.latency(other)) / seedMs - costMs(other) / costMs(seed)) < 0.02 * (costMs(other) / costMs(seed)));
+    assert.ok(lat.added() > added && Object.keys(readLut(path).entries).length > 0);
+    // The judgement: paired against the seed, with an interval.
     const c = await lat.confirm(narrower);
     assert.ok(c.upperMs >= c.ms && Math.abs(c.ms / seedMs - trueRatio) < 0.02 * trueRatio, JSON.stringify(c));
     // Two networks compared directly (the width baseline against the result), the machine loaded again meanwhile.
@@ -108,6 +131,9 @@ describe('paired latency judgement', () => {
     const want = costMs(narrowest) / costMs(narrower);
     assert.ok(Math.abs(direct - want) < 0.02 * want, `compared ${direct}, true ${want}`);
     await lat.close();
+    // A resumed run reads the table back: its steps are sized as before.
+    const again = await openNetadaptLatency({ kind: 'measure' }, { seed, backend: 'wasm', withRunner: simulatedMachine(() => 1).lend, lutPath: path });
+    assert.ok(Math.abs((await again.latency(other)) / (await again.latency(seed)) - (await lat.latency(other)) / seedMs) < 1e-9);
   });
 });
 
