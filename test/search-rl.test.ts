@@ -61,12 +61,13 @@ function driveNovel(s: Strategy, space: SearchSpace, batches: number, batch: num
 
 test('rl proposes only new architectures, even once a fast learning rate has made its policy nearly deterministic', () => {
   const space = smallSpace();
-  const s = strategyFactory('rl').create(space, 1, { lr: 0.2, entropy: 0 });
+  // Screening off: it would refit its surrogate 38 times here (test 'rl screen' checks novelty with it on).
+  const s = strategyFactory('rl').create(space, 1, { lr: 0.2, entropy: 0, screen: 0 });
   const keys = driveNovel(s, space, 40, 16);
   assert.equal(new Set(keys).size, keys.length, 'every proposal is a new architecture');
   s.dispose?.();
   // Without the context the same policy repeats itself: the check above is not vacuous.
-  const t = strategyFactory('rl').create(space, 1, { lr: 0.2, entropy: 0 });
+  const t = strategyFactory('rl').create(space, 1, { lr: 0.2, entropy: 0, screen: 0 });
   const model = syntheticModel(space, 0);
   const seen: string[] = [];
   for (let b = 0; b < 40; b++) {
@@ -164,7 +165,8 @@ test('rl screen: the surrogate picks each batch from the policy\'s draws, better
   };
   assert.ok(laterRewards(4) > laterRewards(0), 'screened batches score higher');
   const s = strategyFactory('rl').create(space, 6, { screen: 4 });
-  driveNovel(s, space, 3, 16);
+  const first = driveNovel(s, space, 3, 16);
+  assert.equal(new Set(first).size, first.length, 'every proposal is a new architecture');
   const r = strategyFactory('rl').restore(space, JSON.parse(JSON.stringify(s.toState())));
   assert.deepEqual(driveNovel(r, space, 2, 16), driveNovel(s, space, 2, 16));
   // Each proposal's recorded log-probability is the policy's own, whichever draws the surrogate kept.
