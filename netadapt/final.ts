@@ -20,11 +20,16 @@ import { materialise } from './proposals.js';
 import { judgeMeasured } from './verdict.js';
 import type { IterationSummary, NetadaptResult, NetadaptStatus, TrainedResult } from './types.js';
 
+/** A step may shrink to delta / 2^k for k up to this, when no layer can save the whole delta (netadapt/loop.ts). */
+export const DELTA_HALVINGS = 3;
+
 /** Where the steps ended. */
 export interface Walk {
   readonly status: 'met' | 'unreachable';
   readonly state: State;
   readonly summaries: readonly IterationSummary[];
+  /** The judgement that met the target (with `measure`, paired against the seed; else the step figure). */
+  readonly judged?: { readonly ms: number; readonly upperMs: number };
 }
 
 type Baseline = NonNullable<NetadaptResult['baseline']>;
@@ -191,10 +196,12 @@ async function measureJoint(run: RunContext, start: Start, finalSpec: ArchSpec, 
 
 function stopMessage(start: Start, walk: Walk, floorMs: number): string {
   const { state } = walk;
+  const ms = walk.judged?.ms ?? state.latencyMs;
+  const upper = walk.judged !== undefined && walk.judged.upperMs !== ms ? `, at most ${walk.judged.upperMs.toFixed(3)} ms` : '';
   return walk.status === 'met'
-    ? `target met as the latency source judges: ${start.seedMs.toFixed(3)} -> ${state.latencyMs.toFixed(3)} ms ` +
-        `(${(state.latencyMs / start.seedMs).toFixed(2)}x; target ${start.targetMs.toFixed(3)} ms) in ${state.iteration} iterations`
-    : `the target ${start.targetMs.toFixed(3)} ms cannot be met: no layer can be shrunk by another ${start.deltaMs.toFixed(3)} ms; ` +
+    ? `target met as the latency source judges: ${start.seedMs.toFixed(3)} -> ${ms.toFixed(3)} ms ` +
+        `(${(ms / start.seedMs).toFixed(2)}x${upper}; target ${start.targetMs.toFixed(3)} ms) in ${state.iteration} iterations`
+    : `the target ${start.targetMs.toFixed(3)} ms cannot be met: no layer can be shrunk by another ${(start.deltaMs / 2 ** DELTA_HALVINGS).toFixed(3)} ms; ` +
         `stopped at ${state.latencyMs.toFixed(3)} ms after ${state.iteration} iterations (the narrowest reachable network: ${floorMs.toFixed(3)} ms)`;
 }
 

@@ -148,6 +148,16 @@ describe('nas netadapt', () => {
     assert.ok((res.iterations[res.iterations.length - 1]?.latencyPredictedMs ?? 0) > res.targetMs);
   });
 
+  it('halves the step, down to delta / 8, when no single layer can save a whole delta', () => {
+    // No layer of the tiny network saves 60% of its MAdds alone; 0.075 (delta / 8) is within reach.
+    const r = runCli([...common(join(dir, 'halving')), '--target', 'latency=0.85x', '--delta', '0.6']);
+    assert.equal(r.status, 0, r.stderr);
+    const res = parse(r.stdout);
+    assert.match(r.stderr, /no layer can be shrunk by [\d.]+ ms; trying [\d.]+ ms/);
+    assert.equal(res.status, 'met', res.message);
+    assert.ok(res.iterations.length > 0);
+  });
+
   it('refuses a checkpoint of another architecture', () => {
     userError(runCli([...common(join(dir, 'other')), '--arch', 'mobilenetv3-small', '--target', 'latency=0.8x']), 'another architecture');
   });
