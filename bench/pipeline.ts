@@ -21,14 +21,16 @@ import type { ArchSpec } from '../space/arch.js';
 import { decodeArch, encodeArch } from '../space/blockString.js';
 import { loadArch } from '../space/load.js';
 import { builtinSpace } from '../space/spaces.js';
+import { applyOverrides } from '../train/config.js';
 import { Trainer } from './fidelity/training.js';
-import { buildPipelineLut, type LutTiming, parseLutStage } from './pipeline/lutStage.js';
-import { measureStage, parseMeasured } from './pipeline/measureStage.js';
+import { buildPipelineLut, type LutStageResult, type LutTiming, parseLutStage } from './pipeline/lutStage.js';
+import { type Measured, measureStage, parseMeasured } from './pipeline/measureStage.js';
+import { type NetadaptStageResult, netadaptStage, parseNetadaptStage } from './pipeline/netadaptStage.js';
 import { type Network, parseNetwork, parseNetworks, trainNetwork } from './pipeline/networks.js';
-import { type Parse, type Say, stage } from './pipeline/record.js';
+import { type OnChange, type Parse, type Say, stage } from './pipeline/record.js';
 import { type PipelineRow, rowOf } from './pipeline/report.js';
 import { parseSearchStage, roundTarget, searchStage, type SearchStageResult } from './pipeline/searchStage.js';
-import { parseWidthStage, widthStage } from './pipeline/widthStage.js';
+import { parseWidthStage, type WidthStageResult, widthStage } from './pipeline/widthStage.js';
 
 export interface PipelineOptions {
   readonly store: Store;
@@ -57,6 +59,8 @@ export interface PipelineOptions {
   readonly testImages: number | null;
   /** A/B rounds of each latency judgement (width bisection, NetAdapt). */
   readonly rounds: number;
+  /** NetAdapt's step settings (fine-tune steps per proposal, the cut per step, batch-norm recalibration images). */
+  readonly netadaptSteps: { readonly shortSteps: number; readonly delta: number; readonly bnImages: number };
   /** Runs per network in the final joint measurement. */
   readonly measureRuns: number;
   readonly engine: EngineOptions;
@@ -74,6 +78,8 @@ export interface PipelineResult {
   readonly referencePredictedMs: number;
   readonly targetMs: number;
   readonly searchRunId: string;
+  /** The NetAdapt run (its target: the reference / searched ratio), or null without --netadapt. */
+  readonly netadapt: { readonly runId: string; readonly ratio: number; readonly message: string } | null;
   readonly widthMultiplier: number;
   /** Wall seconds of each stage (of the run that produced it, when a rerun reused it). */
   readonly stageSeconds: Readonly<Record<string, number>>;
@@ -126,9 +132,9 @@ interface Ctx {
 }
 
 /** Runs (or reads back) one stage and books its time. */
-async function booked<T extends JsonValue>(c: Ctx, name: string, settings: JsonValue, parse: Parse<T>, run: () => Promise<T>): Promise<T> {
+async function booked<T extends JsonValue>(c: Ctx, name: string, settings: JsonValue, parse: Parse<T>, run: () => Promise<T>, onChange?: OnChange): Promise<T> {
   c.say(`== ${name}`);
-  const r = await stage(c.o.outDir, name, settings, parse, run);
+  const r = await stage(c.o.outDir, name, settings, parse, run, onChange);
   c.seconds[name] = r.seconds;
   if (r.reused) {
     c.reused.push(name);
@@ -162,42 +168,76 @@ async function trainCandidates(c: Ctx, s: SearchStageResult): Promise<Network[]>
   });
 }
 
-export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
-  checkOptions(o);
-  const c = contextOf(o);
-  await markDir(o);
-  await useBackend('wasm');
-  const ref = referenceArch();
+async function widthBaseline(c: Ctx, ref: ArchSpec, best: ArchSpec): Promise<WidthStageResult> {
+  const { o, trainer } = c;
+  const settings = { reference: encodeArch(ref), searched: encodeArch(best), rounds: o.rounds, training: c.training };
+  return booked(c, 'width', settings, parseWidthStage, () =>
+    widthStage({ reference: trainer.archAsTrained(ref), searched: trainer.archAsTrained(best), rounds: o.rounds, seeds: o.seeds }, trainer, c.say),
+  );
+}
+
+async function netadapted(c: Ctx, ref: ArchSpec, best: Network): Promise<NetadaptStageResult | null> {
+  const { o } = c;
+  const checkpoint = best.trainings[0]?.dir;
+  if (!o.netadapt || checkpoint === undefined) return null;
+  const settings = { reference: encodeArch(ref), searched: best.arch, checkpoint, steps: { ...o.netadaptSteps }, rounds: o.rounds, training: c.training };
+  return booked(c, 'netadapt', settings, parseNetadaptStage, () =>
+    netadaptStage(
+      {
+        ...o,
+        ...o.netadaptSteps,
+        reference: c.trainer.archAsTrained(ref),
+        searched: decodeArch(best.arch, best.name),
+        checkpoint,
+        recipe: applyOverrides(readRecipe(o.recipe), [`epochs=${o.epochs}`]),
+        workers: o.engine.workers,
+      },
+      c.trainer,
+      c.say,
+    ),
+  );
+}
+
+async function measured(c: Ctx, networks: readonly Network[]): Promise<Measured> {
+  const runs = c.o.measureRuns;
+  return booked(c, 'measure', { archs: networks.map((n) => [n.name, n.arch]), runs }, parseMeasured, () => measureStage(networks, runs, c.say), 'redo');
+}
+
+async function referenceAndLut(c: Ctx, ref: ArchSpec): Promise<{ lut: LutStageResult; reference: Network }> {
+  const { o } = c;
   const lut = await booked(c, 'lut', { space: o.space, reference: encodeArch(ref), timing: { ...o.lut } }, parseLutStage, () =>
     buildPipelineLut(o.outDir, o.space, ref, o.lut, c.say),
   );
   const reference = await booked(c, 'reference', { arch: encodeArch(ref), training: c.training }, parseNetwork, () =>
     trainNetwork(c.trainer, 'reference', ref, o.seeds, c.say),
   );
+  return { lut, reference };
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkOptions(o);
+  const c = contextOf(o);
+  await markDir(o);
+  await useBackend('wasm');
+  const ref = referenceArch();
+  const { lut, reference } = await referenceAndLut(c, ref);
   const search = await searched(c, lut.path, roundTarget(lut.referenceMs));
-  if (search.best.length === 0) throw new NasError('E_FAILED', `search ${search.runId} found no candidate with a result; see \`nas results ${search.runId}\``, 1);
   const candidates = await trainCandidates(c, search);
-  const best = decodeArch(search.best[0]?.arch ?? '');
-  const width = await booked(c, 'width', { reference: encodeArch(ref), searched: encodeArch(best), rounds: o.rounds, training: c.training }, parseWidthStage, () =>
-    widthStage({ reference: c.trainer.archAsTrained(ref), searched: c.trainer.archAsTrained(best), rounds: o.rounds, seeds: o.seeds }, c.trainer, c.say),
-  );
-  const networks = [reference, ...candidates, width.network];
-  const measured = await booked(c, 'measure', { archs: networks.map((n) => [n.name, n.arch]), runs: o.measureRuns }, parseMeasured, () =>
-    measureStage(networks, o.measureRuns, c.say),
-  );
+  const [best] = candidates;
+  if (best === undefined) throw new NasError('E_FAILED', `search ${search.runId} found no candidate with a result; see \`nas results ${search.runId}\``, 1);
+  const adapted = await netadapted(c, ref, best);
+  const width = await widthBaseline(c, ref, decodeArch(best.arch, best.name));
+  const networks = [reference, ...candidates, ...(adapted?.network ? [adapted.network] : []), width.network];
+  const times = await measured(c, networks);
   return {
-    space: o.space,
-    dataset: o.dataset,
-    recipe: o.recipe,
-    epochs: o.epochs,
-    seeds: o.seeds,
-    budget: o.budget,
+    ...{ space: o.space, dataset: o.dataset, recipe: o.recipe, epochs: o.epochs, seeds: o.seeds, budget: o.budget },
     referencePredictedMs: lut.referenceMs,
     targetMs: search.targetMs,
     searchRunId: search.runId,
+    netadapt: adapted === null ? null : { runId: adapted.runId, ratio: adapted.ratio, message: adapted.message },
     widthMultiplier: width.width,
     stageSeconds: c.seconds,
     reusedStages: c.reused,
-    rows: networks.map((n) => rowOf(n, measured)),
+    rows: networks.map((n) => rowOf(n, times)),
   };
 }

@@ -46,6 +46,8 @@ const SMOKE = {
   trainImages: 400,
   testImages: 200,
   rounds: 4,
+  // A coarse NetAdapt: few, short steps.
+  netadaptSteps: { shortSteps: 5, delta: 0.1, bnImages: 64 },
   measureRuns: 20,
 };
 
@@ -59,6 +61,8 @@ const FULL = {
   trainImages: null,
   testImages: null,
   rounds: 30,
+  // `nas netadapt`'s defaults.
+  netadaptSteps: { shortSteps: 50, delta: 0.01, bnImages: 1024 },
   measureRuns: 120,
 };
 
@@ -82,6 +86,7 @@ function optionsOf(args: PipelineArgs, dataset: DatasetName): Omit<PipelineOptio
     trainImages: d.trainImages,
     testImages: d.testImages,
     rounds: d.rounds,
+    netadaptSteps: d.netadaptSteps,
     measureRuns: d.measureRuns,
     engine: engineOptionsFrom({}, availableParallelism()),
   };

@@ -29,6 +29,11 @@ function readJson(path: string): JsonValue {
   }
 }
 
+function storedKey(path: string): JsonValue | undefined {
+  const v = readJson(path);
+  return isJsonObject(v) ? v['key'] : undefined;
+}
+
 function readStage<T>(path: string, key: string, parse: Parse<T>): StageOutcome<T> {
   const v = readJson(path);
   const o: JsonObject = isJsonObject(v) ? v : {};
@@ -41,14 +46,25 @@ function readStage<T>(path: string, key: string, parse: Parse<T>): StageOutcome<
   return { result, seconds, reused: true };
 }
 
+/** Whether a stage file with other settings is an error (the default) or replaced by a new run (`redo`). */
+export type OnChange = 'refuse' | 'redo';
+
 /**
  * The stage `name`'s result: read from `<dir>/<name>.json` when a run with the same `settings` wrote it, else from
- * `run()`, timed and written there.
+ * `run()`, timed and written there. `redo` is for a stage derived from the ones before it (the joint measurement of
+ * whichever networks there are: a rerun that adds --netadapt measures them all again).
  */
-export async function stage<T extends JsonValue>(dir: string, name: string, settings: JsonValue, parse: Parse<T>, run: () => Promise<T>): Promise<StageOutcome<T>> {
+export async function stage<T extends JsonValue>(
+  dir: string,
+  name: string,
+  settings: JsonValue,
+  parse: Parse<T>,
+  run: () => Promise<T>,
+  onChange: OnChange = 'refuse',
+): Promise<StageOutcome<T>> {
   const path = join(dir, `${name}.json`);
   const key = evalKeyOf({ stage: name, settings });
-  if (existsSync(path)) return readStage(path, key, parse);
+  if (existsSync(path) && (onChange === 'refuse' || storedKey(path) === key)) return readStage(path, key, parse);
   const t0 = performance.now();
   const result = await run();
   const seconds = (performance.now() - t0) / 1000;
