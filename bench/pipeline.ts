@@ -20,7 +20,6 @@ import type { EngineOptions } from '../search/loop.js';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeArch, encodeArch } from '../space/blockString.js';
 import { loadArch } from '../space/load.js';
-import { builtinSpace } from '../space/spaces.js';
 import { applyOverrides } from '../train/config.js';
 import { Trainer } from './fidelity/training.js';
 import { buildPipelineLut, type LutStageResult, type LutTiming, parseLutStage } from './pipeline/lutStage.js';
@@ -60,7 +59,7 @@ export interface PipelineOptions {
   /** A/B rounds of each latency judgement (width bisection, NetAdapt). */
   readonly rounds: number;
   /** NetAdapt's step settings (fine-tune steps per proposal, the cut per step, batch-norm recalibration images). */
-  readonly netadaptSteps: { readonly shortSteps: number; readonly delta: number; readonly bnImages: number };
+  readonly netadaptSteps: { readonly shortSteps: number; readonly delta: number; readonly bnImages: number; readonly byLut: boolean };
   /** Runs per network in the final joint measurement. */
   readonly measureRuns: number;
   readonly engine: EngineOptions;
@@ -94,6 +93,9 @@ export function isPipelineDir(dir: string): boolean {
   return existsSync(join(dir, PIPELINE_FILE));
 }
 
+/** The search spaces at the reference's input size (32 px, stride-1 stem). */
+const SPACES: readonly string[] = ['mnasnet-small-input', 'mobilenetv3-small-input'];
+
 function checkOptions(o: PipelineOptions): void {
   checkInteger('--budget', o.budget, 1);
   checkInteger('--seeds', o.seeds, 1);
@@ -104,7 +106,7 @@ function checkOptions(o: PipelineOptions): void {
   if (!(o.epochs > 0)) throw new UsageError(`--epochs must be > 0, got ${o.epochs}`);
   if (o.top > o.budget) throw new UsageError(`--top ${o.top} is more than the --budget ${o.budget} candidates the search evaluates; lower --top or raise --budget`);
   if (o.dataset === 'folder') throw new UsageError('--data folder: the pipeline runs on 10-class 28-32 px data; use fashion-mnist, mnist or cifar10');
-  builtinSpace(o.space);
+  if (!SPACES.includes(o.space)) throw new UsageError(`--space ${o.space}: the pipeline searches a 32 px space; use ${SPACES.join(' or ')}`);
 }
 
 /** The input size of the small-input spaces, the LUT and every network. */
@@ -176,7 +178,7 @@ async function widthBaseline(c: Ctx, ref: ArchSpec, best: ArchSpec): Promise<Wid
   );
 }
 
-async function netadapted(c: Ctx, ref: ArchSpec, best: Network): Promise<NetadaptStageResult | null> {
+async function netadapted(c: Ctx, ref: ArchSpec, best: Network, lutPath: string, targetMs: number): Promise<NetadaptStageResult | null> {
   const { o } = c;
   const checkpoint = best.trainings[0]?.dir;
   if (!o.netadapt || checkpoint === undefined) return null;
@@ -191,6 +193,7 @@ async function netadapted(c: Ctx, ref: ArchSpec, best: Network): Promise<Netadap
         checkpoint,
         recipe: applyOverrides(readRecipe(o.recipe), [`epochs=${o.epochs}`]),
         workers: o.engine.workers,
+        lut: o.netadaptSteps.byLut ? { path: lutPath, targetMs } : null,
       },
       c.trainer,
       c.say,
@@ -225,7 +228,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const candidates = await trainCandidates(c, search);
   const [best] = candidates;
   if (best === undefined) throw new NasError('E_FAILED', `search ${search.runId} found no candidate with a result; see \`nas results ${search.runId}\``, 1);
-  const adapted = await netadapted(c, ref, best);
+  const adapted = await netadapted(c, ref, best, lut.path, search.targetMs);
   const width = await widthBaseline(c, ref, decodeArch(best.arch, best.name));
   const networks = [reference, ...candidates, ...(adapted?.network ? [adapted.network] : []), width.network];
   const times = await measured(c, networks);
