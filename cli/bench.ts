@@ -17,6 +17,7 @@ import { emit, table, thousands } from './output.js';
 import { DEFAULT_BATCH } from '../search/defaults.js';
 import { StatusLine } from './progress.js';
 import { fidelityCommand } from './benchFidelity.js';
+import { pipelineCommand } from './benchPipeline.js';
 
 interface BenchTrainArgs {
   arch: string[];
@@ -206,7 +207,7 @@ const searchCommand: CommandModule<object, BenchSearchArgs> = {
 
 export const benchCommand: CommandModule = {
   command: 'bench <command>',
-  describe: 'Benchmarks: training speed against PyTorch, search strategies on tabular NAS benchmarks, proxy fidelity',
-  builder: (y) => y.command(trainCommand).command(searchCommand).command(fidelityCommand).demandCommand(1),
+  describe: 'Benchmarks: training speed against PyTorch, search strategies on tabular NAS benchmarks, proxy fidelity, the end-to-end pipeline',
+  builder: (y) => y.command(trainCommand).command(searchCommand).command(fidelityCommand).command(pipelineCommand).demandCommand(1),
   handler: () => {},
 };

@@ -12,6 +12,7 @@ import { type LatencySourceSpec, parseLatencySource } from '../latency/resources
 import { parseTarget } from '../latency/targets.js';
 import { resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
+import { fineTuneRecipe } from '../netadapt/recipes.js';
 import type { DataKey, NetadaptSettings } from '../netadapt/types.js';
 import { openStore, type Store } from '../results/store.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
@@ -131,15 +132,7 @@ async function trainSeed(args: NetadaptArgs, seed: SeedRef, base: TrainConfig, o
 
 /** The fine-tune recipe (the seed's at a constant, lower rate) and the final one (the seed's, --final-epochs long). */
 function recipes(args: NetadaptArgs, seedCfg: TrainConfig): { finetune: TrainConfig; finalTrain: TrainConfig } {
-  const finetune: TrainConfig = {
-    ...seedCfg,
-    // Short fine-tunes recover from a cut at a small constant rate; no EMA over a few steps.
-    optimizer: { ...seedCfg.optimizer, lr: args['finetune-lr'] ?? seedCfg.optimizer.lr * 0.1 },
-    schedule: { ...seedCfg.schedule, type: 'constant', warmupEpochs: 0 },
-    ema: null,
-    keepCheckpoints: 1,
-    checkpointEverySteps: null,
-  };
+  const finetune = fineTuneRecipe(seedCfg, args['finetune-lr']);
   return { finetune, finalTrain: { ...seedCfg, epochs: args['final-epochs'] ?? 1, seed: args.seed } };
 }
 

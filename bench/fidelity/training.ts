@@ -35,6 +35,8 @@ export interface TrainingResult {
   /** Wall seconds of the training epochs (the store's per-epoch figures, summed). */
   readonly seconds: number;
   readonly stored: boolean;
+  /** The run directory (checkpoints, model card). */
+  readonly dir: string;
 }
 
 /**
@@ -66,17 +68,22 @@ export class Trainer {
     return data;
   }
 
-  private storedResult(runId: string): TrainingResult | null {
+  private storedResult(runId: string, dir: string): TrainingResult | null {
     const run = this.setup.store.getRun(runId);
     const result = run?.status === 'finished' ? (run.result ?? undefined) : undefined;
     const test = isJsonObject(result) ? result['test'] : undefined;
     const top1 = isJsonObject(test) ? test['top1'] : undefined;
     if (typeof top1 !== 'number') return null;
-    return { runId, top1, seconds: this.epochSeconds(runId), stored: true };
+    return { runId, top1, seconds: this.epochSeconds(runId), stored: true, dir };
   }
 
   private epochSeconds(runId: string): number {
     return this.setup.store.listEpochs(runId).reduce((s, e) => s + (e.wallSeconds ?? 0), 0);
+  }
+
+  /** The architecture as it is trained (3 channels, the study's batch-norm decay). */
+  archAsTrained(arch: ArchSpec): ArchSpec {
+    return asTrainFinal(arch, this.setup.bnDecay);
   }
 
   /** Whether an earlier run in `dir` can be continued: it has a checkpoint; else its directory is cleared. */
@@ -93,13 +100,13 @@ export class Trainer {
    * depends on, so a rerun with other training settings trains again instead of reading another setting's result.
    */
   async train(name: string, spaceArch: ArchSpec, seed: number): Promise<TrainingResult | null> {
-    const arch = asTrainFinal(spaceArch, this.setup.bnDecay);
+    const arch = this.archAsTrained(spaceArch);
     const config = applyOverrides(this.setup.recipe, [`epochs=${this.setup.epochs}`, `seed=${seed}`]);
     const { dataset, trainImages, testImages } = this.setup;
     const key = evalKeyOf({ arch: encodeArch(arch), config, dataset, trainImages, testImages }).slice(0, 8);
     const outDir = join(this.setup.outDir, 'train', `${name}-${key}`);
     const prior = isRunDir(outDir) ? await readRunId(outDir) : null;
-    const done = prior === null ? null : this.storedResult(prior);
+    const done = prior === null ? null : this.storedResult(prior, outDir);
     if (done !== null) return done;
     if (this.setup.storedOnly) return null;
     const resume = isRunDir(outDir) && (await this.resumable(outDir));
@@ -113,6 +120,6 @@ export class Trainer {
       store: this.setup.store,
       ...(this.setup.onEpoch ? { onEpoch: this.setup.onEpoch } : {}),
     });
-    return { runId: r.runId, top1: r.test.top1, seconds: this.epochSeconds(r.runId), stored: false };
+    return { runId: r.runId, top1: r.test.top1, seconds: this.epochSeconds(r.runId), stored: false, dir: outDir };
   }
 }
