@@ -73,7 +73,7 @@ export interface PipelineResult {
   readonly epochs: number;
   readonly seeds: number;
   readonly budget: number;
-  /** The reference's latency as the LUT predicts it, and the search's target (the same, to 4 decimals). */
+  /** The reference's latency as the LUT predicts it, and the search's target: the reference timed alone (paired runs judge every candidate against it). */
   readonly referencePredictedMs: number;
   readonly targetMs: number;
   readonly searchRunId: string;
@@ -152,12 +152,12 @@ function contextOf(o: PipelineOptions): Ctx {
   return { o, say, trainer, training: { recipe, epochs, seeds, dataset, dataDir, trainImages, testImages, bnDecay }, seconds: {}, reused: [] };
 }
 
-async function searched(c: Ctx, lutPath: string, targetMs: number): Promise<SearchStageResult> {
+async function searched(c: Ctx, reference: ArchSpec): Promise<SearchStageResult> {
   const { o } = c;
   const evaluatorConfig = { ...o.proxy, dataset: o.dataset, ...(o.dataDir === null ? {} : { dataDir: o.dataDir }) };
-  const settings = { space: o.space, targetMs, budget: o.budget, seed: o.seed, evaluatorConfig };
+  const settings = { space: o.space, latency: 'paired', reference: encodeArch(reference), budget: o.budget, seed: o.seed, evaluatorConfig };
   return booked(c, 'search', settings, parseSearchStage, () =>
-    searchStage({ ...settings, store: o.store, outDir: o.outDir, lutPath, engine: o.engine, top: o.top }, c.say),
+    searchStage({ ...settings, reference, store: o.store, outDir: o.outDir, engine: o.engine, top: o.top }, c.say),
   );
 }
 
@@ -224,11 +224,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   await useBackend('wasm');
   const ref = referenceArch();
   const { lut, reference } = await referenceAndLut(c, ref);
-  const search = await searched(c, lut.path, roundTarget(lut.referenceMs));
+  const search = await searched(c, ref);
   const candidates = await trainCandidates(c, search);
   const [best] = candidates;
   if (best === undefined) throw new NasError('E_FAILED', `search ${search.runId} found no candidate with a result; see \`nas results ${search.runId}\``, 1);
-  const adapted = await netadapted(c, ref, best, lut.path, search.targetMs);
+  const adapted = await netadapted(c, ref, best, lut.path, roundTarget(lut.referenceMs));
   const width = await widthBaseline(c, ref, decodeArch(best.arch, best.name));
   const networks = [reference, ...candidates, ...(adapted?.network ? [adapted.network] : []), width.network];
   const times = await measured(c, networks);

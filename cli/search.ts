@@ -7,6 +7,7 @@ import type { CommandModule } from 'yargs';
 import type { BackendChoice } from '../backend/select.js';
 import { ArchError, UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
+import { absoluteTargets, resolvePairedSource } from '../latency/pairedSource.js';
 import { parseLatencySource } from '../latency/resources.js';
 import type { JsonValue } from '../common/json.js';
 import { openStore } from '../results/store.js';
@@ -18,6 +19,7 @@ import {
   type EngineOptions,
   failedRunError,
   parseDuration,
+  resolveSpace,
   resumeSearch,
   runSearch,
   type SearchHooks,
@@ -153,6 +155,15 @@ function settingsFrom(args: SearchArgs): SearchSettings {
   };
 }
 
+/** `--latency paired:REF`: the reference measured once, here, and `latency=Nx` targets made absolute from it. */
+async function withPairedReference(settings: SearchSettings, db: string | undefined, quiet: boolean): Promise<SearchSettings> {
+  if (settings.latency.kind !== 'paired') return settings;
+  const latency = await resolvePairedSource(settings.latency, resolveSpace(settings.space), db);
+  const targets = absoluteTargets(settings.targets, latency);
+  if (!quiet && latency.kind === 'paired') process.stderr.write(`reference timed: ${latency.referenceMs?.toFixed(4)} ms; targets ${targets.join(' ')}\n`);
+  return { ...settings, latency, targets };
+}
+
 const f4 = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
 const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
 const count = (v: number | null): string => (v === null ? '-' : thousands(v));
@@ -225,7 +236,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('proxy-epochs', { type: 'number', describe: 'proxy-training epochs' })
       .option('proxy-images', { type: 'number', describe: 'training images used by proxy training' })
       .option('input', { type: 'number', describe: 'proxy-training input size (default the space\'s)' })
-      .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, madds (default: 1 ms per 1M MAdds) or module:FILE` })
+      .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, paired:REF (each network timed against REF, as --arch names it; allows latency=1x), madds (default: 1 ms per 1M MAdds) or module:FILE` })
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
       .option('batch', { type: 'number', describe: `candidates per strategy step (default ${DEFAULT_BATCH}; independent of --workers)` })
@@ -276,7 +287,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
         store.close();
       }
     } else {
-      const settings = settingsFrom(args);
+      const settings = await withPairedReference(settingsFrom(args), args.db, args.json);
       const store = openStore(args.db);
       try {
         result = await runSearch(store, settings, { seed: args.seed ?? 0, engine, hooks, top: args.top });

@@ -22,6 +22,9 @@ export interface PairedOptions {
   readonly warmup: number;
 }
 
+/** One judgement of a search candidate against its reference (`--latency paired:REF`). */
+export const SEARCH_JUDGEMENT: PairedOptions = { rounds: 30, warmup: 5 };
+
 /** A ratio of latencies, and the upper end of its one-sided 95% interval (the ratio itself when not estimated). */
 export interface Ratio {
   readonly ratio: number;

@@ -1,16 +1,20 @@
 // The resource model: latency, MAdds and parameters of an architecture, from the resolved IR. Latency comes from
 // one of the sources a user names with `--latency`: `lut:FILE` (sum of lookup-table entries, predict.ts),
 // `measure` (the whole network timed on the local backend), `madds` (MAdds stand in for latency: 1 ms per 1M MAdds,
-// for a search that has no device), or `module:FILE` (a user's module exporting `latency(arch)` in milliseconds).
+// for a search that has no device), `paired:REF` (each network timed in alternation with a reference network and
+// judged by the ratio, so a machine's drift between candidates cancels: paired.ts), or `module:FILE` (a user's
+// module exporting `latency(arch)` in milliseconds).
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NasError, UsageError } from '../common/errors.js';
 import type { ArchSpec } from '../space/arch.js';
-import { encodeArch } from '../space/blockString.js';
+import { decodeArch, encodeArch } from '../space/blockString.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
 import { type Lut, readLut } from './lut.js';
 import { measureArch } from './measure.js';
+import { measureRatio, SEARCH_JUDGEMENT } from './paired.js';
+import { openNodeRunner } from './runners/node.js';
 import { missingError, predictLatency } from './predict.js';
 import type { Resource } from './targets.js';
 
@@ -18,18 +22,24 @@ export type LatencySourceSpec =
   | { readonly kind: 'lut'; readonly path: string }
   | { readonly kind: 'measure' }
   | { readonly kind: 'madds' }
-  | { readonly kind: 'module'; readonly path: string };
+  | { readonly kind: 'module'; readonly path: string }
+  /**
+   * `reference`: the canonical arch string (as typed until the command resolves it); `referenceMs`: its latency,
+   * measured once when the run starts (null until then), the scale every judged ratio is multiplied by.
+   */
+  | { readonly kind: 'paired'; readonly reference: string; readonly referenceMs: number | null };
 
-/** Parse `--latency lut:FILE | measure | madds | module:FILE`. */
+/** Parse `--latency lut:FILE | measure | madds | paired:REF | module:FILE`. */
 export function parseLatencySource(text: string): LatencySourceSpec {
   const t = text.trim();
   if (t === 'measure' || t === 'madds') return { kind: t };
+  if (t.startsWith('paired:') && t.length > 'paired:'.length) return { kind: 'paired', reference: t.slice('paired:'.length), referenceMs: null };
   const m = /^(lut|module):(.+)$/.exec(t);
   if (m !== null && m[1] !== undefined && m[2] !== undefined) {
     const path = isAbsolute(m[2]) ? m[2] : resolvePath(m[2]);
     return m[1] === 'lut' ? { kind: 'lut', path } : { kind: 'module', path };
   }
-  throw new UsageError(`--latency ${text}: expected lut:FILE, measure, madds or module:FILE`);
+  throw new UsageError(`--latency ${text}: expected lut:FILE, measure, madds, paired:REF or module:FILE`);
 }
 
 export type ResourceValues = Readonly<Record<Resource, number>>;
@@ -69,6 +79,28 @@ function checkMs(ms: number, where: string): number {
   return ms;
 }
 
+/**
+ * A search's judgements against its reference: one of paired.ts's A/B measurements per network (both timed in
+ * alternation on the local wasm backend, 30 rounds: about 0.3 s at 32 px, against a minute of proxy training), the
+ * ratio times the reference's figure from the run's start. A network asked for again keeps its first figure.
+ */
+function pairedLatency(reference: string, referenceMs: number | null): (spec: ArchSpec) => Promise<number> {
+  if (referenceMs === null || !(referenceMs > 0)) {
+    throw new NasError('E_USAGE', `--latency paired:${reference.slice(0, 40)}: the reference's latency was not measured (resolve the source with pairedSource first)`);
+  }
+  const ref = decodeArch(reference, 'reference');
+  const kept = new Map<string, number>();
+  return async (spec) => {
+    const key = encodeArch(spec);
+    const known = kept.get(key);
+    if (known !== undefined) return known;
+    const runner = await openNodeRunner('wasm', 1);
+    const ms = referenceMs * (await measureRatio(runner, ref, spec, SEARCH_JUDGEMENT)).ratio;
+    kept.set(key, ms);
+    return ms;
+  };
+}
+
 /** The resource model for a latency source (a LUT is read once; a module is imported once). */
 export async function createResourceModel(
   source: LatencySourceSpec,
@@ -96,6 +128,9 @@ export async function createResourceModel(
       lat = async (spec) => checkMs(await fn(spec), `--latency module:${source.path}`);
       break;
     }
+    case 'paired':
+      lat = pairedLatency(source.reference, source.referenceMs);
+      break;
   }
   return {
     source,

@@ -28,6 +28,12 @@ export async function preflight(needs: RunNeeds): Promise<void> {
 }
 
 async function checkLatencySource(source: LatencySourceSpec): Promise<void> {
+  if (source.kind === 'paired') {
+    // A library caller may pass it unresolved: the reference must be measured before workers judge against it.
+    const { createResourceModel } = await import('../latency/resources.js');
+    await createResourceModel(source);
+    return;
+  }
   if (source.kind !== 'lut' && source.kind !== 'module') return;
   if (!existsSync(source.path)) {
     const fix = source.kind === 'lut' ? 'build a table with `nas latency lut build`' : 'give a module exporting latency(arch)';

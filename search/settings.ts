@@ -68,7 +68,7 @@ export function checkSettings(s: SearchSettings): Target[] {
   const targets = parseTargets(s.targets);
   const rel = targets.find((t) => t.relative);
   if (rel !== undefined) {
-    throw new UsageError(`--target ${rel.text}: a relative target needs a reference network; give an absolute value for a search, e.g. latency=15ms`);
+    throw new UsageError(`--target ${rel.text}: a relative target needs a reference network: give an absolute value, e.g. latency=15ms, or --latency paired:REF`);
   }
   strategyFactory(s.strategy);
   return targets;

@@ -52,6 +52,15 @@ function checkRow(row: JsonObject): void {
   assert.ok(Math.abs(num(row, 'top1Spread') - Math.abs(a - b)) < 1e-12);
 }
 
+/** A search run's stored settings. */
+function searchConfig(runId: string): JsonObject {
+  const store = openStore(db, { readonly: true });
+  const config = store.getRun(runId)?.config ?? null;
+  store.close();
+  assert.ok(isJsonObject(config), `run ${runId} has no settings`);
+  return config;
+}
+
 /** Training runs in the database (one per network and seed). */
 function trainRuns(): number {
   const store = openStore(db, { readonly: true });
@@ -69,8 +78,11 @@ test('--smoke --json: every network timed and trained; the target is the referen
   assert.match(names[3] ?? '', /^width-x[01]\.\d{3}$/);
   assert.equal(rows.length, 4);
   for (const row of rows) checkRow(row);
-  // The search's target is the reference's latency by the LUT the search judges candidates with.
-  assert.ok(Math.abs(num(result, 'targetMs') - num(result, 'referencePredictedMs')) < 5e-5);
+  // The search judged every candidate against the reference (paired), and its target is the reference's figure.
+  const search = searchConfig(String(result['searchRunId']));
+  assert.ok(isJsonObject(search['latency']) && search['latency']['kind'] === 'paired', JSON.stringify(search['latency']));
+  assert.ok(Math.abs(num(search['latency'], 'referenceMs') - num(result, 'targetMs')) < 5e-5);
+  assert.deepEqual(search['targets'], [`latency=${num(result, 'targetMs').toFixed(4)}ms`]);
   const seconds = result['stageSeconds'];
   assert.ok(isJsonObject(seconds));
   assert.deepEqual(Object.keys(seconds), STAGES);

@@ -64,6 +64,6 @@ test('latency sources: madds, a user module, bad specs', async () => {
   const neg = join(dir, 'neg.mjs');
   writeFileSync(neg, 'export const latency = () => -1;\n');
   await assert.rejects((await createResourceModel(parseLatencySource(`module:${neg}`))).latency(spec), /returned latency -1/);
-  assert.throws(() => parseLatencySource('fast'), /expected lut:FILE, measure, madds or module:FILE/);
+  assert.throws(() => parseLatencySource('fast'), /expected lut:FILE, measure, madds, paired:REF or module:FILE/);
   await assert.rejects(createResourceModel(parseLatencySource(`lut:${join(dir, 'missing.json')}`)), /cannot read LUT/);
 });
