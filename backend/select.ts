@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { NasError } from '../common/errors.js';
+import { guardWasmHeap } from './heapGuard.js';
 import { registerFusedOpKernels } from './ops/kernels.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { nativeStatus } from './native.js';
@@ -99,6 +100,7 @@ export async function useBackend(requested: BackendChoice, opts: { threads?: num
   const ok = await tf.setBackend(name);
   if (!ok) throw new NasError('E_BACKEND', `backend ${name} failed to initialise`);
   await tf.ready();
+  if (name === 'wasm') guardWasmHeap();
   return describeBackend(requested, tensorflow);
 }
 

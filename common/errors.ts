@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'E_NATIVE' // the native kernel addon is missing or broken
   | 'E_IO' // a file cannot be read or written
   | 'E_DIVERGED' // training diverged (NaN or infinite loss)
+  | 'E_MEMORY' // a backend ran out of memory (the wasm backend's 4 GiB heap)
   | 'E_FAILED' // a run stopped because too many of its evaluations failed (the failure budget)
   | 'E_LEASE'; // this process lost its run to another one (a --resume took it over): it stopped without writing
 
