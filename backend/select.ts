@@ -104,6 +104,13 @@ export async function useBackend(requested: BackendChoice, opts: { threads?: num
   return describeBackend(requested, tensorflow);
 }
 
+/** The backend this process computes with and its thread count: for a worker thread to compute exactly as it does. */
+export function chosenBackend(): { readonly backend: BackendName; readonly threads: number | null } {
+  const name = tf.getBackend();
+  if (name !== 'wasm' && name !== 'tensorflow' && name !== 'cpu') throw new NasError('E_BACKEND', `no nas backend is chosen (tfjs has ${name})`);
+  return { backend: name, threads: name === 'wasm' ? getThreadsCount() : null };
+}
+
 /** libtensorflow is heavy to load: when another backend was asked for, it is not tried. */
 function notTried(requested: BackendChoice): TensorflowStatus {
   return { loaded: false, package: null, version: null, reason: `not tried: --backend ${requested} was requested` };
