@@ -1,19 +1,15 @@
 // Telling a full wasm heap from other failures. tfjs-backend-wasm keeps every tensor in one wasm32 memory of at most
 // 4 GiB. When an allocation does not fit, emscripten's malloc returns 0, which tfjs takes for an offset (the tensor
-// lands on the module's own data); an allocation inside the module (register_tensor's table) traps instead with
-// "memory access out of bounds", measured with the heap at its maximum. Either way the module's state is broken, so
-// later kernels fail too, with traps or our addon's offset checks. The guard turns a failed malloc into an error
-// before tfjs uses the 0, and `isWasmHeapFull` reads the other failures as a full heap when the heap is at its end.
+// lands on the module's own data), or, with the heap grown to its end, a block that runs past the end (measured:
+// 32 MB asked with 33 MB left at the end gave a block ending 92 KB beyond it; sbrk's 32-bit sum wraps). tfjs then
+// fails writing it ("offset is out of bounds"), an allocation inside the module (register_tensor's table) traps with
+// "memory access out of bounds", and our addon's offset checks refuse such arrays. The allocator is broken from then
+// on, so later kernels fail too. The guard turns a malloc that failed either way into WasmHeapFullError before tfjs
+// uses the block, and `isWasmHeapFull` reads the other symptoms as a full heap when the heap is at its end.
 import * as tf from '@tensorflow/tfjs';
+import { markHeapFull, NEAR_MAX, WASM_HEAP_MAX, watchHeapSize } from './heapState.js';
 
-/** emscripten's getHeapMax() in tfjs-backend-wasm's glue: 65535 pages of 64 KiB. */
-export const WASM_HEAP_MAX = 4294901760;
-
-/**
- * A heap this close to its maximum cannot take a tensor of a training batch: the glue grows it to at most the
- * request plus 96 MiB, so a failing request of up to this margin leaves it at least this close.
- */
-const NEAR_MAX = 512 * 1024 * 1024;
+export { WASM_HEAP_MAX } from './heapState.js';
 
 /** A malloc on the wasm heap returned no memory. */
 export class WasmHeapFullError extends Error {
@@ -50,12 +46,23 @@ export function guardWasmHeap(): void {
   const wasm = wasmModule();
   if (wasm === null || guarded.has(wasm)) return;
   guarded.add(wasm);
-  const malloc = wasm._malloc;
-  wasm._malloc = (bytes: number): number => {
-    const at = malloc(bytes);
-    if (at === 0 && bytes > 0) throw new WasmHeapFullError(bytes, wasm.HEAPU8.length);
+  watchHeapSize(() => wasm.HEAPU8.length);
+  let malloc = wasm._malloc;
+  const guardedMalloc = (bytes: number): number => {
+    const at = malloc(bytes) >>> 0;
+    // Near the 4 GiB end, sbrk's 32-bit arithmetic wraps and malloc returns a block that runs past the heap.
+    if ((at === 0 && bytes > 0) || at + bytes > wasm.HEAPU8.length) {
+      markHeapFull();
+      throw new WasmHeapFullError(bytes, wasm.HEAPU8.length);
+    }
     return at;
   };
+  // The glue's first _malloc is a stub that replaces itself with the module's export: keep the guard around it.
+  Object.defineProperty(wasm, '_malloc', {
+    get: () => guardedMalloc,
+    set: (f: (bytes: number) => number) => void (malloc = f),
+    configurable: true,
+  });
   const memory = wasm.asm?.memory;
   if (memory === undefined) return;
   const grow = memory.grow.bind(memory);
@@ -75,10 +82,10 @@ export function wasmHeapBytes(): number | null {
   return wasmModule()?.HEAPU8.length ?? null;
 }
 
-/** A wasm trap, or one of our addon's heap-offset checks (which fail once a full heap broke the module's state). */
+/** A wasm trap, tfjs writing a block past the heap, or one of our addon's heap-offset checks. */
 function heapSymptom(e: unknown): boolean {
   if (e instanceof WebAssembly.RuntimeError) return true;
-  return e instanceof RangeError && /wasm heap|offset into the heap/.test(e.message);
+  return e instanceof RangeError && /wasm heap|offset into the heap|offset is out of bounds/.test(e.message);
 }
 
 /** Whether `e` comes from the wasm backend's heap being full: a failed malloc, or a symptom with the heap at its end. */
@@ -86,5 +93,7 @@ export function isWasmHeapFull(e: unknown): boolean {
   if (e instanceof WasmHeapFullError) return true;
   if (!heapSymptom(e)) return false;
   const bytes = wasmHeapBytes();
-  return bytes !== null && (growFailed || bytes >= WASM_HEAP_MAX - NEAR_MAX);
+  const full = bytes !== null && (growFailed || bytes >= WASM_HEAP_MAX - NEAR_MAX);
+  if (full) markHeapFull();
+  return full;
 }
