@@ -21,8 +21,8 @@ async function train(post: (r: TrainReply) => void): Promise<TrainReply> {
   });
   const store = openStore(job.db);
   try {
-    const { arch, outDir, resume } = { arch: job.spec, outDir: job.outDir, resume: job.resume };
-    const r = await trainFinal({ arch, config: job.recipe, data, outDir, resume, store, onEpoch: (line) => post({ kind: 'epoch', line }) });
+    const onEpoch = (line: string): void => post({ kind: 'epoch', line });
+    const r = await trainFinal({ arch: job.spec, config: job.recipe, data, outDir: job.outDir, resume: job.resume, store, onEpoch });
     return { kind: 'done', runId: r.runId, top1: r.test.top1 };
   } finally {
     store.close();
