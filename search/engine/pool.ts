@@ -38,10 +38,17 @@ function watch(started: BigInt64Array, seconds: number, expire: () => void): () 
   return () => cancel();
 }
 
+/** An outcome as runTask makes it (its metrics checked there by checkMetrics). */
+function isOutcome(v: unknown): v is EvalOutcome {
+  if (v === null || typeof v !== 'object' || !('ok' in v) || !('seconds' in v) || typeof v.seconds !== 'number') return false;
+  if (v.ok === false) return 'reason' in v && typeof v.reason === 'string';
+  return v.ok === true && 'metrics' in v && v.metrics !== null && typeof v.metrics === 'object';
+}
+
 /** The outcome a worker posted before it ended itself (search/worker.ts: its wasm heap spent), or null. */
 function retiredOutcome(port: MessagePort): EvalOutcome | null {
-  const posted = receiveMessageOnPort(port);
-  return posted === undefined ? null : (posted.message as EvalOutcome); // our worker's own outcome, as pool.run's
+  const posted: unknown = receiveMessageOnPort(port)?.message;
+  return isOutcome(posted) ? posted : null;
 }
 
 export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine {
