@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { NasError } from '../common/errors.js';
+import { guardWasmHeap } from './heapGuard.js';
 import { registerFusedOpKernels } from './ops/kernels.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { nativeStatus } from './native.js';
@@ -99,7 +100,15 @@ export async function useBackend(requested: BackendChoice, opts: { threads?: num
   const ok = await tf.setBackend(name);
   if (!ok) throw new NasError('E_BACKEND', `backend ${name} failed to initialise`);
   await tf.ready();
+  if (name === 'wasm') guardWasmHeap();
   return describeBackend(requested, tensorflow);
+}
+
+/** The backend this process computes with and its thread count: for a worker thread to compute exactly as it does. */
+export function chosenBackend(): { readonly backend: BackendName; readonly threads: number | null } {
+  const name = tf.getBackend();
+  if (name !== 'wasm' && name !== 'tensorflow' && name !== 'cpu') throw new NasError('E_BACKEND', `no nas backend is chosen (tfjs has ${name})`);
+  return { backend: name, threads: name === 'wasm' ? getThreadsCount() : null };
 }
 
 /** libtensorflow is heavy to load: when another backend was asked for, it is not tried. */

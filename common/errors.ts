@@ -1,15 +1,24 @@
 // Typed errors. Anything that is the user's fault (bad name, malformed string or JSON, out-of-range option) is a
 // NasError with a code; the CLI prints its one-line message and exits with its exit code (2 for bad input).
 
-export type ErrorCode =
-  | 'E_USAGE' // a command-line option is missing, unknown or out of range
-  | 'E_ARCH' // an architecture name, block string or spec is invalid
-  | 'E_BACKEND' // a requested backend cannot be loaded
-  | 'E_NATIVE' // the native kernel addon is missing or broken
-  | 'E_IO' // a file cannot be read or written
-  | 'E_DIVERGED' // training diverged (NaN or infinite loss)
-  | 'E_FAILED' // a run stopped because too many of its evaluations failed (the failure budget)
-  | 'E_LEASE'; // this process lost its run to another one (a --resume took it over): it stopped without writing
+export const errorCodes = [
+  'E_USAGE', // a command-line option is missing, unknown or out of range
+  'E_ARCH', // an architecture name, block string or spec is invalid
+  'E_BACKEND', // a requested backend cannot be loaded
+  'E_NATIVE', // the native kernel addon is missing or broken
+  'E_IO', // a file cannot be read or written
+  'E_DIVERGED', // training diverged (NaN or infinite loss)
+  'E_MEMORY', // a backend ran out of memory (the wasm backend's 4 GiB heap)
+  'E_FAILED', // a run stopped because too many of its evaluations failed (the failure budget)
+  'E_LEASE', // this process lost its run to another one (a --resume took it over): it stopped without writing
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+/** Whether `v` names an error code (one sent from a worker thread, say). */
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return errorCodes.some((c) => c === v);
+}
 
 export class NasError extends Error {
   readonly code: ErrorCode;

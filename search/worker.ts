@@ -1,7 +1,8 @@
 // The evaluation worker: the entry of Piscina's worker threads (default export) and of the per-GPU child processes
 // (NAS_SEARCH_WORKER=process: tasks arrive over IPC). The in-process engine calls runTask directly. The evaluator
 // module and the latency source are loaded once per worker and reused for every task.
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
+import { wasmHeapSpent } from '../backend/heapState.js';
 import type { LatencySourceSpec, ResourceModel } from '../latency/resources.js';
 import type { JsonValue } from '../common/json.js';
 import { costOf } from '../space/cost.js';
@@ -99,12 +100,24 @@ export interface PoolMessage {
    * so that the engine's time limit counts the evaluation, not the start-up of a new thread and its modules.
    */
   readonly started?: BigInt64Array;
+  /** Where the outcome goes when the thread ends itself after the task (its wasm heap spent). */
+  readonly retire?: MessagePort;
 }
 
-/** Piscina's entry: one task per call. */
-export default function piscinaTask(msg: PoolMessage): Promise<EvalOutcome> {
+/**
+ * Piscina's entry: one task per call. A thread whose wasm heap is spent (found full, or grown to its end by the
+ * networks before) ends after its task, so that Piscina replaces it and the next candidate gets a fresh heap: it
+ * posts the outcome on `retire` (the engine reads it when Piscina reports the exit) and exits.
+ */
+export default async function piscinaTask(msg: PoolMessage): Promise<EvalOutcome> {
   const started = msg.started;
-  return runTask(msg.setup, msg.task, started === undefined ? undefined : () => Atomics.store(started, 0, BigInt(Date.now())));
+  const outcome = await runTask(msg.setup, msg.task, started === undefined ? undefined : () => Atomics.store(started, 0, BigInt(Date.now())));
+  if (msg.retire !== undefined && wasmHeapSpent()) {
+    msg.retire.postMessage(outcome);
+    process.exit(0);
+  }
+  msg.retire?.close();
+  return outcome;
 }
 
 /**

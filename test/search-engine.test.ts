@@ -154,3 +154,15 @@ test('a worker thread that runs out of memory fails its task as out of memory; t
   if (outcomes[0]?.ok === false) assert.match(outcomes[0].reason, /^worker crashed: out of memory/);
   outcomes.slice(1).forEach(okMetrics);
 });
+
+test('a pool worker whose wasm heap is full fails that candidate as such and is replaced: the next gets a fresh heap', async () => {
+  const ts = tasks(3, (i) => ({ fill: i === 0 }));
+  const outcomes = await withEngine(createPoolEngine(setupFor('eval-wasm-heap'), { workers: 1 }), async (e) => {
+    const out: EvalOutcome[] = [];
+    for (const t of ts) out.push(await e.run(t));
+    return out;
+  });
+  assert.equal(outcomes[0]?.ok, false);
+  if (outcomes[0]?.ok === false) assert.match(outcomes[0].reason, /^WasmHeapFullError: the wasm heap is full: 67108864 bytes requested/);
+  outcomes.slice(1).forEach(okMetrics);
+});

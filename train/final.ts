@@ -15,6 +15,7 @@ import { resolve } from '../space/resolve.js';
 import { loadCheckpointModel } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { type EvalMetrics, evaluateModel } from './evaluate.js';
+import { explainHeapFull } from './heapFull.js';
 import { type StepProgress, trainModel } from './loop.js';
 
 /** The run directory remembers its run id, so `--resume` continues the same database record. */
@@ -163,8 +164,10 @@ export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrain
     store.finishRun(id, { test, epochs: out.epochs, steps: out.steps, checkpoint: out.checkpoint, imagesPerSec: out.imagesPerSec });
     return out;
   } catch (e) {
-    store.updateRunStatus(id, 'failed', e instanceof Error ? e.message : String(e));
-    throw e;
+    // Also the test evaluation's: the loop explains a full heap during training itself.
+    const err = explainHeapFull(e, { arch, batchSize: config.batchSize });
+    store.updateRunStatus(id, 'failed', err instanceof Error ? err.message : String(err));
+    throw err;
   } finally {
     model.dispose();
   }

@@ -25,6 +25,7 @@ import { WeightEma } from './ema.js';
 import { batchTensors, type EvalMetrics, evaluateModel } from './evaluate.js';
 import { createOptimizer, modelParams } from './optimizers.js';
 import { makeSchedule } from './schedule.js';
+import { explainHeapFull } from './heapFull.js';
 import { makeOptimizerStep } from './step.js';
 
 export type { EpochMetrics } from './checkpoint.js';
@@ -279,6 +280,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         await save(stepCheckpointName(loop.step));
       }
     }
+  } catch (e) {
+    throw explainHeapFull(e, { arch, batchSize: cfg.batchSize });
   } finally {
     optimizer.dispose();
     ema?.dispose();

@@ -1,16 +1,20 @@
 // The full trainings of a fidelity study: each architecture trained by train/final.ts `trainFinal`, what `nas
-// train-final` runs, with one recipe, into its own run directory under the study's --out, every epoch and the test
-// result in the results store. A rerun reads a finished training from the store, continues an unfinished one from
-// its last checkpoint, and starts again one that was killed before its first checkpoint.
+// train-final` runs, in a worker thread of its own (trainThread.ts: a fresh wasm heap each time), with one recipe,
+// into its own run directory under the study's --out, every epoch and the test result in the results store. A rerun
+// reads a finished training from the store, continues an unfinished one from its last checkpoint, and starts again
+// one that was killed before its first checkpoint.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { chosenBackend } from '../../backend/select.js';
 import { evalKeyOf, isJsonObject } from '../../common/json.js';
-import { type DatasetName, type LoadedDataset, loadDataset } from '../../data/load.js';
+import type { DatasetName } from '../../data/load.js';
 import type { Store } from '../../results/store.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { encodeArch } from '../../space/blockString.js';
 import { applyOverrides, type TrainConfig } from '../../train/config.js';
-import { isRunDir, readRunId, trainFinal } from '../../train/final.js';
+import { isRunDir, readRunId } from '../../train/final.js';
+import { makeTrainJob } from './trainJob.js';
+import { trainInThread } from './trainThread.js';
 
 export interface TrainingSetup {
   readonly store: Store;
@@ -49,24 +53,7 @@ function asTrainFinal(arch: ArchSpec, bnDecay: number | null): ArchSpec {
 }
 
 export class Trainer {
-  // One dataset per seed at a time (the split depends on the seed, as in train-final); a study trains seed by seed.
-  private data: { seed: number; data: LoadedDataset } | null = null;
-
   constructor(private readonly setup: TrainingSetup) {}
-
-  private async dataFor(seed: number, arch: ArchSpec): Promise<LoadedDataset> {
-    if (this.data?.seed === seed) return this.data.data;
-    this.data = null;
-    const { trainImages, testImages } = this.setup;
-    const data = await loadDataset(this.setup.dataset, {
-      input: { size: arch.input.size, channels: 3 },
-      dataDir: this.setup.dataDir ?? undefined,
-      seed,
-      limit: { train: trainImages ?? undefined, test: testImages ?? undefined },
-    });
-    this.data = { seed, data };
-    return data;
-  }
 
   private storedResult(runId: string, dir: string): TrainingResult | null {
     const run = this.setup.store.getRun(runId);
@@ -110,16 +97,9 @@ export class Trainer {
     if (done !== null) return done;
     if (this.setup.storedOnly) return null;
     const resume = isRunDir(outDir) && (await this.resumable(outDir));
-    const data = await this.dataFor(seed, arch);
-    const r = await trainFinal({
-      arch,
-      config,
-      data,
-      outDir,
-      resume,
-      store: this.setup.store,
-      ...(this.setup.onEpoch ? { onEpoch: this.setup.onEpoch } : {}),
-    });
-    return { runId: r.runId, top1: r.test.top1, seconds: this.epochSeconds(r.runId), stored: false, dir: outDir };
+    const { store, dataDir } = this.setup;
+    const job = makeTrainJob({ ...chosenBackend(), db: store.path, arch, config, dataset, dataDir, trainImages, testImages, outDir, resume });
+    const r = await trainInThread(job, this.setup.onEpoch);
+    return { runId: r.runId, top1: r.top1, seconds: this.epochSeconds(r.runId), stored: false, dir: outDir };
   }
 }

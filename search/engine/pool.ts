@@ -1,8 +1,10 @@
 // `--workers N`: a Piscina pool of N worker threads (default one per core), each with its own evaluator instance and
 // tfjs backend. A worker that dies (process.exit in the evaluator, out of memory) fails its task only: Piscina
-// rejects that task and starts a replacement thread. An evaluation past its time limit is aborted: Piscina
-// terminates the thread running it (which ends a never-settling promise and a busy loop alike; a call blocked inside
-// a native addon ends only when it returns) and starts another.
+// rejects that task and starts a replacement thread. A worker whose wasm heap is spent ends itself after its task
+// (search/worker.ts), its outcome kept, so that the next candidate starts on a fresh heap. An evaluation past its
+// time limit is aborted: Piscina terminates the thread running it (which ends a never-settling promise and a busy
+// loop alike; a call blocked inside a native addon ends only when it returns) and starts another.
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { failureReason, type PoolMessage } from '../worker.js';
 import { after } from './timer.js';
@@ -36,6 +38,19 @@ function watch(started: BigInt64Array, seconds: number, expire: () => void): () 
   return () => cancel();
 }
 
+/** An outcome as runTask makes it (its metrics checked there by checkMetrics). */
+function isOutcome(v: unknown): v is EvalOutcome {
+  if (v === null || typeof v !== 'object' || !('ok' in v) || !('seconds' in v) || typeof v.seconds !== 'number') return false;
+  if (v.ok === false) return 'reason' in v && typeof v.reason === 'string';
+  return v.ok === true && 'metrics' in v && v.metrics !== null && typeof v.metrics === 'object';
+}
+
+/** The outcome a worker posted before it ended itself (search/worker.ts: its wasm heap spent), or null. */
+function retiredOutcome(port: MessagePort): EvalOutcome | null {
+  const posted: unknown = receiveMessageOnPort(port)?.message;
+  return isOutcome(posted) ? posted : null;
+}
+
 export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine {
   const pool = new Piscina({
     filename: WORKER_URL,
@@ -59,14 +74,16 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
       const abort = new AbortController();
       const started = new BigInt64Array(new SharedArrayBuffer(8));
       const stop = limit === null ? () => {} : watch(started, limit, () => abort.abort());
+      const { port1, port2 } = new MessageChannel();
       try {
-        const msg: PoolMessage = { setup, task, started };
-        return (await pool.run(msg, { signal: abort.signal })) as EvalOutcome;
+        const msg: PoolMessage = { setup, task, started, retire: port2 };
+        return (await pool.run(msg, { signal: abort.signal, transferList: [port2] })) as EvalOutcome;
       } catch (e) {
         if (abort.signal.aborted && limit !== null) return timedOut(limit, t0);
-        return { ok: false, reason: `worker crashed: ${failureReason(e)}`, seconds: (performance.now() - t0) / 1000 };
+        return retiredOutcome(port1) ?? { ok: false, reason: `worker crashed: ${failureReason(e)}`, seconds: (performance.now() - t0) / 1000 };
       } finally {
         stop();
+        port1.close();
       }
     },
     async close() {
