@@ -22,6 +22,7 @@ import { pct, type RunContext, type Start, type State } from './context.js';
 import { DELTA_HALVINGS, finishRun, finishUnchanged, type Walk } from './final.js';
 import { ensureBackend, netadaptData } from './finetune.js';
 import { openNetadaptLatency } from './latency.js';
+import { type Judged, type Judgement, pooledJudgement } from './pooledJudgement.js';
 import { makeProposals, materialise, type Proposal, smallestReachable } from './proposals.js';
 import { runStep } from './step.js';
 import { readResult, readSettings, readStep } from './stored.js';
@@ -127,19 +128,23 @@ function settle(run: RunContext, start: Start): Settled {
 }
 
 /**
- * The state judged (with `measure`, paired against the seed, with a 95% interval), and whether the target is met
- * beyond doubt: the upper end of the interval under it.
+ * The state judged (with `measure`, paired against the seed, with a 95% interval) and pooled with the judgements of
+ * the states before it (pooledJudgement.ts), and whether the target is met beyond doubt: the pooled interval's upper
+ * end under it. `history` gets this judgement.
  */
-async function judge(run: RunContext, start: Start, state: State): Promise<{ ms: number; upperMs: number; met: boolean }> {
+async function judge(run: RunContext, start: Start, state: State, history: Judged[]): Promise<Judgement & { met: boolean }> {
   const c = await run.latency.confirm(state.spec);
-  const met = c.upperMs <= start.targetMs;
+  history.push({ ...c, tableMs: await run.latency.latency(state.spec) });
+  const j = pooledJudgement(history);
+  const met = j.upperMs <= start.targetMs;
   if (c.upperMs !== state.latencyMs) {
+    const pooled = j.pooled > 1 ? `; with the ${j.pooled - 1} before it ${j.ms.toFixed(3)} ms, at most ${j.upperMs.toFixed(3)} ms` : '';
     run.log(
-      `iteration ${state.iteration}: judged ${c.ms.toFixed(3)} ms, at most ${c.upperMs.toFixed(3)} ms ` +
-        `(95%; the step's figure ${state.latencyMs.toFixed(3)} ms)${met ? ': the target is met' : ', not surely under the target: going on'}`,
+      `iteration ${state.iteration}: judged ${c.ms.toFixed(3)} ms, at most ${c.upperMs.toFixed(3)} ms (95%${pooled}; ` +
+        `the step's figure ${state.latencyMs.toFixed(3)} ms)${met ? ': the target is met' : ', not surely under the target: going on'}`,
     );
   }
-  return { ...c, met };
+  return { ...j, met };
 }
 
 /**
@@ -174,15 +179,16 @@ async function stepProposals(run: RunContext, start: Start, state: State): Promi
 /**
  * Steps until the target is met (and confirmed), or no proposal meets a step's budget. Every state is judged before
  * it is stepped from (seconds, against a step's minutes of fine-tuning), and each step's budget is delta under that
- * judgement.
+ * judgement pooled with the last few.
  */
 async function descend(run: RunContext, start: Start, from: Settled, engine: () => Engine): Promise<Walk> {
   let { state, pending } = from;
   const summaries = [...from.summaries];
+  const history: Judged[] = [];
   for (;;) {
-    const judged = await judge(run, start, state);
+    const judged = await judge(run, start, state, history);
     state = { ...state, latencyMs: judged.ms };
-    if (judged.met) return { status: 'met', state, summaries, judged };
+    if (judged.met) return { status: 'met', state, summaries, judged: { ms: judged.ms, upperMs: judged.upperMs } };
     const iteration = state.iteration + 1;
     const added = run.latency.added();
     const { budgetMs, proposals } = await stepProposals(run, start, state);
