@@ -27,21 +27,25 @@ export function toNchw(b: NhwcBatch): Float32Array {
   return out;
 }
 
-/** The logits ONNX Runtime computes for `b` with the model in `path` (or its bytes), [count x classes] row-major. */
-export async function ortLogits(model: string | Uint8Array, b: NhwcBatch, inputName = 'input'): Promise<Float32Array> {
+/** What ONNX Runtime computes from NCHW `data` of `dims` with the model in `path` (or its bytes): its first output. */
+export async function ortRun(model: string | Uint8Array, data: Float32Array, dims: readonly number[], inputName = 'input'): Promise<Float32Array> {
   const opts = { intraOpNumThreads: 1 };
   const session = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
   try {
-    const input = new ort.Tensor('float32', toNchw(b), [b.count, b.channels, b.size, b.size]);
-    const out = await session.run({ [inputName]: input });
+    const out = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) });
     const name = session.outputNames[0] ?? '';
     const y = out[name];
-    assert.ok(y !== undefined && y.type === 'float32', `ONNX Runtime gave no float output '${name}'`);
-    assert.equal(y.dims[0], b.count, 'batch dimension of the ONNX output');
-    return Float32Array.from(y.data as Float32Array);
+    assert.ok(y !== undefined && y.data instanceof Float32Array, `ONNX Runtime gave no float output '${name}'`);
+    assert.equal(y.dims[0], dims[0], 'batch dimension of the ONNX output');
+    return Float32Array.from(y.data);
   } finally {
     await session.release();
   }
+}
+
+/** The logits ONNX Runtime computes for `b` with the model in `path` (or its bytes), [count x classes] row-major. */
+export function ortLogits(model: string | Uint8Array, b: NhwcBatch): Promise<Float32Array> {
+  return ortRun(model, toNchw(b), [b.count, b.channels, b.size, b.size]);
 }
 
 /** Our tfjs model's logits for `b` (inference). */
