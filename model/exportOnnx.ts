@@ -9,7 +9,7 @@ import { encodeArch } from '../space/blockString.js';
 import type { ArchSpec } from '../space/arch.js';
 import type { ModelCard } from './card.js';
 import { type ExportedFile, type ExportedModel, exportWith } from './export.js';
-import { convertModel, ONNX_INPUT, ONNX_OUTPUT } from './onnxConvert.js';
+import { convertModel, ONNX_INPUT, ONNX_OUTPUT, onnxDims } from './onnxConvert.js';
 import { OnnxGraph } from './onnxGraph.js';
 
 export const ONNX_MODEL_FILE = 'model.onnx';
@@ -22,21 +22,27 @@ export const ONNX_METADATA = {
   layout: 'input_layout',
 } as const;
 
-/** The ONNX model of a folded `model` of `arch` described by `card`, as bytes. */
-export function onnxModelBytes(model: tf.LayersModel, arch: ArchSpec, card: ModelCard): Uint8Array {
+/**
+ * The ONNX form of a folded model of our layers with one input and one output (a whole network, or a piece of one
+ * such as a latency table's entry), as bytes; its dims are the model's, NCHW, with a free batch.
+ */
+export function onnxBytes(model: tf.LayersModel, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const g = new OnnxGraph();
   convertModel(g, model);
-  const { size, channels } = card.preprocessing.input;
   return g.encode({
     name: model.name,
-    input: { name: ONNX_INPUT, dims: ['batch', channels, size, size] },
-    output: { name: ONNX_OUTPUT, dims: ['batch', card.classNames.length] },
-    metadata: {
-      [ONNX_METADATA.classNames]: JSON.stringify(card.classNames),
-      [ONNX_METADATA.modelCard]: JSON.stringify(card),
-      [ONNX_METADATA.arch]: encodeArch(arch),
-      [ONNX_METADATA.layout]: 'NCHW',
-    },
+    input: { name: ONNX_INPUT, dims: onnxDims(model.inputs[0]?.shape ?? [], 'input') },
+    output: { name: ONNX_OUTPUT, dims: onnxDims(model.outputs[0]?.shape ?? [], 'output') },
+    metadata: { ...metadata, [ONNX_METADATA.layout]: 'NCHW' },
+  });
+}
+
+/** The ONNX model of a folded `model` of `arch` described by `card`, with the card in its metadata. */
+export function onnxModelBytes(model: tf.LayersModel, arch: ArchSpec, card: ModelCard): Uint8Array {
+  return onnxBytes(model, {
+    [ONNX_METADATA.classNames]: JSON.stringify(card.classNames),
+    [ONNX_METADATA.modelCard]: JSON.stringify(card),
+    [ONNX_METADATA.arch]: encodeArch(arch),
   });
 }
 

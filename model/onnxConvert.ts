@@ -100,6 +100,16 @@ function dense(g: OnnxGraph, layer: DenseAct, x: string, out: string): string {
   return linear ? y : activate(g, y, layer.cfg.activation, out);
 }
 
+/** The ONNX dims of a tfjs NHWC shape ([batch, H, W, C] -> [batch, C, H, W]; [batch, F] stays): the batch is free. */
+export function onnxDims(shape: readonly (number | null)[], what: string): (number | string)[] {
+  const rest = shape.slice(1);
+  if (!rest.every((d): d is number => typeof d === 'number') || (rest.length !== 1 && rest.length !== 3)) {
+    throw new NasError('E_IO', `cannot export a model whose ${what} has shape [${shape.join(', ')}] to ONNX: it needs [batch, H, W, C] or [batch, F]`);
+  }
+  const [h, w, c] = rest;
+  return c === undefined ? ['batch', ...rest] : ['batch', c, h ?? 0, w ?? 0];
+}
+
 /** The input tensors' names and the first one's NHWC shape. */
 function inputsOf(layer: tf.layers.Layer, names: ReadonlyMap<string, string>): { xs: string[]; shape: (number | null)[] } {
   const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];

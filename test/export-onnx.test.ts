@@ -13,8 +13,9 @@ import { type LoadedDataset, loadDataset } from '../data/load.js';
 import type { Batch } from '../data/types.js';
 import { buildModel } from '../model/build.js';
 import { makeModelCard, MODEL_CARD_FILE, writeModelCard } from '../model/card.js';
-import { ONNX_METADATA, ONNX_MODEL_FILE, onnxModelBytes } from '../model/exportOnnx.js';
+import { ONNX_METADATA, ONNX_MODEL_FILE, onnxBytes, onnxModelBytes } from '../model/exportOnnx.js';
 import { foldModel } from '../model/fold.js';
+import { type EntryPiece, entryInput, entryModel } from '../latency/entryModels.js';
 import { convPads } from '../model/onnxConvert.js';
 import type { ArchSpec } from '../space/arch.js';
 import { referenceArch } from '../space/reference.js';
@@ -26,7 +27,7 @@ import { parseTrainConfig } from '../train/config.js';
 import { trainModel } from '../train/loop.js';
 import { commandHarness, runCli, userError } from './cli-helpers.js';
 import { randn } from './ops-helpers.js';
-import { type NhwcBatch, maxAbs, maxAbsDiff, ortLogits, readOnnx, tfjsLogits } from './onnx-helpers.js';
+import { fromNchw, type NhwcBatch, maxAbs, maxAbsDiff, ortLogits, readOnnx, tfjsLogits } from './onnx-helpers.js';
 import { rng } from './random.js';
 
 const TOLERANCE = 1e-3;
@@ -169,6 +170,30 @@ describe('ONNX export details', () => {
     } finally {
       model.dispose();
       folded.dispose();
+    }
+  });
+});
+
+describe('ONNX form of latency table entries', () => {
+  it('every piece of MobileNetV3-Small (stem, each block, head) runs in ONNX Runtime as in tfjs', async () => {
+    await useBackend('wasm');
+    const arch = resolve({ ...referenceArch('mobilenetv3-small'), input: INPUT, classes: 10 });
+    const pieces: EntryPiece[] = [{ kind: 'stem' }, ...arch.blocks.map((_, index) => ({ kind: 'block' as const, index })), { kind: 'head' }];
+    for (const [i, piece] of pieces.entries()) {
+      const model = entryModel(arch, piece);
+      try {
+        const [size, , channels] = entryInput(arch, piece);
+        const batch = { data: randn(2 * size * size * channels, 20 + i), count: 2, size, channels };
+        const ours = tfjsLogits(model, batch);
+        // A block's output is NHWC in tfjs and NCHW in ONNX: compared in NHWC.
+        const out = model.outputs[0]?.shape ?? [];
+        const theirs = await ortLogits(onnxBytes(model), batch);
+        const nhwc = out.length === 4 ? fromNchw(theirs, 2, out[1] ?? 0, out[3] ?? 0) : theirs;
+        const d = maxAbsDiff(nhwc, ours);
+        assert.ok(d <= TOLERANCE, `${JSON.stringify(piece)}: ONNX Runtime differs from tfjs by ${d.toExponential(2)}`);
+      } finally {
+        model.dispose();
+      }
     }
   });
 });

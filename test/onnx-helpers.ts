@@ -14,17 +14,31 @@ export interface NhwcBatch {
   readonly channels: number;
 }
 
-/** The same images in NCHW, the layout of the ONNX model's input. */
-export function toNchw(b: NhwcBatch): Float32Array {
-  const { data, count, size, channels } = b;
+/** `count` square images moved between NHWC (tfjs) and NCHW (ONNX) layouts. */
+function relayout(data: Float32Array, count: number, size: number, channels: number, to: 'nchw' | 'nhwc'): Float32Array {
   const out = new Float32Array(data.length);
   const plane = size * size;
   for (let n = 0; n < count; n++) {
     for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < channels; c++) out[(n * channels + c) * plane + p] = data[(n * plane + p) * channels + c] ?? Number.NaN;
+      for (let c = 0; c < channels; c++) {
+        const nhwc = (n * plane + p) * channels + c;
+        const nchw = (n * channels + c) * plane + p;
+        if (to === 'nchw') out[nchw] = data[nhwc] ?? Number.NaN;
+        else out[nhwc] = data[nchw] ?? Number.NaN;
+      }
     }
   }
   return out;
+}
+
+/** The same images in NCHW, the layout of the ONNX model's input. */
+export function toNchw(b: NhwcBatch): Float32Array {
+  return relayout(b.data, b.count, b.size, b.channels, 'nchw');
+}
+
+/** NCHW values of `count` square images back in NHWC. */
+export function fromNchw(data: Float32Array, count: number, size: number, channels: number): Float32Array {
+  return relayout(data, count, size, channels, 'nhwc');
 }
 
 /** What ONNX Runtime computes from NCHW `data` of `dims` with the model in `path` (or its bytes): its first output. */
