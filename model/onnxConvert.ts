@@ -27,7 +27,7 @@ function constantOf(g: OnnxGraph, name: string, w: { dims: number[]; values: Flo
   return g.constant(name, dims, w.values);
 }
 
-/** `kind` applied to `x` as one standard op (none for linear); hswish(x) = x relu6(x + 3) / 6 is HardSwish. */
+/** `kind` applied to `x` as one standard op (Identity for linear, which callers skip); hswish(x) = x relu6(x + 3) / 6 is HardSwish. */
 function activate(g: OnnxGraph, x: string, kind: LayerActivation | Gate, out: string): string {
   switch (kind) {
     case 'linear':
