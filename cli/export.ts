@@ -1,5 +1,6 @@
-// `nas export --checkpoint DIR --format tfjs --out DIR`: a checkpoint as a tfjs LayersModel and its model card, for
-// a browser page that imports dist/web/nas.js (web/README.md).
+// `nas export --checkpoint DIR --format tfjs|onnx --out DIR`: a checkpoint and its model card as a tfjs LayersModel,
+// for a browser page that imports dist/web/nas.js (web/README.md), or as an ONNX model (model.onnx) for ONNX Runtime
+// and the converters that read ONNX.
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { exportFormats } from '../model/export.js';
@@ -34,7 +35,7 @@ function toText(r: ExportResult): string {
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
-  describe: 'Export a checkpoint as a tfjs LayersModel (model.json + weight shards) with its model card',
+  describe: 'Export a checkpoint with its model card: a tfjs LayersModel (model.json + weight shards) or ONNX (model.onnx)',
   builder: (y) =>
     y
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint or run directory (its latest checkpoint)' })
@@ -50,7 +51,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('fold', {
         type: 'boolean',
         default: true,
-        describe: 'fold batch norm into the convolutions (inference form, faster); --no-fold keeps it for further training',
+        describe: 'fold batch norm into the convolutions (inference form, faster); --no-fold keeps it for further training (tfjs only)',
       })
       // Export only copies weights: the plain JavaScript backend avoids starting wasm or libtensorflow.
       .option('backend', { ...backendOption, default: 'cpu' })

@@ -1,4 +1,5 @@
-// Export of a model for other runtimes (train/exportCheckpoint.ts exports a checkpoint through it). 'tfjs': a tfjs LayersModel as tfjs-converter lays it out (model.json
+// Export of a model for other runtimes (train/exportCheckpoint.ts exports a checkpoint through it; 'onnx' is
+// model/exportOnnx.ts, through exportWith here). 'tfjs': a tfjs LayersModel as tfjs-converter lays it out (model.json
 // and weight shards of at most 4 MiB, `group1-shard<i>of<n>.bin`) plus the model card, which a page loads with
 // tf.loadLayersModel once web/index.ts (dist/web/nas.js) has registered our layers. tfjs has no file:// saver
 // without tfjs-node, so fileSaveHandler writes the files.
@@ -13,7 +14,7 @@ import { resolve } from '../space/resolve.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
 import { foldModel } from './fold.js';
 
-export const exportFormats = ['tfjs'] as const;
+export const exportFormats = ['tfjs', 'onnx'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 /** tfjs-converter's default shard size. */
@@ -122,21 +123,25 @@ export interface LayersExportOptions {
   readonly fold?: boolean | undefined;
 }
 
+/** Writes a (folded or not) model's files into `dir`, an empty directory; returns what it wrote. */
+export type ModelWriter = (model: tf.LayersModel, card: ModelCard, dir: string) => Promise<ExportedFile[]>;
+
 /**
- * Writes `model` (of `arch`) and the model card found in `cardDir` into `out`, atomically: into a temporary directory
- * beside it, then renamed into place. Takes ownership of `model` (disposes it); `out` must have been checked.
+ * What every format shares: `model` (of `arch`) folded unless `fold` is false, checked against the model card found
+ * in `cardDir`, written by `write` with the card into `out`, atomically (a temporary directory beside it, then
+ * renamed into place). Takes ownership of `model` (disposes it); `out` must have been checked.
  */
-export async function exportLayersModel(
+export async function exportWith(
   model: tf.LayersModel,
   arch: ArchSpec,
   cardDir: string,
   out: string,
-  opts: LayersExportOptions = {},
+  fold: boolean,
+  write: ModelWriter,
 ): Promise<ExportedModel> {
-  const folded = opts.fold !== false;
   let m = model;
   try {
-    if (folded) {
+    if (fold) {
       const f = foldModel(m, resolve(arch));
       m.dispose();
       m = f;
@@ -144,22 +149,37 @@ export async function exportLayersModel(
     const card = await readModelCard(cardDir);
     const shape = modelShape(m);
     checkCard(card, shape, cardDir);
-    const files = await writeExport(m, card, out, opts.shardBytes ?? DEFAULT_SHARD_BYTES);
-    return { card, shape, folded, parameters: m.countParams(), files: files.sort((a, b) => a.name.localeCompare(b.name)) };
+    const files = await writeExport(out, card, (dir) => write(m, card, dir));
+    return { card, shape, folded: fold, parameters: m.countParams(), files: files.sort((a, b) => a.name.localeCompare(b.name)) };
   } finally {
     m.dispose();
   }
 }
 
-/** Writes the model and its card into a temporary sibling of `out`, renamed into place; nothing is left on failure. */
-async function writeExport(model: tf.LayersModel, card: ModelCard, out: string, shardBytes: number): Promise<ExportedFile[]> {
-  const files: ExportedFile[] = [];
+/** The tfjs LayersModel export (model.json, weight shards and the card); see exportWith. */
+export async function exportLayersModel(
+  model: tf.LayersModel,
+  arch: ArchSpec,
+  cardDir: string,
+  out: string,
+  opts: LayersExportOptions = {},
+): Promise<ExportedModel> {
+  const shardBytes = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
+  return exportWith(model, arch, cardDir, out, opts.fold !== false, async (m, _card, dir) => {
+    const files: ExportedFile[] = [];
+    await m.save(fileSaveHandler(dir, { shardBytes, onFile: (f) => files.push(f) }));
+    return files;
+  });
+}
+
+/** Writes the model (`writeModel`) and its card into a temporary sibling of `out`, renamed into place; nothing is left on failure. */
+async function writeExport(out: string, card: ModelCard, writeModel: (dir: string) => Promise<ExportedFile[]>): Promise<ExportedFile[]> {
   let tmp: string | null = null;
   try {
     await mkdir(dirname(out), { recursive: true });
     await removeDeadTemps(out);
     tmp = await makeTempSibling(out);
-    await model.save(fileSaveHandler(tmp, { shardBytes, onFile: (f) => files.push(f) }));
+    const files = await writeModel(tmp);
     const cardText = `${JSON.stringify(card, null, 2)}\n`;
     files.push({ name: MODEL_CARD_FILE, bytes: await writeDurable(join(tmp, MODEL_CARD_FILE), cardText) });
     await replaceDir(tmp, out);

@@ -186,7 +186,7 @@ describe('nas export --format tfjs', () => {
 
   it('refuses an unknown format', () => {
     const out = join(dir, 'never');
-    userError(runCli(['export', '--checkpoint', runDir, '--format', 'onnx', '--out', out]), "unknown export format 'onnx'");
+    userError(runCli(['export', '--checkpoint', runDir, '--format', 'savedmodel', '--out', out]), "unknown export format 'savedmodel'", 'tfjs, onnx');
     assert.equal(existsSync(out), false);
   });
 

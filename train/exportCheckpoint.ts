@@ -3,6 +3,7 @@
 import { UsageError } from '../common/errors.js';
 import { checkOutput } from '../common/outputPath.js';
 import { type ExportedFile, type ExportFormat, exportFormats, exportLayersModel, isExportFormat } from '../model/export.js';
+import { exportOnnxModel } from '../model/exportOnnx.js';
 import { type CheckpointChoice, loadCheckpointModel } from './checkpoint.js';
 
 export interface ExportOptions {
@@ -48,6 +49,9 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     throw new UsageError(`unknown export format '${opts.format}': use ${exportFormats.join(', ')}`);
   }
   const format = opts.format;
+  if (format === 'onnx' && opts.fold === false) {
+    throw new UsageError('--no-fold keeps batch norm for further training in tfjs; an ONNX export is the inference form: drop --no-fold');
+  }
   const out = checkOutput(opts.out, {
     option: '--out',
     kind: 'dir',
@@ -56,7 +60,10 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   });
   const loaded = await loadCheckpointModel(opts.checkpoint, { weights: opts.weights ?? 'ema', allowFallback: opts.allowFallback === true });
   const { checkpoint, weights } = loaded;
-  const written = await exportLayersModel(loaded.model, checkpoint.arch, checkpoint.path, out, opts);
+  const written =
+    format === 'onnx'
+      ? await exportOnnxModel(loaded.model, checkpoint.arch, checkpoint.path, out)
+      : await exportLayersModel(loaded.model, checkpoint.arch, checkpoint.path, out, opts);
   return {
     format,
     out,

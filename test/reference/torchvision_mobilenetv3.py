@@ -5,7 +5,9 @@ inference activations are normalised and the logits are of order 1, which makes 
 rescales the linear layers, and writes to OUT_DIR:
   weights.safetensors  the state_dict (float32)
   io.safetensors       `input` (NCHW) and `logits` from eval mode
-Usage: /usr/bin/python3 torchvision_mobilenetv3.py large|small OUT_DIR [--size 224] [--batch 2]
+  torchvision.onnx     with --onnx: the model as torch.onnx.export writes it (opset 17, input `input` NCHW with a
+                       free batch dimension, output `logits`), what a torchvision user deploys to ONNX Runtime
+Usage: /usr/bin/python3 torchvision_mobilenetv3.py large|small OUT_DIR [--size 224] [--batch 2] [--onnx]
 """
 import argparse
 import json
@@ -43,6 +45,7 @@ def main() -> None:
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--classes", type=int, default=1000)
+    p.add_argument("--onnx", action="store_true", help="also write torchvision.onnx (torch.onnx.export, opset 17)")
     a = p.parse_args()
 
     torch.manual_seed(0)
@@ -71,6 +74,10 @@ def main() -> None:
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     write_safetensors(os.path.join(a.out, "weights.safetensors"), state)
     write_safetensors(os.path.join(a.out, "io.safetensors"), {"input": x, "logits": logits})
+    if a.onnx:
+        # The TorchScript exporter of PyTorch 1.13 writes the file without the `onnx` Python package.
+        torch.onnx.export(model, x, os.path.join(a.out, "torchvision.onnx"), opset_version=17, input_names=["input"],
+                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     print(json.dumps({"variant": a.variant, "params": sum(p.numel() for p in model.parameters()),
                       "logitsAbsMax": float(logits.abs().max())}))
 
