@@ -1,13 +1,17 @@
 // What `nas report` embeds in its page: the runs named, each read by its kind, in one read snapshot of the store.
 import { UsageError } from '../common/errors.js';
 import { REPORT_VERSION, type ReportData, type RunReport } from './reportTypes.js';
+import { netadaptReport } from './reportNetadapt.js';
 import { searchReport } from './reportSearch.js';
+import { trainReport } from './reportTrain.js';
 import type { RunRecord } from './runs.js';
 import type { Store } from './store.js';
 
 function runReport(store: Store, run: RunRecord): RunReport {
   if (run.kind === 'search') return searchReport(store, run);
-  throw new UsageError(`run ${run.id} is a ${run.kind} run; nas report draws search runs: \`nas runs list --kind search\` lists them`);
+  if (run.kind === 'train') return trainReport(store, run);
+  if (run.kind === 'netadapt') return netadaptReport(store, run);
+  throw new UsageError(`run ${run.id} is a ${run.kind} run; nas report draws search, netadapt and train runs (\`nas runs\` lists them)`);
 }
 
 /** The report of `ids` (each once, in the order given); a one-line error for an unknown run. */

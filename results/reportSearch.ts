@@ -4,6 +4,7 @@ import { isJsonObject, type JsonValue } from '../common/json.js';
 import type { CandidateRecord } from './candidates.js';
 import { candidateFront, PARETO_X } from './pareto.js';
 import type { BestSoFar, FailureReason, ReportCandidate, ReportCost, SearchReport } from './reportTypes.js';
+import { runHeader } from './reportHeader.js';
 import type { RunRecord } from './runs.js';
 import type { Store } from './store.js';
 import { metricOf, summarizeCandidate } from './summary.js';
@@ -90,12 +91,7 @@ export function searchReport(store: Store, run: RunRecord): SearchReport {
   const candidates = reportCandidates(store.listCandidates(run.id));
   return {
     kind: 'search',
-    id: run.id,
-    status: run.status,
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    seed: run.seed,
-    error: run.error,
+    ...runHeader(run),
     ...settingsOf(run.config),
     candidates,
     best: bestSoFar(candidates),

@@ -62,7 +62,57 @@ export interface SearchReport extends RunHeader {
   readonly failures: readonly FailureReason[];
 }
 
-export type RunReport = SearchReport;
+export interface EpochPoint {
+  readonly epoch: number;
+  readonly trainLoss: number | null;
+  readonly valLoss: number | null;
+  readonly trainAcc: number | null;
+  readonly valTop1: number | null;
+  readonly lr: number | null;
+  readonly imagesPerSec: number | null;
+}
+
+export interface TrainReport extends RunHeader {
+  readonly kind: 'train';
+  readonly arch: string | null;
+  readonly epochs: readonly EpochPoint[];
+}
+
+export interface NetadaptStep {
+  readonly iteration: number;
+  /** What the kept proposal shrank (null while the step runs). */
+  readonly what: string | null;
+  readonly latencyPredictedMs: number | null;
+  readonly latencyMeasuredMs: number | null;
+  /** After the step's short fine-tune. */
+  readonly accuracy: number | null;
+  readonly proposals: number;
+  readonly failedProposals: number;
+}
+
+/** A network at the end of a NetAdapt run: the seed, the result or the width-multiplier baseline. */
+export interface NetadaptNetwork {
+  readonly name: 'seed' | 'netadapt' | 'width baseline';
+  readonly latencyPredictedMs: number | null;
+  /** Timed together with the others at the end (null when not measured). */
+  readonly latencyMeasuredMs: number | null;
+  readonly valAccuracy: number | null;
+  readonly testTop1: number | null;
+  readonly params: number | null;
+  /** The baseline's uniform width multiplier. */
+  readonly width: number | null;
+}
+
+export interface NetadaptReport extends RunHeader {
+  readonly kind: 'netadapt';
+  readonly targetMs: number | null;
+  readonly message: string | null;
+  readonly verdict: string | null;
+  readonly steps: readonly NetadaptStep[];
+  readonly networks: readonly NetadaptNetwork[];
+}
+
+export type RunReport = SearchReport | TrainReport | NetadaptReport;
 
 export interface ReportData {
   readonly version: typeof REPORT_VERSION;

@@ -7,17 +7,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import sharp from 'sharp';
+import { type Browser, chromium } from 'playwright-core';
 import type { CandidateRecord } from '../results/candidates.js';
 import { openStore } from '../results/store.js';
 import { runCli, userError } from './cli-helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS, count, marks, notBlank, openReport, skipWithoutChromium, writeReport } from './report-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install chromium)`;
 const FIXTURE = new URL('./fixtures/eval-report.js', import.meta.url).pathname;
-const SHOTS = process.env['NAS_REPORT_SHOTS'];
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-report-'));
 const db = join(dir, 'nas.db');
@@ -63,14 +59,7 @@ function latencyPoints(run: string): Point[] {
   });
 }
 
-function report(args: readonly string[]): { out: string; bytes: number } {
-  const r = runCli(['report', ...args, '--db', db, '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const out: unknown = JSON.parse(r.stdout);
-  assert.ok(typeof out === 'object' && out !== null && 'out' in out && 'bytes' in out);
-  assert.ok(typeof out.out === 'string' && typeof out.bytes === 'number');
-  return { out: out.out, bytes: out.bytes };
-}
+const report = (args: readonly string[]): { out: string; bytes: number } => writeReport(db, args);
 
 let failing = '';
 let clean = '';
@@ -79,29 +68,14 @@ before(() => {
   clean = search(['--evaluator', 'synthetic', '--strategy', 'evolution', '--budget', '8']);
 });
 
-describe('nas report in headless Chromium', { skip }, () => {
+describe('nas report in headless Chromium', { skip: skipWithoutChromium }, () => {
   let browser: Browser;
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   after(async () => browser?.close());
 
-  /** The page opened from disk, drawn, with the console errors it logged. */
-  async function open(file: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors: string[] = [];
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-    page.on('pageerror', (e) => errors.push(e.message));
-    // Anything but the file itself would be a request to the network the page must not need.
-    page.on('request', (r) => void (r.url() !== pathToFileURL(file).href && errors.push(`request ${r.url()}`)));
-    await page.goto(pathToFileURL(file).href);
-    await page.waitForSelector('body[data-ready]', { timeout: 20_000 });
-    return { page, errors };
-  }
-
-  const count = (page: Page, selector: string): Promise<number> => page.locator(selector).count();
-  const marks = (page: Page, chart: string, mark: string, shape = '*'): Promise<number> =>
-    count(page, `[data-chart="${chart}"] g[aria-description="${mark}"] > ${shape}`);
+  const open = (file: string): ReturnType<typeof openReport> => openReport(browser, file);
 
   it('one search: a mark per candidate, front point, failure reason; the table sorts; not blank', async () => {
     const all = candidates(failing);
@@ -143,18 +117,6 @@ describe('nas report in headless Chromium', { skip }, () => {
     await page.close();
   });
 });
-
-/** The screenshot has more than a few colours and is not mostly one (a page drawn, not an empty one). */
-async function notBlank(page: Page, name: string): Promise<void> {
-  const png = await page.screenshot({ fullPage: true });
-  if (SHOTS !== undefined) writeFileSync(join(SHOTS, `${name}.png`), png);
-  const { channels } = await sharp(png).stats();
-  assert.ok(channels.every((c) => c.stdev > 10), `screenshot stdev ${channels.map((c) => c.stdev.toFixed(1)).join(', ')}`);
-  const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-  const colours = new Set<number>();
-  for (let i = 0; i + 2 < data.length && colours.size < 50; i += 3 * 97) colours.add((data[i] ?? 0) * 65536 + (data[i + 1] ?? 0) * 256 + (data[i + 2] ?? 0));
-  assert.ok(colours.size >= 50, `only ${colours.size} colours in the screenshot`);
-}
 
 describe('nas report: bad input and the output file', () => {
   it('an existing --out is refused without --force and replaced with it; --json says what was written', () => {

@@ -37,3 +37,19 @@ export function copyText(text: string, node: Node): void {
   if (navigator.clipboard === undefined) return select();
   navigator.clipboard.writeText(text).catch(select);
 }
+
+/** A plain table (data-table names it for tests). */
+export function simpleTable(name: string, header: readonly string[], rows: readonly (readonly string[])[]): HTMLTableElement {
+  const table = el('table', '', { class: 'candidates', 'data-table': name });
+  const head = el('tr');
+  head.append(...header.map((h) => el('th', h)));
+  const body = el('tbody');
+  body.append(...rows.map((r) => {
+    const tr = el('tr');
+    tr.append(...r.map((c) => el('td', c)));
+    return tr;
+  }));
+  table.append(el('thead'), body);
+  table.tHead?.append(head);
+  return table;
+}

@@ -1,16 +1,25 @@
 // The page of `nas report`: reads the embedded data and draws each kind of run it holds. Bundled with Observable
 // Plot into one script (web/build.mjs) that `nas report` inlines, so the page works from disk with no network.
-import type { RunReport, SearchReport } from '../../results/reportTypes.js';
+import type { NetadaptReport, RunReport, SearchReport, TrainReport } from '../../results/reportTypes.js';
 import { candidateTable } from './candidateTable.js';
 import { readReportData } from './data.js';
 import { el } from './dom.js';
+import { netadaptCharts } from './netadaptCharts.js';
 import { searchCharts } from './searchCharts.js';
+import { trainCharts } from './trainCharts.js';
 
-function summaryLine(r: RunReport): string {
+function searchLine(r: SearchReport): string {
   const done = r.candidates.filter((c) => c.status === 'done').length;
   const failed = r.candidates.filter((c) => c.status === 'failed').length;
   const settings = [r.strategy, r.space, r.evaluator, r.targets.join(', ')].filter((s) => s !== null && s !== '');
-  return `${r.kind} run ${r.id} (${r.status}): ${done} done, ${failed} failed of ${r.candidates.length}; ${settings.join(' · ')}`;
+  return `search run ${r.id} (${r.status}): ${done} done, ${failed} failed of ${r.candidates.length}; ${settings.join(' · ')}`;
+}
+
+function summaryLine(r: RunReport): string {
+  if (r.kind === 'search') return searchLine(r);
+  if (r.kind === 'train') return `train run ${r.id} (${r.status}): ${r.epochs.length} epochs of ${r.arch ?? 'an architecture'}`;
+  const target = r.targetMs === null ? '' : `, target ${r.targetMs.toFixed(3)} ms`;
+  return `netadapt run ${r.id} (${r.status}): ${r.steps.length} steps${target}`;
 }
 
 function runsSection(runs: readonly RunReport[]): HTMLElement {
@@ -25,20 +34,27 @@ function runsSection(runs: readonly RunReport[]): HTMLElement {
   return section;
 }
 
-function searchSection(runs: readonly SearchReport[]): HTMLElement {
-  const section = el('section', '', { id: 'search' });
-  const charts = el('div', '', { class: 'charts' });
-  charts.append(...searchCharts(runs));
-  section.append(el('h2', runs.length > 1 ? `Searches (${runs.length} overlaid)` : 'Search'), charts, candidateTable(runs));
+/** A section of the runs of one kind: its charts side by side, then what follows them. */
+function kindSection(id: string, title: string, charts: readonly HTMLElement[], ...after: HTMLElement[]): HTMLElement {
+  const section = el('section', '', { id });
+  const box = el('div', '', { class: 'charts' });
+  box.append(...charts);
+  section.append(el('h2', title), box, ...after);
   return section;
 }
+
+const titled = (kind: string, n: number): string => (n > 1 ? `${kind} (${n} overlaid)` : kind);
 
 function draw(): void {
   const root = document.getElementById('report') ?? document.body;
   const data = readReportData(document);
   const searches = data.runs.filter((r): r is SearchReport => r.kind === 'search');
+  const netadapts = data.runs.filter((r): r is NetadaptReport => r.kind === 'netadapt');
+  const trains = data.runs.filter((r): r is TrainReport => r.kind === 'train');
   root.append(runsSection(data.runs));
-  if (searches.length > 0) root.append(searchSection(searches));
+  if (searches.length > 0) root.append(kindSection('search', titled('Search', searches.length), searchCharts(searches), candidateTable(searches)));
+  if (netadapts.length > 0) root.append(kindSection('netadapt', titled('NetAdapt', netadapts.length), netadaptCharts(netadapts)));
+  if (trains.length > 0) root.append(kindSection('train', titled('Training', trains.length), trainCharts(trains)));
   document.body.setAttribute('data-ready', 'true');
 }
 
