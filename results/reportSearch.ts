@@ -3,6 +3,7 @@
 import { isJsonObject, type JsonValue } from '../common/json.js';
 import type { CandidateRecord } from './candidates.js';
 import { candidateFront, PARETO_X } from './pareto.js';
+import { choiceTrends } from './reportChoices.js';
 import type { BestSoFar, FailureReason, ReportCandidate, ReportCost, SearchReport } from './reportTypes.js';
 import { runHeader } from './reportHeader.js';
 import type { RunRecord } from './runs.js';
@@ -88,7 +89,8 @@ function settingsOf(config: JsonValue): Pick<SearchReport, 'strategy' | 'space' 
 }
 
 export function searchReport(store: Store, run: RunRecord): SearchReport {
-  const candidates = reportCandidates(store.listCandidates(run.id));
+  const records = store.listCandidates(run.id);
+  const candidates = reportCandidates(records);
   return {
     kind: 'search',
     ...runHeader(run),
@@ -96,5 +98,6 @@ export function searchReport(store: Store, run: RunRecord): SearchReport {
     candidates,
     best: bestSoFar(candidates),
     failures: failureReasons(candidates),
+    choices: choiceTrends(run.config, records),
   };
 }

@@ -42,6 +42,24 @@ export interface FailureReason {
   readonly seqs: readonly number[];
 }
 
+/** One decision of the space over the search: how often each option was sampled in each window of candidates. */
+export interface DecisionTrend {
+  /** Where the choice sits in the space, e.g. `stages[2][1].expand`. */
+  readonly path: string;
+  /** The option values, as JSON text. */
+  readonly options: readonly string[];
+  /** The option sampled most in the last window. */
+  readonly favourite: number;
+  /** Per window, the share of each option (summing to 1). */
+  readonly shares: readonly (readonly number[])[];
+}
+
+/** The strategy's choices over a search: candidates in proposal order cut into windows of (nearly) equal size. */
+export interface ChoiceTrends {
+  readonly windows: readonly { readonly from: number; readonly to: number; readonly candidates: number }[];
+  readonly decisions: readonly DecisionTrend[];
+}
+
 interface RunHeader {
   readonly id: string;
   readonly status: string;
@@ -60,6 +78,8 @@ export interface SearchReport extends RunHeader {
   readonly candidates: readonly ReportCandidate[];
   readonly best: readonly BestSoFar[];
   readonly failures: readonly FailureReason[];
+  /** Null when the candidates have no stored decisions or the run's space cannot be read back. */
+  readonly choices: ChoiceTrends | null;
 }
 
 export interface EpochPoint {

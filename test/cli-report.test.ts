@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import type { CandidateRecord } from '../results/candidates.js';
+import { CHOICE_WINDOWS } from '../results/reportChoices.js';
 import { openStore } from '../results/store.js';
 import { runCli, userError } from './cli-helpers.js';
 import { CHROMIUM, CHROMIUM_ARGS, count, marks, notBlank, openReport, skipWithoutChromium, writeReport } from './report-helpers.js';
@@ -91,6 +92,10 @@ describe('nas report in headless Chromium', { skip: skipWithoutChromium }, () =>
     assert.equal(await marks(page, 'time', 'candidate'), all.length);
     assert.equal(await marks(page, 'failures', 'reason', 'rect'), 1);
     assert.match((await page.locator('[data-chart="failures"] title').first().textContent()) ?? '', /out of memory on purpose/);
+    // The choices: a cell per decision of the space and window of candidates (every candidate has its decisions).
+    const decisions = all[0]?.decisions?.length ?? 0;
+    assert.ok(decisions > 0 && all.every((c) => c.decisions?.length === decisions));
+    assert.equal(await marks(page, 'choices', 'cell', 'rect'), decisions * Math.min(all.length, CHOICE_WINDOWS));
     const rows = page.locator('table.candidates tbody tr');
     assert.equal(await rows.count(), all.length);
     await page.locator('table.candidates th', { hasText: /^reward$/ }).click();

@@ -3,6 +3,7 @@
 // per run; one run is coloured by candidate order instead.
 import * as Plot from '@observablehq/plot';
 import type { ReportCandidate, ReportCost, SearchReport } from '../../results/reportTypes.js';
+import { choiceCharts } from './choiceCharts.js';
 import { figure } from './dom.js';
 
 type Row = ReportCandidate & { readonly run: string };
@@ -97,6 +98,7 @@ export function searchCharts(runs: readonly SearchReport[]): HTMLElement[] {
     ...(['latency', 'madds', 'params'] as const).map((c) => costChart(runs, c)),
     timeChart(runs),
     failureChart(runs),
+    ...choiceCharts(runs),
   ];
   return charts.filter((c): c is HTMLElement => c !== null);
 }
