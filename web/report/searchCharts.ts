@@ -82,7 +82,8 @@ function failureChart(runs: readonly SearchReport[]): HTMLElement | null {
     width: 640,
     marginLeft: 300,
     height: 60 + 28 * rows.length,
-    x: { label: 'failed candidates', grid: true },
+    // Whole-number ticks: a count of candidates.
+    x: { label: 'failed candidates', grid: true, ticks: Math.min(10, Math.max(...rows.map((r) => r.count))), tickFormat: 'd' },
     y: { label: null },
     color: { legend: runs.length > 1 },
     marks: [Plot.barX(rows, { x: 'count', y: 'short', fill: 'run', title: (d: (typeof rows)[number]) => `${d.reason}\n#${d.seqs.join(', #')}`, ariaDescription: 'reason' })],
