@@ -5,7 +5,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { replaceFile } from '../common/atomicFs.js';
 import { NasError } from '../common/errors.js';
 import { checkOutput, pathComponent } from '../common/outputPath.js';
+import { formatTarget, parseTarget } from '../latency/targets.js';
 import { reportData } from '../results/reportData.js';
+import type { TargetLine } from '../results/reportTypes.js';
 import { databaseReads, dbOption, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
 import { reportHtml } from './reportHtml.js';
@@ -19,6 +21,16 @@ function pageScript(): string {
     return readFileSync(SCRIPT, 'utf8');
   } catch {
     throw new NasError('E_IO', `the report page's script ${SCRIPT.pathname} is missing: run \`npm run build:web\` first`, 1);
+  }
+}
+
+/** A stored target as a line on its cost's chart: absolute targets only (a relative one has no fixed value). */
+function readTarget(text: string): TargetLine | null {
+  try {
+    const t = parseTarget(text);
+    return t.relative ? null : { cost: t.resource, value: t.value, text: `target ${formatTarget(t).replace(/^\w+ /, '')}` };
+  } catch {
+    return null;
   }
 }
 
@@ -48,7 +60,7 @@ async function writeReport(argv: ReportArgs): Promise<ReportResult> {
     reads: databaseReads(argv.db),
   });
   const script = pageScript();
-  const data = withStore(argv.db, (store) => reportData(store, argv.runs));
+  const data = withStore(argv.db, (store) => reportData(store, argv.runs, { readTarget }));
   const html = reportHtml(data, script);
   try {
     await replaceFile(out, html);

@@ -4,7 +4,7 @@ import { isJsonObject, type JsonValue } from '../common/json.js';
 import type { CandidateRecord } from './candidates.js';
 import { candidateFront, PARETO_X } from './pareto.js';
 import { choiceTrends } from './reportChoices.js';
-import type { BestSoFar, FailureReason, ReportCandidate, ReportCost, SearchReport } from './reportTypes.js';
+import type { BestSoFar, FailureReason, ReportCandidate, ReportCost, SearchReport, TargetLine } from './reportTypes.js';
 import { runHeader } from './reportHeader.js';
 import type { RunRecord } from './runs.js';
 import type { Store } from './store.js';
@@ -88,13 +88,18 @@ function settingsOf(config: JsonValue): Pick<SearchReport, 'strategy' | 'space' 
   };
 }
 
-export function searchReport(store: Store, run: RunRecord): SearchReport {
+/** Reads a stored `--target` text; null for one without a line to draw (a relative target) or not readable. */
+export type ReadTarget = (text: string) => TargetLine | null;
+
+export function searchReport(store: Store, run: RunRecord, readTarget: ReadTarget = () => null): SearchReport {
   const records = store.listCandidates(run.id);
   const candidates = reportCandidates(records);
+  const settings = settingsOf(run.config);
   return {
     kind: 'search',
     ...runHeader(run),
-    ...settingsOf(run.config),
+    ...settings,
+    targetLines: settings.targets.flatMap((t) => readTarget(t) ?? []),
     candidates,
     best: bestSoFar(candidates),
     failures: failureReasons(candidates),

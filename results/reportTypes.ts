@@ -60,6 +60,14 @@ export interface ChoiceTrends {
   readonly decisions: readonly DecisionTrend[];
 }
 
+/** A search's absolute target on one cost, drawn on that cost's chart. */
+export interface TargetLine {
+  readonly cost: ReportCost;
+  /** In the cost's unit: ms for latency, a count for MAdds and params. */
+  readonly value: number;
+  readonly text: string;
+}
+
 interface RunHeader {
   readonly id: string;
   readonly status: string;
@@ -75,6 +83,8 @@ export interface SearchReport extends RunHeader {
   readonly space: string | null;
   readonly evaluator: string | null;
   readonly targets: readonly string[];
+  /** The absolute targets that the caller could read (relative ones have no line). */
+  readonly targetLines: readonly TargetLine[];
   readonly candidates: readonly ReportCandidate[];
   readonly best: readonly BestSoFar[];
   readonly failures: readonly FailureReason[];

@@ -89,6 +89,9 @@ describe('nas report in headless Chromium', { skip: skipWithoutChromium }, () =>
     assert.equal(await marks(page, 'accuracy-latency', 'candidate', 'circle'), latencyPoints(failing).length);
     assert.equal(await marks(page, 'accuracy-latency', 'front point', 'circle'), frontSize(latencyPoints(failing)));
     assert.equal(await marks(page, 'accuracy-madds', 'candidate', 'circle'), done.length);
+    // The search's --target latency=15ms as a line on the latency chart only.
+    assert.equal(await marks(page, 'accuracy-latency', 'target', 'line'), 1);
+    assert.equal(await marks(page, 'accuracy-madds', 'target', 'line'), 0);
     assert.equal(await marks(page, 'time', 'candidate'), all.length);
     assert.equal(await marks(page, 'failures', 'reason', 'rect'), 1);
     assert.match((await page.locator('[data-chart="failures"] title').first().textContent()) ?? '', /out of memory on purpose/);

@@ -41,6 +41,7 @@ function costChart(runs: readonly SearchReport[], cost: ReportCost): HTMLElement
   if (points.length === 0) return null;
   const front = points.filter((c) => c.front.includes(cost)).sort((a, b) => (a[key] ?? 0) - (b[key] ?? 0));
   const single = runs.length === 1;
+  const targets = runs.flatMap((r) => r.targetLines.filter((t) => t.cost === cost));
   const chart = Plot.plot({
     width: 640,
     height: 360,
@@ -52,6 +53,8 @@ function costChart(runs: readonly SearchReport[], cost: ReportCost): HTMLElement
       Plot.line(front, { x: key, y: 'accuracy', z: 'run', stroke: single ? 'currentColor' : 'run', curve: 'step-after', strokeOpacity: 0.6, ariaDescription: 'front' }),
       Plot.dot(front, { x: key, y: 'accuracy', stroke: single ? 'currentColor' : 'run', r: 7, ariaDescription: 'front point' }),
       Plot.dot(points, { x: key, y: 'accuracy', fill: single ? 'seq' : 'run', r: 4, title: hover, ariaDescription: 'candidate' }),
+      Plot.ruleX(targets, { x: 'value', stroke: '#e0452b', strokeDasharray: '4 3', ariaDescription: 'target' }),
+      Plot.text(targets, { x: 'value', text: 'text', frameAnchor: 'top', dx: 4, textAnchor: 'start', fill: '#e0452b' }),
     ],
   });
   return figure(`accuracy-${cost}`, `Accuracy vs ${label}`, chart, 'The line is the Pareto front; hover a point for its architecture.');
