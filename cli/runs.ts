@@ -7,7 +7,8 @@ import { openStore, type Store } from '../results/store.js';
 import { dbOption, jsonOption } from './options.js';
 import { emit, table } from './output.js';
 
-function withStore<T>(path: string, fn: (store: Store) => T): T {
+/** `fn` on the database at `path` opened read-only, closed after (also by `nas report`). */
+export function withStore<T>(path: string, fn: (store: Store) => T): T {
   const store = openStore(path, { readonly: true });
   try {
     return fn(store);

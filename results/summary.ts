@@ -2,6 +2,7 @@
 // report. One reading of the stored metrics for every command, so `nas search` and `nas results` agree on them.
 import type { CandidateRecord } from './candidates.js';
 import type { JsonValue } from '../common/json.js';
+import type { CandidateFigures } from './reportTypes.js';
 
 /** A finite number stored under key in a metrics object, else null (a non-finite number is no measurement). */
 export function metricOf(metrics: JsonValue | null, key: string): number | null {
@@ -10,15 +11,10 @@ export function metricOf(metrics: JsonValue | null, key: string): number | null 
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-export interface CandidateSummary {
+export interface CandidateSummary extends CandidateFigures {
   readonly id: number;
   readonly seq: number;
   readonly arch: string;
-  readonly reward: number | null;
-  readonly accuracy: number | null;
-  readonly latencyMs: number | null;
-  readonly madds: number | null;
-  readonly params: number | null;
 }
 
 export function summarizeCandidate(c: CandidateRecord): CandidateSummary {

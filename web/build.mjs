@@ -1,5 +1,5 @@
-// Builds the browser module (web/index.ts -> dist/web/nas.js), the example page (web/example -> dist/web/example)
-// and the latency page of the browser runner (latency/page -> dist/web/latency) with esbuild. @tensorflow/tfjs stays an import for the page to resolve, so our layers register with the page's
+// Builds the browser module (web/index.ts -> dist/web/nas.js), the example page (web/example -> dist/web/example),
+// the script of `nas report`'s page (web/report -> dist/web/report.js, Observable Plot bundled in) and the latency page of the browser runner (latency/page -> dist/web/latency) with esbuild. @tensorflow/tfjs stays an import for the page to resolve, so our layers register with the page's
 // tfjs; sharp, which data/image.ts imports to decode files in Node, becomes a stub that throws: pages decode with
 // a canvas. Run by `npm run build:web` after `tsc -p web/tsconfig.json` has type-checked the sources.
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -55,6 +55,17 @@ await build({
   entryPoints: [join(root, 'latency', 'page', 'main.ts')],
   outfile: join(out, 'latency', 'page.js'),
   plugins: [noSharp],
+});
+// The report's script is inlined into a page opened from disk: one classic script (no module loading from file://),
+// every dependency bundled, minified to keep each report small.
+await build({
+  ...common,
+  external: [],
+  format: 'iife',
+  minify: true,
+  sourcemap: false,
+  entryPoints: [join(root, 'web', 'report', 'main.ts')],
+  outfile: join(out, 'report.js'),
 });
 await mkdir(join(out, 'example'), { recursive: true });
 await copyFile(join(root, 'web', 'example', 'index.html'), join(out, 'example', 'index.html'));
