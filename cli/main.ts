@@ -18,6 +18,7 @@ import { resultsCommand } from './results.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { trainFinalCommand } from './trainFinal.js';
+import { workerCommand } from './worker.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(runsCommand)
     .command(searchCommand)
     .command(trainFinalCommand)
+    .command(workerCommand)
     .demandCommand(1, 'name a command: nas --help lists them')
     .strict()
     .recommendCommands()
