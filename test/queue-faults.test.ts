@@ -3,30 +3,15 @@
 // candidates, none evaluated twice but the killed job; a coordinator killed with SIGKILL and resumed re-attaches to
 // the jobs still in the queue (no job added twice, no candidate evaluated twice) and ends as the in-process run.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { runCli } from './cli-helpers.js';
-import { peek, runIds, sleep, spawnCli, waitFor } from './process-helpers.js';
+import { peek, sleep, spawnCli, waitFor } from './process-helpers.js';
 import {
-  candidateRows, fixture, jobCounts, readLog, type RedisServer, redisSkip, startRedis, startsByArch, startWorkers,
-  stopWorkers, workerStarted,
+  candidateRows, fixture, jobCounts, onlyRun, queueTestContext, readLog, redisSkip, startsByArch, startWorkers, stopWorkers,
+  workerStarted,
 } from './queue-helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nas-queue-faults-'));
-let redis: RedisServer | null = null;
-before(async () => {
-  if (redisSkip === false) redis = await startRedis(false);
-});
-after(async () => {
-  await redis?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
-let n = 0;
-const fresh = (ext: string): string => join(dir, `t${n++}${ext}`);
-const url = (): string => redis?.url ?? '';
-const onlyRun = (db: string): string => runIds(db)[0] ?? '';
+const { url, fresh } = queueTestContext('queue-faults', false);
 
 const SEARCH = ['search', '--evaluator', fixture('eval-pid'), '--target', 'madds=60M', '--strategy', 'random', '--budget', '12', '--batch', '6', '--seed', '3', '--json'];
 

@@ -1,85 +1,22 @@
-// Shared by the queue tests: a real redis-server on a free loopback port with its own temporary directory (stopped
-// and started again on the same port and data for the restart test), `nas worker` processes, the evaluation log of
+// Shared by the queue tests: a real redis-server per test file (bench/redisServer.ts), `nas worker` processes, the evaluation log of
 // the eval-pid fixture, and a run's candidates as the comparison of two runs needs them.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { freePort, hasRedisServer, REDIS_SERVER, type RedisServer, startRedisServer } from '../bench/redisServer.js';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from '../search/engine/queue/connection.js';
-import { peek, type Spawned, sleep, spawnCli } from './process-helpers.js';
-
-export const REDIS_SERVER = '/usr/bin/redis-server';
+import { peek, runIds, type Spawned, spawnCli } from './process-helpers.js';
 
 /** node:test's skip value: a reason where redis-server is absent (CI installs the Debian package). */
-export const redisSkip: string | false = existsSync(REDIS_SERVER) ? false : `${REDIS_SERVER} is absent (Debian package redis-server)`;
+export const redisSkip: string | false = hasRedisServer() ? false : `${REDIS_SERVER} is absent (Debian package redis-server)`;
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 
-/** A loopback port nothing listens on (the kernel's choice, released again). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export interface RedisServer {
-  readonly url: string;
-  /** Stops the server (SIGTERM: with persistence on, it writes its data first). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port and directory. */
-  start(): Promise<void>;
-  /** Stops it and removes its directory. */
-  dispose(): Promise<void>;
-}
-
-async function pingable(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-/** A redis-server of its own; `persist`: append-only file, fsync'd on every write (nothing acknowledged is lost). */
-export async function startRedis(persist: boolean): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'nas-redis-'));
-  const url = `redis://127.0.0.1:${port}/0`;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', persist ? 'yes' : 'no', '--appendfsync', 'always'];
-  let child: ChildProcess | null = null;
-  const start = async (): Promise<void> => {
-    child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
-    for (let i = 0; i < 200 && !(await pingable(url)); i++) await sleep(25);
-    assert.ok(await pingable(url), `redis-server did not start on port ${port}`);
-  };
-  const stop = async (): Promise<void> => {
-    const c: ChildProcess | null = child;
-    child = null;
-    if (c === null || c.exitCode !== null) return;
-    await new Promise<void>((r) => {
-      c.once('exit', () => r());
-      c.kill('SIGTERM');
-    });
-  };
-  await start();
-  return { url, stop, start, dispose: async () => (await stop(), rmSync(dir, { recursive: true, force: true })) };
-}
+export { freePort, type RedisServer };
 
 /** `nas worker --queue URL --workers 0` processes with the fixture's environment; each writes JSON lines. */
 export function startWorkers(url: string, n: number, env: Record<string, string>, extra: readonly string[] = []): Spawned[] {
@@ -151,3 +88,36 @@ export async function jobCounts(url: string): Promise<Record<string, number>> {
   }
 }
 
+
+/** A test file's Redis (started before its tests, where redis-server exists) and temporary directory. */
+export interface QueueTestContext {
+  /** The server's URL ('' where the tests skip). */
+  url(): string;
+  server(): RedisServer;
+  /** A new path in the file's directory. */
+  fresh(ext: string): string;
+}
+
+export function queueTestContext(name: string, persist: boolean): QueueTestContext {
+  const dir = mkdtempSync(join(tmpdir(), `nas-${name}-`));
+  let redis: RedisServer | null = null;
+  before(async () => {
+    if (redisSkip === false) redis = await startRedisServer(persist);
+  });
+  after(async () => {
+    await redis?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let n = 0;
+  return {
+    url: () => redis?.url ?? '',
+    server: () => {
+      assert.ok(redis !== null, 'redis-server started');
+      return redis;
+    },
+    fresh: (ext) => join(dir, `t${n++}${ext}`),
+  };
+}
+
+/** The one run of a database the CLI made. */
+export const onlyRun = (db: string): string => runIds(db)[0] ?? '';

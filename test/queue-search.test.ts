@@ -2,40 +2,26 @@
 // in-process candidates and rewards, each candidate evaluated once; bad --queue input is one line; a worker refuses a
 // job whose evaluator file differs from the coordinator's, and the candidate keeps that reason.
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { UsageError } from '../common/errors.js';
 import { parseQueueUrl, redactedUrl } from '../search/engine/queue/connection.js';
 import { runCli, runCliAsync, userError } from './cli-helpers.js';
 import { peek, runIds, spawnCli, waitFor } from './process-helpers.js';
 import {
-  candidateRows, fixture, freePort, jobCounts, readLog, type RedisServer, redisSkip, startRedis, startsByArch, startWorkers,
+  candidateRows, fixture, freePort, jobCounts, onlyRun, queueTestContext, readLog, redisSkip, startsByArch, startWorkers,
   stopWorkers, workerStarted,
 } from './queue-helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nas-queue-search-'));
-let redis: RedisServer | null = null;
-before(async () => {
-  if (redisSkip === false) redis = await startRedis(false);
-});
-after(async () => {
-  await redis?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
-let n = 0;
-const fresh = (ext: string): string => join(dir, `t${n++}${ext}`);
-const url = (): string => redis?.url ?? '';
+const { url, fresh } = queueTestContext('queue-search', false);
 
 const searchArgs = (evaluator: string, budget: number): string[] =>
   ['search', '--evaluator', evaluator, '--target', 'madds=60M', '--strategy', 'random', '--budget', String(budget), '--batch', '6', '--seed', '7', '--json'];
 
-const onlyRun = (db: string): string => runIds(db)[0] ?? '';
-
 test('a coordinator and three nas worker processes give exactly the in-process candidates and rewards, each evaluated once', { skip: redisSkip }, async () => {
   const log = fresh('.log');
-  const workers = startWorkers(url(), 3, { NAS_FIXTURE_LOG: log, NAS_FIXTURE_SLEEP_MS: '30' });
+  const workers = startWorkers(url(), 3, { NAS_FIXTURE_LOG: log, NAS_FIXTURE_SLEEP_MS: '0' });
   await Promise.all(workers.map(workerStarted));
   const [dbQueue, dbLocal] = [fresh('.db'), fresh('.db')];
   const q = await runCliAsync([...searchArgs(fixture('eval-pid'), 18), '--queue', url(), '--db', dbQueue]);

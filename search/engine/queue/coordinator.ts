@@ -4,6 +4,7 @@
 // any engine. The job id is the run's and the architecture's, so a resumed coordinator that enqueues a candidate
 // still in the queue (or finished while it was down) attaches to that job instead of adding another.
 import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { evaluatorHash, evaluatorRefOf } from '../../evaluators.js';
 import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, reasonOf, type WorkerSetup } from '../types.js';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from './connection.js';
@@ -29,10 +30,23 @@ export interface QueueEngineOptions {
 
 const CLOSED: EvalOutcome = { ok: false, reason: 'engine closed', seconds: 0 };
 
+/**
+ * The queue's events from the stream's present end on: QueueEvents would start reading at '$' only once its first
+ * blocking read is sent, and a job finished between our check of it and that read (an instant evaluator, measured:
+ * a search stuck after its first batch) would never be reported.
+ */
+async function listen(queue: Queue, client: Redis, connection: Redis): Promise<QueueEvents> {
+  const last = await client.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+  const lastEventId = last[0]?.[0] ?? '0-0';
+  const events = new QueueEvents(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX, lastEventId });
+  await events.waitUntilReady();
+  return events;
+}
+
 export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions): Engine {
   const connections = [connect(opts.url), connect(opts.url)] as const;
   const queue = new Queue(QUEUE_NAME, { connection: connections[0], prefix: QUEUE_PREFIX });
-  const events = new QueueEvents(QUEUE_NAME, { connection: connections[1], prefix: QUEUE_PREFIX });
+  const events = listen(queue, connections[0], connections[1]);
   // Every job waited for listens for the queue's closing: more than Node's default of 10 at once is expected here.
   queue.setMaxListeners(QUEUE_IN_FLIGHT + 10);
   const base: Omit<JobData, 'task'> = {
@@ -54,7 +68,7 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
       removeOnComplete: { age: KEEP_FINISHED_SECONDS },
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
-    return parseOutcome(await job.waitUntilFinished(events));
+    return parseOutcome(await job.waitUntilFinished(await events));
   };
 
   return {
@@ -73,7 +87,8 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
     async close() {
       closed = true;
       onClose();
-      await events.close();
+      // Events that never started (Redis unreachable) have nothing to close.
+      await (await events.catch(() => null))?.close();
       await queue.close();
       for (const c of connections) c.disconnect();
     },
