@@ -14,6 +14,7 @@ import { importWeightsCommand } from './importWeights.js';
 import { latencyCommand } from './latency.js';
 import { netadaptCommand } from './netadapt.js';
 import { predictCommand } from './predict.js';
+import { queueCommand } from './queue.js';
 import { resultsCommand } from './results.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(latencyCommand)
     .command(netadaptCommand)
     .command(predictCommand)
+    .command(queueCommand)
     .command(resultsCommand)
     .command(runsCommand)
     .command(searchCommand)

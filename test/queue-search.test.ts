@@ -1,5 +1,5 @@
 // `nas search --queue` with `nas worker` processes on a real redis-server (issue 16): the same seed gives exactly the
-// in-process candidates and rewards, each candidate evaluated once; bad --queue input is one line; a worker refuses a
+// in-process candidates and rewards, each candidate evaluated once, and `nas queue status` lists the jobs and workers; bad --queue input is one line; a worker refuses a
 // job whose evaluator file differs from the coordinator's, and the candidate keeps that reason.
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync } from 'node:fs';
@@ -28,6 +28,8 @@ test('a coordinator and three nas worker processes give exactly the in-process c
   assert.equal(q.status, 0, q.stderr);
   const local = runCli([...searchArgs(fixture('eval-pid'), 18), '--workers', '0', '--db', dbLocal]);
   assert.equal(local.status, 0, local.stderr);
+  const status = await runCliAsync(['queue', 'status', url(), '--json']);
+  assert.equal(status.status, 0, status.stderr);
   const outs = await stopWorkers(workers);
 
   const rows = candidateRows(dbQueue, onlyRun(dbQueue));
@@ -41,6 +43,11 @@ test('a coordinator and three nas worker processes give exactly the in-process c
   const jobs = outs.flatMap((o) => o.split('\n').filter((l) => l.includes('"event":"job"')));
   assert.equal(jobs.length, 18);
   assert.equal((await jobCounts(url()))['completed'], 18);
+  // `nas queue status`: the jobs by state and the three workers' heartbeats, with the jobs each ran.
+  const st = JSON.parse(status.stdout) as { jobs: Record<string, number>; workers: { pid: number; jobsDone: number }[] };
+  assert.deepEqual(st.jobs, { waiting: 0, active: 0, delayed: 0, completed: 18, failed: 0 });
+  assert.deepEqual(st.workers.map((w) => w.pid).sort(), workers.map((w) => w.child.pid).sort());
+  assert.equal(st.workers.reduce((a, w) => a + w.jobsDone, 0), 18);
 });
 
 test('--queue: a URL that is not redis://, --workers beside it, or a Redis that is not there is one line, exit 2, and no run', { skip: redisSkip }, async () => {

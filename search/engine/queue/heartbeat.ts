@@ -1,6 +1,6 @@
-// Workers announce themselves in Redis: one key per worker, rewritten every HEARTBEAT_SECONDS with a time to live of
-// a few periods, so `nas queue status` lists the workers alive (and when each was last heard from) and a worker that
-// died drops out on its own.
+// Workers announce themselves in Redis: one key per worker, rewritten every HEARTBEAT_SECONDS and after each job
+// (one SET, cheap beside a job's own commands) with a time to live of a few periods, so `nas queue status` lists the
+// workers alive with their job counts as of their last job, and a worker that died drops out on its own.
 import type { Redis } from 'ioredis';
 import { QUEUE_PREFIX } from './connection.js';
 
@@ -22,8 +22,15 @@ export interface WorkerBeat {
   readonly jobsFailed: number;
 }
 
-/** Writes the worker's beat now and every HEARTBEAT_SECONDS; returns a function that stops and removes it. */
-export function startHeartbeat(redis: Redis, beat: () => Omit<WorkerBeat, 'lastBeat'>): () => Promise<void> {
+export interface Heartbeat {
+  /** Writes the beat now (after a job). */
+  beat(): void;
+  /** Stops beating and removes the worker's key. */
+  stop(): Promise<void>;
+}
+
+/** Writes the worker's beat now and every HEARTBEAT_SECONDS. */
+export function startHeartbeat(redis: Redis, beat: () => Omit<WorkerBeat, 'lastBeat'>): Heartbeat {
   const key = `${WORKER_KEY_PREFIX}${beat().id}`;
   const write = (): void => {
     // A beat lost while Redis is down is simply late: the next one rewrites the key.
@@ -31,8 +38,11 @@ export function startHeartbeat(redis: Redis, beat: () => Omit<WorkerBeat, 'lastB
   };
   write();
   const timer = setInterval(write, HEARTBEAT_SECONDS * 1000);
-  return async () => {
-    clearInterval(timer);
-    await redis.del(key).catch(() => 0);
+  return {
+    beat: write,
+    async stop() {
+      clearInterval(timer);
+      await redis.del(key).catch(() => 0);
+    },
   };
 }

@@ -10,7 +10,7 @@ import { canonicalJson } from '../../../common/json.js';
 import type { Engine, EvalOutcome, EvalTimeout, WorkerSetup } from '../types.js';
 import { acceptJob, RefusedJob } from './accept.js';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from './connection.js';
-import { startHeartbeat } from './heartbeat.js';
+import { type Heartbeat, startHeartbeat } from './heartbeat.js';
 import { type JobData, JobDataError, parseJobData } from './jobs.js';
 
 export interface QueueWorkerOptions {
@@ -87,32 +87,41 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     lockDuration: opts.stallSeconds * 1000,
     stalledInterval: opts.stallSeconds * 1000,
   });
-  worker.on('completed', (job, result: EvalOutcome) => {
-    counts.done++;
-    opts.onJob?.({ jobId: job.id ?? '', arch: archOf(job), outcome: result, failure: null });
-  });
-  worker.on('failed', (job, err) => {
-    counts.failed++;
-    opts.onJob?.({ jobId: job?.id ?? '', arch: job === undefined ? '' : archOf(job), outcome: null, failure: err.message });
-  });
+  let heartbeat: Heartbeat | null = null;
+  reportJobs(worker, counts, () => heartbeat?.beat(), opts.onJob);
   // Connection errors are retried by the worker; other errors are reported per job above.
   worker.on('error', () => {});
   await worker.waitUntilReady();
   const startedAt = new Date().toISOString();
   const engine = opts.engine.gpus !== undefined ? 'processes' : opts.engine.workers === 0 ? 'in-process' : 'pool';
-  const stopBeat = startHeartbeat(connections[1], () => ({
+  const hb = startHeartbeat(connections[1], () => ({
     id, host: hostname(), pid: process.pid, engine, concurrency, startedAt, jobsDone: counts.done, jobsFailed: counts.failed,
   }));
+  heartbeat = hb;
   return {
     id,
     concurrency,
     async close() {
       await worker.close();
-      await stopBeat();
+      await hb.stop();
       await engines.close();
       for (const c of connections) c.disconnect();
     },
   };
+}
+
+/** Counts each job as it ends, beats, and tells onJob. */
+function reportJobs(worker: Worker, counts: { done: number; failed: number }, beat: () => void, onJob: QueueWorkerOptions['onJob']): void {
+  worker.on('completed', (job, result: EvalOutcome) => {
+    counts.done++;
+    beat();
+    onJob?.({ jobId: job.id ?? '', arch: archOf(job), outcome: result, failure: null });
+  });
+  worker.on('failed', (job, err) => {
+    counts.failed++;
+    beat();
+    onJob?.({ jobId: job?.id ?? '', arch: job === undefined ? '' : archOf(job), outcome: null, failure: err.message });
+  });
 }
 
 /** The canonical arch a job names, for progress lines (empty when its data is not what we send). */
