@@ -23,8 +23,8 @@ function jobLine(e: JobEvent): string {
   const o = e.outcome;
   const what = o === null ? `FAILED in the queue: ${e.failure ?? ''}` : o.ok ? `acc ${o.metrics.accuracy.toFixed(4)}` : `evaluation failed: ${o.reason}`;
   const secs = o === null ? '' : ` (${o.seconds.toFixed(1)} s)`;
-  const arch = e.arch.length > 60 ? `${e.arch.slice(0, 57)}...` : e.arch;
-  return `job ${e.jobId} ${arch}: ${what}${secs}\n`;
+  // The job id is the run's and the architecture's hash; canonical archs share a long prefix, so it names the job.
+  return `job ${e.jobId}: ${what}${secs}\n`;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
