@@ -14,11 +14,13 @@ import { importWeightsCommand } from './importWeights.js';
 import { latencyCommand } from './latency.js';
 import { netadaptCommand } from './netadapt.js';
 import { predictCommand } from './predict.js';
+import { queueCommand } from './queue.js';
 import { reportCommand } from './report.js';
 import { resultsCommand } from './results.js';
 import { runsCommand } from './runs.js';
 import { searchCommand } from './search.js';
 import { trainFinalCommand } from './trainFinal.js';
+import { workerCommand } from './worker.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -34,11 +36,13 @@ export async function main(argv: string[]): Promise<number> {
     .command(latencyCommand)
     .command(netadaptCommand)
     .command(predictCommand)
+    .command(queueCommand)
     .command(reportCommand)
     .command(resultsCommand)
     .command(runsCommand)
     .command(searchCommand)
     .command(trainFinalCommand)
+    .command(workerCommand)
     .demandCommand(1, 'name a command: nas --help lists them')
     .strict()
     .recommendCommands()

@@ -30,6 +30,7 @@ import {
 import { DEFAULT_BATCH } from '../search/defaults.js';
 import { isBuiltinEvaluator } from '../search/evaluators.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
+import { checkReachable } from '../search/engine/queue/connection.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import type { StrategyName } from '../search/types.js';
@@ -57,6 +58,7 @@ interface SearchArgs {
   latency: string | undefined;
   workers: number | undefined;
   gpus: string | undefined;
+  queue: string | undefined;
   'eval-timeout': string | undefined;
   batch: number | undefined;
   budget: number | undefined;
@@ -100,7 +102,7 @@ function spaceRef(text: string): SpaceRef {
 
 function engineOptions(args: SearchArgs): EngineOptions {
   const timeout = args['eval-timeout'] === undefined ? {} : { evalTimeoutSeconds: parseDuration(args['eval-timeout'], '--eval-timeout') };
-  return { ...engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, availableParallelism()), ...timeout };
+  return { ...engineOptionsFrom({ workers: args.workers, gpus: args.gpus, queue: args.queue }, availableParallelism()), ...timeout };
 }
 
 /** The evaluator's settings: the proxy's (and zero-cost's) keys, only those given (its own defaults fill the rest). */
@@ -239,6 +241,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, paired:REF (each network timed against REF, as --arch names it; allows latency=1x), madds (default: 1 ms per 1M MAdds) or module:FILE` })
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
+      .option('queue', { type: 'string', describe: 'Redis URL (redis://HOST:6379/0): this process coordinates, `nas worker --queue URL` processes evaluate' })
       .option('batch', { type: 'number', describe: `candidates per strategy step (default ${DEFAULT_BATCH}; independent of --workers)` })
       .option('budget', { type: 'number', describe: `distinct candidates to evaluate (default ${DEFAULT_BUDGET})` })
       .option('time', { type: 'string', describe: 'stop once this much time passed (evaluations in flight wait for --resume): 2h, 30m, 90s' })
@@ -258,13 +261,14 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     checkInteger('--top', args.top, 1);
     const timeSeconds = args.time === undefined ? undefined : parseDuration(args.time);
     const engine = engineOptions(args);
+    if (engine.queue !== undefined) await checkReachable(engine.queue);
     const hooks = args.json ? {} : progressHooks();
     let result: SearchResult;
     if (args.resume !== undefined) {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
       if (fixed.length > 0) {
         throw new UsageError(
-          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers, --gpus and --eval-timeout apply)`,
+          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers, --gpus, --queue and --eval-timeout apply)`,
         );
       }
       checkInteger('--budget', args.budget, 1);

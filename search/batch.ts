@@ -151,7 +151,9 @@ export class BatchSettler {
    * failure caused by the engine shutting down.
    */
   evaluate(engine: Engine, fresh: ReadonlyMap<number, Entry>): Promise<void> {
-    const runners = Array.from({ length: engine.concurrency }, () =>
+    // No more runners than candidates: the queue engine admits a thousand at once, and each idle runner would still
+    // try a claim (a write transaction) for nothing. Each runner claims until none is left, so fewer miss nothing.
+    const runners = Array.from({ length: Math.min(engine.concurrency, Math.max(1, fresh.size)) }, () =>
       this.runner(engine, fresh).catch((err: unknown) => {
         this.aborted = true;
         throw err;

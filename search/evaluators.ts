@@ -1,9 +1,10 @@
 // `--evaluator proxy | synthetic | zero-cost:NAME | FILE`: which module evaluates candidates. A user module is imported here, in the
 // main process, before any worker starts, so that a wrong path or a missing `evaluate` export is one clear error
 // instead of a failed candidate per worker.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NasError, UsageError } from '../common/errors.js';
 import type { JsonValue } from '../common/json.js';
 import type { SearchSpace } from '../space/searchSpace.js';
@@ -98,4 +99,26 @@ export async function defaultEvalTimeout(name: string, config: Readonly<Record<s
   const { expectedSeconds } = await evaluatorChecks(name);
   if (expectedSeconds === undefined) return MODULE_EVAL_TIMEOUT_SECONDS;
   return Math.max(EVAL_TIMEOUT_FLOOR_SECONDS, Math.ceil(EVAL_TIMEOUT_MULTIPLE * expectedSeconds(config, space)));
+}
+
+/**
+ * How an evaluator is named to a worker on another machine (the queue engine): a built-in by its name (each machine
+ * has its own copy of nas), a user module by its absolute path (installed at the same path on every worker).
+ */
+export function evaluatorRefOf(url: string): string {
+  const builtin = BUILTIN_EVALUATORS.find((b) => BUILTIN_URLS[b] === url);
+  return builtin ?? fileURLToPath(url);
+}
+
+/** The module URL of an evaluator reference on this machine; throws a one-line NasError when it is not here. */
+export function evaluatorUrlOf(ref: string): string {
+  if (isBuiltinEvaluator(ref)) return BUILTIN_URLS[ref];
+  if (!isAbsolute(ref)) throw new NasError('E_USAGE', `evaluator ${ref}: expected a built-in name or an absolute path`);
+  if (!existsSync(ref)) throw new NasError('E_USAGE', `evaluator ${ref}: no such file on this machine`);
+  return pathToFileURL(ref).href;
+}
+
+/** SHA-256 of an evaluator's module file (for a built-in, its entry module): workers refuse a module that differs. */
+export function evaluatorHash(url: string): string {
+  return createHash('sha256').update(readFileSync(fileURLToPath(url))).digest('hex');
 }

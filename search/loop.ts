@@ -245,7 +245,7 @@ async function execute(store: Store, lease: Lease, settings: SearchSettings, opt
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const s = await startSession(store, lease, settings, opts, limits, resumed);
   const evalTimeout = opts.engine.evalTimeoutSeconds ?? (await defaultEvalTimeout(settings.evaluator, settings.evaluatorConfig, s.ctx.space));
-  const engine = createEngine(s.setup, opts.engine, evalTimeout);
+  const engine = createEngine(s.setup, opts.engine, evalTimeout, { runId: lease.runId, evalKey: s.ctx.evalKey });
   const heartbeat = startLeaseHeartbeat(store, lease);
   opts.hooks?.onStart?.({ runId: lease.runId, resumed, engine: engine.kind, concurrency: engine.concurrency, evalTimeoutSeconds: evalTimeout });
   const deadline = deadlineAfter(t0, limits.timeSeconds);

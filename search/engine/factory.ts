@@ -1,11 +1,13 @@
-// The one way a command gets an engine: `--workers N` (0: in process, N: a Piscina pool) or `--gpus 0,1` (one process
-// per GPU), checked and built here for every caller (nas search, nas netadapt), so that an option means the same
-// everywhere and a new engine (a remote queue) is added once.
+// The one way a command gets an engine: `--workers N` (0: in process, N: a Piscina pool), `--gpus 0,1` (one process
+// per GPU) or `--queue URL` (BullMQ jobs on Redis for `nas worker` processes), checked and built here for every caller
+// (nas search, nas netadapt), so that an option means the same everywhere.
 import { UsageError } from '../../common/errors.js';
 import { createInProcessEngine } from './inProcess.js';
 import { checkWorkers } from './limits.js';
 import { createPoolEngine } from './pool.js';
 import { createProcessesEngine } from './processes.js';
+import { parseQueueUrl } from './queue/connection.js';
+import { createQueueEngine } from './queue/coordinator.js';
 import type { Engine, EvalTimeout, WorkerSetup } from './types.js';
 
 export interface EngineOptions {
@@ -15,10 +17,22 @@ export interface EngineOptions {
   readonly gpus?: readonly string[];
   /** Seconds an evaluation may take before it fails as timed out; default: derived from the evaluator's settings. */
   readonly evalTimeoutSeconds?: number;
+  /** A Redis URL: evaluations are BullMQ jobs that `nas worker` processes take. */
+  readonly queue?: string;
+}
+
+/** What a queue engine needs to name its jobs: the run they belong to and its evaluation key. */
+export interface EngineScope {
+  readonly runId: string;
+  readonly evalKey: string;
 }
 
 /** The engine the options name; `evalTimeoutSeconds` is the limit resolved by the caller (null: none). */
-export function createEngine(setup: WorkerSetup, opts: EngineOptions, evalTimeoutSeconds: EvalTimeout): Engine {
+export function createEngine(setup: WorkerSetup, opts: EngineOptions, evalTimeoutSeconds: EvalTimeout, scope?: EngineScope): Engine {
+  if (opts.queue !== undefined) {
+    if (scope === undefined) throw new UsageError('--queue is not supported by this command yet; drop it to run the evaluations here');
+    return createQueueEngine(setup, { url: opts.queue, ...scope, evalTimeoutSeconds });
+  }
   if (opts.gpus !== undefined && opts.gpus.length > 0) return createProcessesEngine(setup, { gpus: opts.gpus, evalTimeoutSeconds });
   if (opts.workers === 0) return createInProcessEngine(setup, { evalTimeoutSeconds });
   return createPoolEngine(setup, { workers: opts.workers, evalTimeoutSeconds });
@@ -37,13 +51,20 @@ export function parseGpus(text: string): string[] {
 export interface GivenEngineOptions {
   readonly workers?: number | undefined;
   readonly gpus?: string | undefined;
+  readonly queue?: string | undefined;
 }
 
 /**
- * `--workers` and `--gpus` checked (an integer within the machine's cap; GPU ids; not both) into EngineOptions, with
- * `defaultWorkers` when neither is given.
+ * `--workers`, `--gpus` and `--queue` checked (an integer within the machine's cap; GPU ids; a Redis URL; one of them)
+ * into EngineOptions, with `defaultWorkers` when none is given.
  */
 export function engineOptionsFrom(given: GivenEngineOptions, defaultWorkers: number): EngineOptions {
+  if (given.queue !== undefined) {
+    if (given.workers !== undefined || given.gpus !== undefined) {
+      throw new UsageError('--queue sends the evaluations to `nas worker` processes: give --workers or --gpus to `nas worker`, not with --queue');
+    }
+    return { workers: 0, queue: parseQueueUrl(given.queue) };
+  }
   const workers = given.workers;
   if (workers !== undefined) {
     if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be an integer >= 0, got ${workers}`);

@@ -1,7 +1,7 @@
 // Where evaluations run. The loop hands an Engine one task per candidate and gets back an outcome that never throws:
 // an evaluator exception, a crashed worker or invalid metrics become { ok: false, reason }, so one bad candidate costs
 // the search that candidate only. Engines: in process (--workers 0), a Piscina pool (--workers N), one child process
-// per GPU (--gpus 0,1). A queue-backed engine (e.g. BullMQ) fits the same interface.
+// per GPU (--gpus 0,1), BullMQ jobs on Redis taken by `nas worker` processes (--queue URL).
 import type { LatencySourceSpec } from '../../latency/resources.js';
 import type { JsonValue } from '../../common/json.js';
 import type { ArchSpec } from '../../space/arch.js';
@@ -34,7 +34,7 @@ export type EvalOutcome =
   | { readonly ok: true; readonly metrics: Metrics; readonly seconds: number }
   | { readonly ok: false; readonly reason: string; readonly seconds: number };
 
-export type EngineKind = 'in-process' | 'pool' | 'processes';
+export type EngineKind = 'in-process' | 'pool' | 'processes' | 'queue';
 
 export interface Engine {
   readonly kind: EngineKind;
