@@ -3,7 +3,8 @@
 // BullMQ's own job.waitUntilFinished (QueueEvents) and returns its outcome, which the loop writes to the store as for
 // any engine. The job id is the run's and the architecture's, so a resumed coordinator that enqueues a candidate
 // still in the queue (or finished while it was down) attaches to that job instead of adding another.
-import { Queue, QueueEvents } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { evaluatorHash, evaluatorRefOf } from '../../evaluators.js';
 import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, reasonOf, type WorkerSetup } from '../types.js';
@@ -43,6 +44,27 @@ async function listen(queue: Queue, client: Redis, connection: Redis): Promise<Q
   return events;
 }
 
+/** How often a waited-for job's state is read from Redis, in case its event never arrives. */
+export const POLL_SECONDS = 10;
+
+/**
+ * The job's result read from its stored state every POLL_SECONDS: the fallback for an event that never reaches the
+ * coordinator (a stream read lost to a reconnection, or any gap like the one `listen` closes), which would otherwise
+ * leave the search waiting forever. Its result is what waitUntilFinished gives: the return value, or a throw.
+ */
+export async function pollUntilFinished(queue: Queue, jobId: string, stop: { stopped: boolean }, pollSeconds = POLL_SECONDS): Promise<unknown> {
+  while (!stop.stopped) {
+    await sleep(pollSeconds * 1000, undefined, { ref: false });
+    if (stop.stopped) break;
+    const job = await Job.fromId(queue, jobId);
+    if (job === undefined) throw new Error(`job ${jobId} is no longer in the queue`);
+    const state = await job.getState();
+    if (state === 'completed') return job.returnvalue;
+    if (state === 'failed') throw new Error(job.failedReason);
+  }
+  return new Promise<never>(() => {}); // stopped: the event's answer won the race
+}
+
 export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions): Engine {
   const connections = [connect(opts.url), connect(opts.url)] as const;
   const queue = new Queue(QUEUE_NAME, { connection: connections[0], prefix: QUEUE_PREFIX });
@@ -68,7 +90,12 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
       removeOnComplete: { age: KEEP_FINISHED_SECONDS },
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
-    return parseOutcome(await job.waitUntilFinished(await events));
+    const stop = { stopped: false };
+    try {
+      return parseOutcome(await Promise.race([job.waitUntilFinished(await events), pollUntilFinished(queue, job.id ?? '', stop)]));
+    } finally {
+      stop.stopped = true;
+    }
   };
 
   return {
