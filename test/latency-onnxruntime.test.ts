@@ -1,17 +1,20 @@
 // The onnxruntime runner: ONNX Runtime (CPU) timing the exported ONNX form of whole networks and of LUT entries.
 // Measure through the CLI, a LUT built on it that says so and that validate reopens, the optimisation level kept
-// in the backend, and the one-line errors for settings the runner lacks.
+// in the backend, NetAdapt growing such a LUT on its own runner, and the one-line errors for settings it lacks.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type Lut, lutKeys, sampleArchs } from '../latency/lut.js';
+import { buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
 import { openRunner } from '../latency/runner.js';
+import { openNetadaptLatency } from '../netadapt/latency.js';
+import { applyShrink } from '../netadapt/proposals.js';
 import { loadArch } from '../space/load.js';
 import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
 import { commandHarness, runCli, userError } from './cli-helpers.js';
+import { tinyArch } from './netadapt-helpers.js';
 
 const entry = commandHarness('../cli/latency.js', 'latencyCommand');
 const run = (args: readonly string[]) => runCli(['latency', ...args], { entry });
@@ -96,4 +99,23 @@ test('settings the onnxruntime runner lacks: one line, exit 2, nothing written',
   const out = join(dir, 'bad.json');
   userError(run(['lut', 'build', '--runner', 'onnxruntime', '--backend', 'cpu-fast', '--space', SPACE, '--samples', '1', ...fast, '--out', out]), "no backend 'cpu-fast'");
   assert.equal(existsSync(out), false);
+});
+
+test('NetAdapt with an onnxruntime LUT measures the entries it lacks on ONNX Runtime, not on the node runner', async () => {
+  const seed = tinyArch();
+  const path = join(dir, 'na-lut.json');
+  const runner = await openRunner('onnxruntime');
+  writeLut(path, await buildLut({ archs: [seed], input: seed.input.size, runner, warmup: 1, runs: 2 }));
+  await runner.close();
+  const lat = await openNetadaptLatency({ kind: 'lut', path }, { seed, backend: 'wasm', warmup: 1, runs: 2 });
+  try {
+    const shrunk = applyShrink(seed, { kind: 'expansion', block: 1, from: 72, to: 40 });
+    assert.ok((await lat.latency(shrunk)) > 0);
+    assert.equal(lat.added(), 1);
+    const lut = readLut(path);
+    assert.equal(lut.runner, 'onnxruntime');
+    for (const k of lutKeys(resolve(shrunk))) assert.ok(lut.entries[k], `${k} is in the file`);
+  } finally {
+    await lat.close();
+  }
 });
