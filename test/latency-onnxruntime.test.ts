@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildLut, type Lut, lutKeys, readLut, sampleArchs, writeLut } from '../latency/lut.js';
+import { createResourceModel } from '../latency/resources.js';
 import { openRunner } from '../latency/runner.js';
 import { openNetadaptLatency } from '../netadapt/latency.js';
 import { applyShrink } from '../netadapt/proposals.js';
@@ -90,6 +91,15 @@ test('lut build --runner onnxruntime writes a table of that runner, which predic
   assert.equal(vj.n, 2);
   for (const row of vj.rows) assert.ok(row.measuredMs > 0 && row.predictedMs > 0, JSON.stringify(row));
   assert.ok(Number.isFinite(vj.mape));
+});
+
+test('a search reads an onnxruntime LUT as any other (--latency lut:FILE predicts, measures nothing)', async () => {
+  const out = join(dir, 'lut.json');
+  const model = await createResourceModel({ kind: 'lut', path: out });
+  const [a] = sampleArchs(builtinSpace(SPACE), 1, 32, 0);
+  assert.ok(a);
+  const r = await model.resources(a);
+  assert.ok(r.latency > 0 && r.madds > 0, JSON.stringify(r));
 });
 
 test('settings the onnxruntime runner lacks: one line, exit 2, nothing written', () => {
