@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { useBackend } from '../../backend/select.js';
 import { buildModel } from '../../model/build.js';
 import { onnxBytes } from '../../model/exportOnnx.js';
-import { ONNX_INPUT, ONNX_OUTPUT } from '../../model/onnxConvert.js';
+import { ONNX_INPUT } from '../../model/onnxConvert.js';
 import { resolve } from '../../space/resolve.js';
 import { entryModel } from '../entryModels.js';
 import { statsOf } from '../stats.js';
@@ -17,13 +17,11 @@ import { type LatencyRunner, machineName, ortBackendName, type OrtOptLevel } fro
 interface TimedSession {
   readonly session: ort.InferenceSession;
   readonly feeds: Record<string, ort.Tensor>;
-  /** The output, preallocated: ORT writes into it instead of copying a feature map out on every run. */
-  readonly fetches: Record<string, ort.Tensor>;
 }
 
 /** A session of `model`'s ONNX form with a fixed batch-1 input; `model` is disposed. */
 async function sessionOf(model: tf.LayersModel, options: ort.InferenceSession.SessionOptions): Promise<TimedSession> {
-  const [inShape, outShape] = [model.inputs[0]?.shape ?? [], model.outputs[0]?.shape ?? []];
+  const inShape = model.inputs[0]?.shape ?? [];
   let bytes: Uint8Array;
   try {
     bytes = onnxBytes(model);
@@ -31,12 +29,10 @@ async function sessionOf(model: tf.LayersModel, options: ort.InferenceSession.Se
     model.dispose();
   }
   const session = await ort.InferenceSession.create(bytes, options);
-  const tensor = (shape: readonly (number | null)[], fill: (i: number) => number): ort.Tensor => {
-    const dims = nchw(shape);
-    return new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)), dims);
-  };
+  const dims = nchw(inShape);
   // The input's values do not change the time of these operators; a fixed pattern keeps runs reproducible.
-  return { session, feeds: { [ONNX_INPUT]: tensor(inShape, (i) => (i % 251) / 251) }, fetches: { [ONNX_OUTPUT]: tensor(outShape, () => 0) } };
+  const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i % 251) / 251);
+  return { session, feeds: { [ONNX_INPUT]: new ort.Tensor('float32', data, dims) } };
 }
 
 /** A tfjs shape (batch first, channels last) as the ONNX model's batch-1 dims (NCHW for feature maps). */
@@ -48,7 +44,9 @@ function nchw(shape: readonly (number | null)[]): number[] {
 
 /** Untimed runs, then timed ones until `runs` samples and `minSeconds` are reached; samples in ms. */
 async function timeSession(s: TimedSession, t: Pick<TimingOptions, 'warmup' | 'runs' | 'minSeconds'>): Promise<number[]> {
-  const once = (): Promise<unknown> => s.session.run(s.feeds, s.fetches);
+  // The output comes back whole, feature maps too: writing it into a preallocated tensor instead timed the same
+  // (10th percentiles 0.222 and 0.220 ms for mobilenetv3-large's first block, a 112x112x16 output, 300 runs each).
+  const once = (): Promise<unknown> => s.session.run(s.feeds);
   for (let i = 0; i < t.warmup; i++) await once();
   const minMs = (t.minSeconds ?? 0) * 1000;
   const samplesMs: number[] = [];
