@@ -1,4 +1,5 @@
-// `nas latency measure`: whole-network latency on a runner (the local tfjs backend, or tfjs in headless Chromium);
+// `nas latency measure`: whole-network latency on a runner (the local tfjs backend, tfjs in headless Chromium, or
+// ONNX Runtime);
 // `lut build`, `predict` and `validate`: lookup tables of block latencies (docs/LATENCY_LUT.md).
 import type { Options } from 'yargs';
 import type { Argv, CommandModule } from 'yargs';
@@ -10,7 +11,7 @@ import { buildLutFile, type LutBuildOptions, type LutBuildResult } from '../late
 import { readLut, sampleArchs } from '../latency/lut.js';
 import { type ArchLatency, checkMeasureCounts, measureArchOn } from '../latency/measure.js';
 import { missingError, predictLatency } from '../latency/predict.js';
-import { checkRunner, openRunner, runnerBackends, runnerNames } from '../latency/runner.js';
+import { checkRunner, defaultBackend, openRunner, runnerBackends, runnerList } from '../latency/runner.js';
 import { type ValidationReport, validatePredictions } from '../latency/validate.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
@@ -27,14 +28,28 @@ const BLOCK_RE = /^(conv|ds|ir)_/;
 const runnerOption = {
   type: 'string',
   default: 'node',
-  describe: `where to measure: ${runnerNames.join(' | ')} (headless Chromium)`,
+  describe: `where to measure: ${runnerList()} (browser: headless Chromium; onnxruntime: the exported ONNX form)`,
 } as const satisfies Options;
 
 const runnerBackendOption = {
   type: 'string',
-  default: 'wasm',
-  describe: `backend of the runner: node ${runnerBackends.node.join('|')}; browser ${runnerBackends.browser.join('|')}`,
+  describe:
+    `backend of the runner: node ${runnerBackends.node.join('|')} (default wasm); browser ${runnerBackends.browser.join('|')}; ` +
+    `onnxruntime ${runnerBackends.onnxruntime.join('|')} (graph optimisation level; cpu: all)`,
 } as const satisfies Options;
+
+const threadsOption = {
+  type: 'number',
+  default: 1,
+  describe: 'threads: wasm threads (node), intra-op threads (onnxruntime)',
+} as const satisfies Options;
+
+/** The runner, its backend (the runner's default when none is given) and threads, checked: one line if wrong. */
+function runnerSetting(args: { runner: string; backend: string | undefined; threads: number }): { runner: string; backend: string; threads: number } {
+  const backend = args.backend ?? defaultBackend(args.runner);
+  checkRunner(args.runner, backend, args.threads);
+  return { runner: args.runner, backend, threads: args.threads };
+}
 
 interface MeasureArgs {
   readonly arch: string[];
@@ -42,7 +57,7 @@ interface MeasureArgs {
   readonly classes: number | undefined;
   readonly width: number | undefined;
   readonly runner: string;
-  readonly backend: string;
+  readonly backend: string | undefined;
   readonly threads: number;
   readonly warmup: number;
   readonly runs: number;
@@ -100,7 +115,7 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('width', { type: 'number', describe: 'width multiplier (replaces the spec width)' })
       .option('runner', runnerOption)
       .option('backend', runnerBackendOption)
-      .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
+      .option('threads', threadsOption)
       .option('warmup', { type: 'number', default: 10, describe: 'untimed runs first' })
       .option('runs', { type: 'number', default: 30, describe: 'timed runs' })
       .option('min-seconds', { type: 'number', default: 0, describe: 'keep timing until this much time is spent' })
@@ -110,11 +125,11 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
     if (!Number.isInteger(args.threads) || args.threads < 1) {
       throw new UsageError(`--threads must be a positive integer, got ${args.threads}`);
     }
-    checkRunner(args.runner, args.backend, args.threads);
+    const setting = runnerSetting(args);
     const overrides = { input: args.input, classes: args.classes, width: args.width };
     const specs: [string, ArchSpec][] = groupArchRefs(args.arch).map((refs) => [refs.join(' '), loadArch(refs, overrides)]);
     const results: MeasureEntry[] = [];
-    const runner = await openRunner(args.runner, { backend: args.backend, threads: args.threads });
+    const runner = await openRunner(setting.runner, setting);
     try {
       for (const [ref, spec] of specs) {
         const m = await measureArchOn(runner, spec, { warmup: args.warmup, runs: args.runs, minSeconds: args.minSeconds });
@@ -135,7 +150,8 @@ function progressLine(label: string, done: number, total: number, detail: string
 }
 
 /** The library's options as typed (what it takes as specs, the user names). */
-interface LutBuildArgs extends Omit<LutBuildOptions, 'archs' | 'space' | 'onProgress'> {
+interface LutBuildArgs extends Omit<LutBuildOptions, 'archs' | 'space' | 'onProgress' | 'backend'> {
+  readonly backend: string | undefined;
   readonly space: string | undefined;
   readonly arch: string[] | undefined;
   readonly samples: number | undefined;
@@ -161,7 +177,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('input', { type: 'number', demandOption: true, describe: 'input size (square)' })
       .option('runner', runnerOption)
       .option('backend', runnerBackendOption)
-      .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
+      .option('threads', threadsOption)
       .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
       .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry and pass' })
       .option('sweeps', { type: 'number', default: 3, describe: 'passes over the table; each entry keeps its lowest figures' })
@@ -175,14 +191,14 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     checkInteger('--threads', args.threads);
     checkInteger('--calibrate', args.calibrate, 0);
     if ((args.space === undefined) === (args.arch === undefined)) throw new UsageError('give either --space (with or without --samples) or --arch');
-    checkRunner(args.runner, args.backend, args.threads);
+    const { backend } = runnerSetting(args);
     const space = args.space === undefined ? undefined : builtinSpace(args.space);
     if (args.widths !== undefined) {
       if (args.arch === undefined) throw new UsageError('--widths narrows the archs of --arch: give --arch too');
       for (const w of args.widths) if (!(w > 0 && w <= 4)) throw new UsageError(`--widths: each must be in (0, 4], got ${w}`);
     }
     const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
-    const { samples, seed, input, runner, backend, threads, warmup, runs, sweeps, out, calibrate, widths, db } = args;
+    const { samples, seed, input, runner, threads, warmup, runs, sweeps, out, calibrate, widths, db } = args;
     const result = await buildLutFile({
       ...{ archs, widths, space, samples, seed, input, runner, backend, threads, warmup, runs, sweeps, out, calibrate, db },
       onProgress: progressLine,

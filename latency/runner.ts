@@ -1,9 +1,10 @@
 // The seam between what is measured (LUT entries, whole networks) and where: a runner owns a backend on one device
 // and times models there. `node` is the local tfjs backend in this process; `browser` is tfjs inside a page of
-// headless Chromium, the latency a web deployment sees.
+// headless Chromium, the latency a web deployment sees; `onnxruntime` is ONNX Runtime's CPU provider in this
+// process, timing the exported ONNX form.
 import { backendChoices } from '../backend/select.js';
 import { NasError, UsageError } from '../common/errors.js';
-import { type LatencyRunner, type RunnerName, runnerNames } from './runners/interface.js';
+import { type LatencyRunner, ortBackendName, ortOptLevels, type RunnerName, runnerNames } from './runners/interface.js';
 
 // What a runner is lives in runners/interface.ts (so the runners need not import this module, which opens them);
 // it is re-exported here, the seam's entry point.
@@ -16,11 +17,27 @@ export {
   runnerNames,
 } from './runners/interface.js';
 
-/** The backends each runner offers (node: as `--backend` elsewhere; browser: what a page's tfjs can run). */
+/**
+ * The backends each runner offers (node: as `--backend` elsewhere; browser: what a page's tfjs can run;
+ * onnxruntime: the CPU provider at each graph optimisation level).
+ */
 export const runnerBackends: Readonly<Record<RunnerName, readonly string[]>> = {
   node: backendChoices,
   browser: ['wasm', 'webgl'],
+  onnxruntime: ortOptLevels.map(ortBackendName),
 };
+
+const defaultBackends: Readonly<Record<RunnerName, string>> = { node: 'wasm', browser: 'wasm', onnxruntime: 'cpu' };
+
+/** The backend `name` runs when none is given (wasm for a runner nas lacks: checkRunner rejects it anyway). */
+export function defaultBackend(name: string): string {
+  return isRunnerName(name) ? defaultBackends[name] : 'wasm';
+}
+
+/** The runners as a list for a message: `node, browser or onnxruntime`. */
+export function runnerList(): string {
+  return `${runnerNames.slice(0, -1).join(', ')} or ${runnerNames[runnerNames.length - 1]}`;
+}
 
 /**
  * Timed runs per model in each interleaved round by default. Load from other tenants of a shared machine comes in
@@ -37,9 +54,9 @@ export function fineRounds(runs: number): number {
 }
 
 export interface OpenRunnerOptions {
-  /** Default wasm. */
+  /** Default: the runner's first (defaultBackend). */
   readonly backend?: string;
-  /** wasm threads (default 1). */
+  /** wasm threads, or ONNX Runtime's intra-op threads (default 1). */
   readonly threads?: number;
 }
 
@@ -49,7 +66,7 @@ export function isRunnerName(name: string): name is RunnerName {
 
 /** Check a runner, backend and thread count as the user typed them, before anything is launched. */
 export function checkRunner(name: string, backend: string, threads = 1): RunnerName {
-  if (!isRunnerName(name)) throw new UsageError(`unknown runner '${name}': use --runner ${runnerNames.join(' or ')}`);
+  if (!isRunnerName(name)) throw new UsageError(`unknown runner '${name}': use --runner ${runnerList()}`);
   const offered = runnerBackends[name];
   if (!offered.includes(backend)) {
     throw new UsageError(`the ${name} runner has no backend '${backend}': use --backend ${offered.join(', ')}`);
@@ -62,13 +79,14 @@ export function checkRunner(name: string, backend: string, threads = 1): RunnerN
 
 /** Open a runner; close it when done (the browser runner holds a Chromium process and an HTTP server). */
 export async function openRunner(name: string, opts: OpenRunnerOptions = {}): Promise<LatencyRunner> {
-  const backend = opts.backend ?? 'wasm';
+  const backend = opts.backend ?? defaultBackend(name);
   const threads = opts.threads ?? 1;
   const runner = checkRunner(name, backend, threads);
   if (runner === 'node') {
     const { openNodeRunner } = await import('./runners/node.js');
     return openNodeRunner(backend as (typeof backendChoices)[number], threads);
   }
+  if (runner === 'onnxruntime') return openOnnxruntime(backend, threads);
   let mod: typeof import('./runners/browser.js');
   try {
     mod = await import('./runners/browser.js');
@@ -80,4 +98,19 @@ export async function openRunner(name: string, opts: OpenRunnerOptions = {}): Pr
     throw e;
   }
   return mod.openBrowserRunner(backend as 'wasm' | 'webgl', threads);
+}
+
+/** The onnxruntime runner at the level `backend` names (checked against runnerBackends by the caller). */
+async function openOnnxruntime(backend: string, threads: number): Promise<LatencyRunner> {
+  const level = ortOptLevels.find((l) => ortBackendName(l) === backend) ?? 'all';
+  let mod: typeof import('./runners/onnxruntime.js');
+  try {
+    mod = await import('./runners/onnxruntime.js');
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes('onnxruntime-node')) {
+      throw new NasError('E_BACKEND', 'the onnxruntime runner needs onnxruntime-node: npm install onnxruntime-node');
+    }
+    throw e;
+  }
+  return mod.openOrtRunner(level, threads);
 }

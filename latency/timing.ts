@@ -77,21 +77,32 @@ export interface TimedModel {
   readonly readBack?: 'all' | 'one';
 }
 
+/** The interleaved rounds of `opts`, at least one and at most `runs`. */
+export function roundCount(opts: RoundsOptions): number {
+  return Math.max(1, Math.min(opts.rounds, opts.runs));
+}
+
+/** What each model runs in round `r`: the warm-up in the first round, one untimed run in the others. */
+export function roundTiming(opts: RoundsOptions, r: number): Pick<TimingOptions, 'warmup' | 'runs' | 'minSeconds'> {
+  const rounds = roundCount(opts);
+  return {
+    warmup: r === 0 ? opts.warmup : 1,
+    runs: Math.ceil(opts.runs / rounds),
+    ...(opts.minSeconds === undefined ? {} : { minSeconds: opts.minSeconds / rounds }),
+  };
+}
+
 export function timeInterleaved(
   models: readonly TimedModel[],
   opts: RoundsOptions,
 ): number[][] {
-  const rounds = Math.max(1, Math.min(opts.rounds, opts.runs));
-  const runs = Math.ceil(opts.runs / rounds);
   const samples = models.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < roundCount(opts); r++) {
     models.forEach((m, i) => {
       const xs = timeForward(m.model, {
         input: m.input,
         ...(m.readBack === undefined ? {} : { readBack: m.readBack }),
-        warmup: r === 0 ? opts.warmup : 1,
-        runs,
-        ...(opts.minSeconds === undefined ? {} : { minSeconds: opts.minSeconds / rounds }),
+        ...roundTiming(opts, r),
       });
       samples[i]?.push(...xs);
     });

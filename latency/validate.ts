@@ -4,7 +4,7 @@ import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { type Lut, type LutStatistic, statOf } from './lut.js';
 import { missingError, predictLatency } from './predict.js';
-import { fineRounds, isRunnerName, type LatencyRunner, openRunner, runnerNames } from './runner.js';
+import { fineRounds, isRunnerName, type LatencyRunner, openRunner, runnerList } from './runner.js';
 import { kendallTau, mean } from './stats.js';
 
 /** Whole networks built and measured together. */
@@ -150,7 +150,7 @@ export function checkLutRunner(lut: Lut, runner: LatencyRunner, where = 'the LUT
 /** Open the runner a LUT names, with its backend and threads. */
 export async function openLutRunner(lut: Lut, where = 'the LUT'): Promise<LatencyRunner> {
   if (!isRunnerName(lut.runner)) {
-    throw new UsageError(`${where} was measured on runner '${lut.runner}': nas measures only on ${runnerNames.join(' or ')}`);
+    throw new UsageError(`${where} was measured on runner '${lut.runner}': nas measures only on ${runnerList()}`);
   }
   const runner = await openRunner(lut.runner, { backend: lut.backend, ...(lut.threads === null ? {} : { threads: lut.threads }) });
   try {

@@ -17,10 +17,15 @@ export const ONNX_OUTPUT = 'logits';
 function weight(layer: tf.layers.Layer, suffix: string, perm?: readonly number[]): { dims: number[]; values: Float32Array } {
   const w = layer.weights.find((v) => v.originalName.endsWith(`/${suffix}`) || v.name.endsWith(`/${suffix}`));
   if (!w) throw new Error(`${layer.name}: no weight '${suffix}'`);
-  return tf.tidy(() => {
-    const t = perm === undefined ? w.read() : tf.transpose(w.read(), [...perm]);
+  // Not returned through tf.tidy: tidy walks what it returns element by element looking for tensors, which took
+  // seconds for a head's dense weights (a LUT entry converted for the onnxruntime runner).
+  const v = w.read();
+  const t = perm === undefined ? v : tf.transpose(v, [...perm]);
+  try {
     return { dims: t.shape, values: Float32Array.from(t.dataSync()) };
-  });
+  } finally {
+    if (t !== v) t.dispose();
+  }
 }
 
 function constantOf(g: OnnxGraph, name: string, w: { dims: number[]; values: Float32Array }, dims: readonly number[] = w.dims): string {

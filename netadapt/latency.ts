@@ -177,7 +177,7 @@ function lazyRunner(lut: Lut): { withRunner: WithRunner; close: () => Promise<vo
     withRunner: async (fn) => {
       if (runner === null) {
         const { openRunner } = await import('../latency/runner.js');
-        runner = await openRunner('node', { backend: lut.backend, ...(lut.threads === null ? {} : { threads: lut.threads }) });
+        runner = await openRunner(lut.runner, { backend: lut.backend, ...(lut.threads === null ? {} : { threads: lut.threads }) });
       }
       return fn(runner);
     },

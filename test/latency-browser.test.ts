@@ -106,7 +106,7 @@ describe('the browser runner', { skip }, () => {
 
   test('validate refuses a LUT of a runner nas lacks, or of another setting', async () => {
     const lut = readJson(out);
-    await assert.rejects(validatePredictions({ ...lut, runner: 'phone' }, archs, { warmup: 0, runs: 1 }), /runner 'phone': nas measures only on node or browser/);
+    await assert.rejects(validatePredictions({ ...lut, runner: 'phone' }, archs, { warmup: 0, runs: 1 }), /runner 'phone': nas measures only on node, browser or onnxruntime$/);
     // The setting check is pure: a record with this LUT's setting but another machine stands for a runner there.
     const unused = (): never => {
       throw new Error('not measured');
@@ -147,7 +147,7 @@ describe('the browser runner', { skip }, () => {
 });
 
 test('an unknown runner or a backend the runner lacks is a usage error, before anything is launched', async () => {
-  assert.throws(() => checkRunner('phone', 'wasm'), /^UsageError: unknown runner 'phone': use --runner node or browser$/);
+  assert.throws(() => checkRunner('phone', 'wasm'), /^UsageError: unknown runner 'phone': use --runner node, browser or onnxruntime$/);
   assert.throws(() => checkRunner('browser', 'cpu'), /browser runner has no backend 'cpu': use --backend wasm, webgl$/);
   assert.throws(() => checkRunner('node', 'webgl'), /node runner has no backend 'webgl': use --backend auto, tensorflow, wasm, cpu$/);
   assert.throws(() => checkRunner('browser', 'wasm', 2), /one thread: drop --threads 2/);

@@ -5,8 +5,20 @@ import type { ArchSpec } from '../../space/arch.js';
 import type { EntryRef } from '../entryModels.js';
 import type { LatencyStats } from '../stats.js';
 
-export const runnerNames = ['node', 'browser'] as const;
+export const runnerNames = ['node', 'browser', 'onnxruntime'] as const;
 export type RunnerName = (typeof runnerNames)[number];
+
+/** ONNX Runtime's graph optimisation levels, as its session options name them. */
+export const ortOptLevels = ['all', 'extended', 'basic', 'disabled'] as const;
+export type OrtOptLevel = (typeof ortOptLevels)[number];
+
+/**
+ * The onnxruntime runner's backend at a level: `cpu` is ORT's default (every optimisation), `cpu-<level>` the
+ * others. The level is part of the backend so that a LUT records it and `validate` reopens the same setting.
+ */
+export function ortBackendName(level: OrtOptLevel): string {
+  return level === 'all' ? 'cpu' : `cpu-${level}`;
+}
 
 export interface RunnerMeasureOptions {
   /** Untimed runs of each model before its first timed round. */
