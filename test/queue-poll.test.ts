@@ -11,14 +11,16 @@ const { url } = queueTestContext('queue-poll', false);
 
 test('pollUntilFinished: a completed job gives its return value, a failed one its reason, without any event', { skip: redisSkip }, async () => {
   const name = 'poll-test';
-  const queue = new Queue(name, { connection: connect(url()), prefix: QUEUE_PREFIX });
+  // BullMQ leaves connections it was given open: they are disconnected at the end, or the process stays alive.
+  const connections = [connect(url()), connect(url())] as const;
+  const queue = new Queue(name, { connection: connections[0], prefix: QUEUE_PREFIX });
   const worker = new Worker(
     name,
     async (job) => {
       if (job.data.fail === true) throw new Error('failed on purpose');
       return { echo: job.data.n };
     },
-    { connection: connect(url()), prefix: QUEUE_PREFIX },
+    { connection: connections[1], prefix: QUEUE_PREFIX },
   );
   try {
     const ok = await queue.add('x', { n: 7 }, { jobId: 'ok-1' });
@@ -30,5 +32,6 @@ test('pollUntilFinished: a completed job gives its return value, a failed one it
   } finally {
     await worker.close();
     await queue.close();
+    for (const c of connections) c.disconnect();
   }
 });
