@@ -88,10 +88,9 @@ export interface PairedLatency {
   ratio(ref: ArchSpec, cand: ArchSpec, blocks: number): Promise<Ratio>;
 }
 
-/** Judge networks against `reference` on the runners `withRunner` lends. */
-export async function openPairedLatency(reference: ArchSpec, withRunner: WithRunner, opts: PairedOptions): Promise<PairedLatency> {
+/** Judge networks against `reference`, whose figure is `referenceMs`, on the runners `withRunner` lends. */
+export function pairedLatency(reference: ArchSpec, referenceMs: number, withRunner: WithRunner, opts: PairedOptions): PairedLatency {
   const refKey = encodeArch(reference);
-  const referenceMs = await withRunner((r) => measureReference(r, reference, opts));
   const kept = new Map<string, number>([[refKey, referenceMs]]);
   const judge = async (spec: ArchSpec, blocks: number): Promise<{ ms: number; upperMs: number }> => {
     if (encodeArch(spec) === refKey) return { ms: referenceMs, upperMs: referenceMs };
@@ -105,4 +104,10 @@ export async function openPairedLatency(reference: ArchSpec, withRunner: WithRun
     remeasure: judge,
     ratio: (a, b, blocks) => withRunner((runner) => measureRatio(runner, a, b, { ...opts, rounds: blocks * opts.rounds, blocks })),
   };
+}
+
+/** Judge networks against `reference`, its figure measured first, on the runners `withRunner` lends. */
+export async function openPairedLatency(reference: ArchSpec, withRunner: WithRunner, opts: PairedOptions): Promise<PairedLatency> {
+  const referenceMs = await withRunner((r) => measureReference(r, reference, opts));
+  return pairedLatency(reference, referenceMs, withRunner, opts);
 }

@@ -13,7 +13,7 @@ import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
 import { type Lut, readLut } from './lut.js';
 import { measureArch } from './measure.js';
-import { measureRatio, SEARCH_JUDGEMENT } from './paired.js';
+import { pairedLatency, SEARCH_JUDGEMENT, type WithRunner } from './paired.js';
 import { openNodeRunner } from './runners/node.js';
 import { missingError, predictLatency } from './predict.js';
 import type { Resource } from './targets.js';
@@ -80,25 +80,17 @@ function checkMs(ms: number, where: string): number {
 }
 
 /**
- * A search's judgements against its reference: one of paired.ts's A/B measurements per network (both timed in
- * alternation on the local wasm backend, 30 rounds: about 0.3 s at 32 px, against a minute of proxy training), the
- * ratio times the reference's figure from the run's start. A network asked for again keeps its first figure.
+ * A search's judgements against its reference: paired.ts's A/B measurement per network (both timed in alternation on
+ * the local wasm backend, 30 rounds: about 0.3 s at 32 px, against a minute of proxy training), the ratio times the
+ * reference's figure from the run's start. A network asked for again keeps its first figure.
  */
-function pairedLatency(reference: string, referenceMs: number | null): (spec: ArchSpec) => Promise<number> {
+function pairedSource(reference: string, referenceMs: number | null): (spec: ArchSpec) => Promise<number> {
   if (referenceMs === null || !(referenceMs > 0)) {
-    throw new NasError('E_USAGE', `--latency paired:${reference.slice(0, 40)}: the reference's latency was not measured (resolve the source with pairedSource first)`);
+    throw new NasError('E_USAGE', `--latency paired:${reference.slice(0, 40)}: the reference's latency was not measured (resolve the source with resolvePairedSource first)`);
   }
-  const ref = decodeArch(reference, 'reference');
-  const kept = new Map<string, number>();
-  return async (spec) => {
-    const key = encodeArch(spec);
-    const known = kept.get(key);
-    if (known !== undefined) return known;
-    const runner = await openNodeRunner('wasm', 1);
-    const ms = referenceMs * (await measureRatio(runner, ref, spec, SEARCH_JUDGEMENT)).ratio;
-    kept.set(key, ms);
-    return ms;
-  };
+  const withRunner: WithRunner = async (fn) => fn(await openNodeRunner('wasm', 1));
+  const judged = pairedLatency(decodeArch(reference, 'reference'), referenceMs, withRunner, SEARCH_JUDGEMENT);
+  return (spec) => judged.latency(spec);
 }
 
 /** The resource model for a latency source (a LUT is read once; a module is imported once). */
@@ -129,7 +121,7 @@ export async function createResourceModel(
       break;
     }
     case 'paired':
-      lat = pairedLatency(source.reference, source.referenceMs);
+      lat = pairedSource(source.reference, source.referenceMs);
       break;
   }
   return {

@@ -14,7 +14,7 @@ test('pollUntilFinished: a completed job gives its return value, a failed one it
   // BullMQ leaves connections it was given open: they are disconnected at the end, or the process stays alive.
   const connections = [connect(url()), connect(url())] as const;
   const queue = new Queue(name, { connection: connections[0], prefix: QUEUE_PREFIX });
-  const worker = new Worker(
+  const worker = new Worker<{ n?: number; fail?: boolean }, { echo: number | undefined }>(
     name,
     async (job) => {
       if (job.data.fail === true) throw new Error('failed on purpose');
@@ -25,7 +25,7 @@ test('pollUntilFinished: a completed job gives its return value, a failed one it
   try {
     const ok = await queue.add('x', { n: 7 }, { jobId: 'ok-1' });
     const bad = await queue.add('x', { fail: true }, { jobId: 'bad-1' });
-    const stop = { stopped: false };
+    const stop = new AbortController().signal;
     assert.deepEqual(await pollUntilFinished(queue, ok.id ?? '', stop, 0.1), { echo: 7 });
     await assert.rejects(pollUntilFinished(queue, bad.id ?? '', stop, 0.1), /failed on purpose/);
     await assert.rejects(pollUntilFinished(queue, 'never-added', stop, 0.1), /no longer in the queue/);

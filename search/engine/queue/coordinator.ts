@@ -50,19 +50,18 @@ export const POLL_SECONDS = 10;
 /**
  * The job's result read from its stored state every POLL_SECONDS: the fallback for an event that never reaches the
  * coordinator (a stream read lost to a reconnection, or any gap like the one `listen` closes), which would otherwise
- * leave the search waiting forever. Its result is what waitUntilFinished gives: the return value, or a throw.
+ * leave the search waiting forever. Its result is what waitUntilFinished gives: the return value, or a throw; an
+ * abort (the event answered first) rejects it, unobserved.
  */
-export async function pollUntilFinished(queue: Queue, jobId: string, stop: { stopped: boolean }, pollSeconds = POLL_SECONDS): Promise<unknown> {
-  while (!stop.stopped) {
-    await sleep(pollSeconds * 1000, undefined, { ref: false });
-    if (stop.stopped) break;
-    const job = await Job.fromId(queue, jobId);
+export async function pollUntilFinished(queue: Queue, jobId: string, signal: AbortSignal, pollSeconds = POLL_SECONDS): Promise<unknown> {
+  for (;;) {
+    await sleep(pollSeconds * 1000, undefined, { signal });
+    const job = await Job.fromId<unknown, unknown>(queue, jobId);
     if (job === undefined) throw new Error(`job ${jobId} is no longer in the queue`);
     const state = await job.getState();
     if (state === 'completed') return job.returnvalue;
     if (state === 'failed') throw new Error(job.failedReason);
   }
-  return new Promise<never>(() => {}); // stopped: the event's answer won the race
 }
 
 export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions): Engine {
@@ -90,11 +89,11 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
       removeOnComplete: { age: KEEP_FINISHED_SECONDS },
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
-    const stop = { stopped: false };
+    const poll = new AbortController();
     try {
-      return parseOutcome(await Promise.race([job.waitUntilFinished(await events), pollUntilFinished(queue, job.id ?? '', stop)]));
+      return parseOutcome(await Promise.race([job.waitUntilFinished(await events), pollUntilFinished(queue, job.id ?? '', poll.signal)]));
     } finally {
-      stop.stopped = true;
+      poll.abort();
     }
   };
 
