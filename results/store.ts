@@ -2,7 +2,7 @@
 // busy timeout), with a versioned schema (migrations.ts). Open one Store per thread and close it in a finally.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { NasError } from '../common/errors.js';
+import { environmentError, NasError } from '../common/errors.js';
 import { type CandidatesApi, candidatesApi } from './candidates.js';
 import { type CheckpointsApi, checkpointsApi } from './checkpoints.js';
 import { createConn } from './conn.js';
@@ -186,6 +186,10 @@ function settle(path: string, db: Database.Database, then: (seen: Seen) => Opene
 
 function openError(path: string, e: unknown): NasError {
   if (e instanceof NasError) return e;
+  // A lock held past the busy timeout (the migration or WAL switch needs the write lock) or a full disk: the same
+  // one line as anywhere else, not the bare SQLite message.
+  const env = environmentError(e);
+  if (env !== null) return env;
   const code = sqliteCode(e);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return ioError(path, 'is not a SQLite database or is damaged; refusing to use it');

@@ -273,3 +273,16 @@ test('a transaction that throws leaves nothing behind', () => {
     store.close();
   }
 });
+
+test('opening while another connection holds the write lock past the timeout is the one-line lock error', () => {
+  const path = join(dir, 'locked.db');
+  openStore(path).close();
+  const other = new Database(path);
+  other.exec('BEGIN EXCLUSIVE');
+  try {
+    assert.throws(() => openStore(path, { busyTimeoutMs: 100 }), (e: unknown) => e instanceof NasError && /^the results database stayed locked by another process/.test(e.message));
+  } finally {
+    other.exec('ROLLBACK');
+    other.close();
+  }
+});
