@@ -4,13 +4,16 @@
 // with a warning and counted.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
+import { lazyPackage } from '../common/lazyPackage.js';
 import { NasError } from '../common/errors.js';
 import { rngFrom } from './augment.js';
 import type { AsyncSource } from './batches.js';
 import { type DecodeSpec, decodeImage, type RawImage } from './image.js';
 import { isDirectory } from './io.js';
 import { randomSubset, range } from './split.js';
+
+const sharp = lazyPackage<typeof Sharp>('sharp');
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp'];
 const LAYOUT = 'expected ImageNet-style folders train/<class>/*.jpg and val/<class>/*.jpg (png and webp also read)';
@@ -145,7 +148,7 @@ async function dropUnreadable(list: Listing, shared: Shared): Promise<Listing> {
     list.files.map((f) =>
       shared.limiter.run(async () => {
         try {
-          const meta = await sharp(f).metadata();
+          const meta = await sharp()(f).metadata();
           if (!meta.width || !meta.height) throw new Error('no image dimensions');
           return true;
         } catch (e) {

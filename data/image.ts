@@ -1,9 +1,12 @@
 // Raw images as views into typed arrays, separable bilinear resampling of a window of an image (our own code, so
 // results are deterministic and identical everywhere), channel conversion with normalisation, and decoding of image
 // files with sharp.
-import sharp from 'sharp';
+import type Sharp from 'sharp';
+import { lazyPackage } from '../common/lazyPackage.js';
 import { NasError } from '../common/errors.js';
 import { type ChannelAffine, LUMA } from './normalize.js';
+
+const sharp = lazyPackage<typeof Sharp>('sharp');
 
 /** A uint8 image inside a larger buffer; strides let HWC (MNIST, decoded files) and CHW (CIFAR) share one reader. */
 export interface RawImage {
@@ -291,7 +294,7 @@ export type DecodeSpec =
  * sharp throws for an unreadable or truncated file; callers decide whether that is fatal.
  */
 export async function decodeImage(input: string | Uint8Array, decode: DecodeSpec): Promise<RawImage> {
-  let pipeline = sharp(input, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
+  let pipeline = sharp()(input, { failOn: 'error' }).removeAlpha().toColourspace('srgb');
   if (decode.kind === 'shorter-side') {
     pipeline = pipeline.resize({ width: decode.size, height: decode.size, fit: 'outside', kernel: 'linear' });
   } else if (decode.kind === 'cover') {

@@ -1,9 +1,11 @@
 // An ONNX graph as it is built (nodes, float initializers, one input and one output) and its encoding into a
 // ModelProto with onnx-proto's generated messages (protobufjs), so no protobuf byte is written by hand here.
 // model/onnxConvert.ts fills it from a folded tfjs model.
-import onnxProto, { type onnx as Onnx } from 'onnx-proto';
+import type OnnxProto from 'onnx-proto';
+import type { onnx as Onnx } from 'onnx-proto';
+import { lazyPackage } from '../common/lazyPackage.js';
 
-const { onnx } = onnxProto;
+const onnxProto = lazyPackage<typeof OnnxProto>('onnx-proto');
 
 /** The opset written: 17 has HardSwish (14+) and is what torch.onnx.export of PyTorch 1.13 writes at most. */
 export const ONNX_OPSET = 17;
@@ -17,7 +19,7 @@ export type OnnxAttribute = { readonly int: number } | { readonly float: number 
 export type OnnxDim = number | string;
 
 function attribute(name: string, a: OnnxAttribute): Onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = onnxProto().onnx.AttributeProto.AttributeType;
   if ('int' in a) return { name, type: T.INT, i: a.int };
   if ('float' in a) return { name, type: T.FLOAT, f: a.float };
   if ('ints' in a) return { name, type: T.INTS, ints: [...a.ints] };
@@ -26,7 +28,7 @@ function attribute(name: string, a: OnnxAttribute): Onnx.IAttributeProto {
 
 function valueInfo(name: string, dims: readonly OnnxDim[]): Onnx.IValueInfoProto {
   const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim } } } };
+  return { name, type: { tensorType: { elemType: onnxProto().onnx.TensorProto.DataType.FLOAT, shape: { dim } } } };
 }
 
 /** float32 values as little-endian bytes, the layout TensorProto.raw_data requires whatever the host's order. */
@@ -47,7 +49,7 @@ export class OnnxGraph {
     const count = dims.reduce((a, b) => a * b, 1);
     if (values.length !== count) throw new Error(`ONNX initializer ${name}: ${values.length} values for dims [${dims.join(', ')}]`);
     this.claim(name);
-    this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: littleEndian(values) });
+    this.initializers.push({ name, dims: [...dims], dataType: onnxProto().onnx.TensorProto.DataType.FLOAT, rawData: littleEndian(values) });
     return name;
   }
 
@@ -78,6 +80,7 @@ export class OnnxGraph {
       input: [valueInfo(opts.input.name, opts.input.dims)],
       output: [valueInfo(opts.output.name, opts.output.dims)],
     };
+    const { onnx } = onnxProto();
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: ONNX_OPSET }],

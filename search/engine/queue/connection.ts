@@ -1,8 +1,9 @@
 // The Redis a distributed search uses, named by `--queue URL` (coordinator and workers alike): a redis:// or
 // rediss:// (TLS) URL with an optional password and database number, taken as ioredis takes it. All keys live under
 // one BullMQ prefix, so a database can hold other data beside a search's queue.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { NasError, UsageError } from '../../../common/errors.js';
+import { ioredis } from './packages.js';
 
 /** BullMQ's key prefix and queue name: the queue's keys are `nas:evaluations:*`, the workers' heartbeats `nas:workers:*`. */
 export const QUEUE_PREFIX = 'nas';
@@ -37,7 +38,7 @@ export function redactedUrl(text: string): string {
  * reconnects on its own, so a restarted Redis with its data on disk continues the search where it was.
  */
 export function connect(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const redis: Redis = new (ioredis().Redis)(url, { maxRetriesPerRequest: null, lazyConnect: false });
   // Connection errors are retried by ioredis; without a listener each one would be printed as unhandled.
   redis.on('error', () => {});
   return redis;
@@ -51,7 +52,7 @@ export const REACH_SECONDS = 5;
  * that waits for a Redis that is not there (later, connections wait through outages).
  */
 export async function checkReachable(url: string): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: REACH_SECONDS * 1000 });
+  const r: Redis = new (ioredis().Redis)(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: REACH_SECONDS * 1000 });
   r.on('error', () => {});
   try {
     await r.connect();

@@ -4,12 +4,13 @@
 // any engine. The job id is the run's and the architecture's, so a resumed coordinator that enqueues a candidate
 // still in the queue (or finished while it was down) attaches to that job instead of adding another.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { evaluatorHash, evaluatorRefOf } from '../../evaluators.js';
 import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, reasonOf, type WorkerSetup } from '../types.js';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from './connection.js';
 import { type JobData, jobIdOf, parseOutcome } from './jobs.js';
+import { bullmq } from './packages.js';
 
 /** Jobs the coordinator keeps in the queue at once: a batch larger than this waits in the store, still queued. */
 export const QUEUE_IN_FLIGHT = 1000;
@@ -39,7 +40,7 @@ const CLOSED: EvalOutcome = { ok: false, reason: 'engine closed', seconds: 0 };
 async function listen(queue: Queue, client: Redis, connection: Redis): Promise<QueueEvents> {
   const last = await client.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
   const lastEventId = last[0]?.[0] ?? '0-0';
-  const events = new QueueEvents(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX, lastEventId });
+  const events = new (bullmq().QueueEvents)(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX, lastEventId });
   await events.waitUntilReady();
   return events;
 }
@@ -56,7 +57,7 @@ export const POLL_SECONDS = 10;
 export async function pollUntilFinished(queue: Queue, jobId: string, signal: AbortSignal, pollSeconds = POLL_SECONDS): Promise<unknown> {
   for (;;) {
     await sleep(pollSeconds * 1000, undefined, { signal });
-    const job = await Job.fromId<unknown, unknown>(queue, jobId);
+    const job = await bullmq().Job.fromId<unknown, unknown>(queue, jobId);
     if (job === undefined) throw new Error(`job ${jobId} is no longer in the queue`);
     const state = await job.getState();
     if (state === 'completed') return job.returnvalue;
@@ -66,7 +67,7 @@ export async function pollUntilFinished(queue: Queue, jobId: string, signal: Abo
 
 export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions): Engine {
   const connections = [connect(opts.url), connect(opts.url)] as const;
-  const queue = new Queue(QUEUE_NAME, { connection: connections[0], prefix: QUEUE_PREFIX });
+  const queue: Queue = new (bullmq().Queue)(QUEUE_NAME, { connection: connections[0], prefix: QUEUE_PREFIX });
   const events = listen(queue, connections[0], connections[1]);
   // Every job waited for listens for the queue's closing: more than Node's default of 10 at once is expected here.
   queue.setMaxListeners(QUEUE_IN_FLIGHT + 10);

@@ -1,8 +1,9 @@
 // `nas queue status URL`: what the queue holds (jobs by state, from BullMQ) and the workers alive (their heartbeats,
 // search/engine/queue/heartbeat.ts), read without changing anything.
-import { Queue } from 'bullmq';
+import type { Queue as QueueType } from 'bullmq';
 import { connect, QUEUE_NAME, QUEUE_PREFIX, redactedUrl } from './connection.js';
 import { WORKER_KEY_PREFIX, type WorkerBeat } from './heartbeat.js';
+import { bullmq } from './packages.js';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -43,7 +44,7 @@ async function workerBeats(redis: ReturnType<typeof connect>): Promise<WorkerBea
 
 export async function queueStatus(url: string): Promise<QueueStatus> {
   const redis = connect(url);
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: QUEUE_PREFIX });
+  const queue: QueueType = new (bullmq().Queue)(QUEUE_NAME, { connection: redis, prefix: QUEUE_PREFIX });
   try {
     const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
     const n = (k: string): number => c[k] ?? 0;

@@ -4,7 +4,7 @@
 // failed at once with the reason, not retried); a worker killed mid-job loses its lock, and BullMQ's stalled-job check
 // in the other workers puts the job back for one of them.
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { createEngine, type EngineOptions } from '../factory.js';
 import { canonicalJson } from '../../../common/json.js';
 import type { Engine, EvalOutcome, EvalTimeout, WorkerSetup } from '../types.js';
@@ -12,6 +12,7 @@ import { acceptJob, RefusedJob } from './accept.js';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from './connection.js';
 import { type Heartbeat, startHeartbeat } from './heartbeat.js';
 import { type JobData, JobDataError, parseJobData } from './jobs.js';
+import { bullmq } from './packages.js';
 
 export interface QueueWorkerOptions {
   readonly url: string;
@@ -68,7 +69,7 @@ async function runJob(job: Job, who: string, engines: ReturnType<typeof enginePo
     data = parseJobData(job.data);
     evaluatorUrl = await acceptJob(data, who);
   } catch (e) {
-    if (e instanceof JobDataError || e instanceof RefusedJob) throw new UnrecoverableError(e.message);
+    if (e instanceof JobDataError || e instanceof RefusedJob) throw new (bullmq().UnrecoverableError)(e.message);
     throw e;
   }
   return engines.get({ evaluatorUrl, latency: data.latency }, data.evalTimeoutSeconds).run(data.task);
@@ -80,7 +81,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const engines = enginePool(opts.engine);
   const connections = [connect(opts.url), connect(opts.url)] as const;
   const counts = { done: 0, failed: 0 };
-  const worker = new Worker(QUEUE_NAME, (job) => runJob(job, id, engines), {
+  const worker: Worker = new (bullmq().Worker)(QUEUE_NAME, (job) => runJob(job, id, engines), {
     connection: connections[0],
     prefix: QUEUE_PREFIX,
     concurrency,
