@@ -1,7 +1,7 @@
 // Builds the browser module (web/index.ts -> dist/web/nas.js), the example page (web/example -> dist/web/example),
 // the script of `nas report`'s page (web/report -> dist/web/report.js, Observable Plot bundled in) and the latency page of the browser runner (latency/page -> dist/web/latency) with esbuild. @tensorflow/tfjs stays an import for the page to resolve, so our layers register with the page's
-// tfjs; sharp, which data/image.ts imports to decode files in Node, becomes a stub that throws: pages decode with
-// a canvas. Run by `npm run build:web` after `tsc -p web/tsconfig.json` has type-checked the sources.
+// tfjs; common/lazyPackage.ts, through which data/image.ts loads sharp to decode files in Node, becomes a stub whose
+// packages throw: pages decode with a canvas. Run by `npm run build:web` after `tsc -p web/tsconfig.json` has type-checked the sources.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +11,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'web');
 
 /** @type {import('esbuild').Plugin} */
-const noSharp = {
-  name: 'no-sharp',
+const noNodePackages = {
+  name: 'no-node-packages',
   setup(b) {
-    b.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'no-sharp' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-sharp' }, () => ({
-      contents: "export default function sharp() { throw new Error('sharp is not available in a browser: decode images with a canvas'); }",
+    b.onResolve({ filter: /\/common\/lazyPackage\.js$/ }, () => ({ path: 'lazyPackage', namespace: 'no-node-packages' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-node-packages' }, () => ({
+      contents:
+        'export function lazyPackage(name) { return () => { throw new Error(name + " is not available in a browser: decode images with a canvas"); }; }',
       loader: 'js',
     }));
   },
@@ -41,7 +42,7 @@ const common = {
   logLevel: 'warning',
 };
 
-await build({ ...common, entryPoints: [join(root, 'web', 'index.ts')], outfile: join(out, 'nas.js'), plugins: [noSharp] });
+await build({ ...common, entryPoints: [join(root, 'web', 'index.ts')], outfile: join(out, 'nas.js'), plugins: [noNodePackages] });
 await build({
   ...common,
   entryPoints: [join(root, 'web', 'example', 'app.ts')],
@@ -54,7 +55,7 @@ await build({
   external: [],
   entryPoints: [join(root, 'latency', 'page', 'main.ts')],
   outfile: join(out, 'latency', 'page.js'),
-  plugins: [noSharp],
+  plugins: [noNodePackages],
 });
 // The report's script is inlined into a page opened from disk: one classic script (no module loading from file://),
 // every dependency bundled, minified to keep each report small.
