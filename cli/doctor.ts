@@ -2,7 +2,7 @@
 // the fix for what is missing. Exit code 0 when the required parts are there, whatever optional part is missing.
 import type { CommandModule } from 'yargs';
 import { NasError } from '../common/errors.js';
-import { type DoctorCheck, type DoctorReport, runDoctor } from '../bench/doctor.js';
+import type { DoctorCheck, DoctorReport } from '../bench/doctor.js';
 import { parseQueueUrl } from '../search/engine/queue/connection.js';
 import { jsonOption } from './options.js';
 import { emit } from './output.js';
@@ -35,6 +35,8 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
       .option('queue', { type: 'string', describe: 'also ping this Redis (redis://HOST:6379/0), as nas search --queue does' })
       .option('json', jsonOption),
   handler: async (args) => {
+    // Loaded here: its checks bring ioredis (bench/redisServer.ts), which no other command needs at start.
+    const { runDoctor } = await import('../bench/doctor.js');
     const report = await runDoctor({ queue: args.queue === undefined ? undefined : parseQueueUrl(args.queue) });
     emit(report, args.json, toText);
     if (report.missingRequired.length > 0) {
