@@ -1,8 +1,8 @@
-// `nas doctor [--queue URL] [--json]`: what is installed and usable here (bench/doctor.ts), a line per component with
+// `nas doctor [--queue URL] [--json]`: what is installed and usable here (doctor/runDoctor.ts), a line per component with
 // the fix for what is missing. Exit code 0 when the required parts are there, whatever optional part is missing.
 import type { CommandModule } from 'yargs';
 import { NasError } from '../common/errors.js';
-import type { DoctorCheck, DoctorReport } from '../bench/doctor.js';
+import type { DoctorCheck, DoctorReport } from '../doctor/runDoctor.js';
 import { parseQueueUrl } from '../search/engine/queue/connection.js';
 import { jsonOption } from './options.js';
 import { emit } from './output.js';
@@ -36,7 +36,7 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
       .option('json', jsonOption),
   handler: async (args) => {
     // Loaded here: its checks bring ioredis (bench/redisServer.ts), which no other command needs at start.
-    const { runDoctor } = await import('../bench/doctor.js');
+    const { runDoctor } = await import('../doctor/runDoctor.js');
     const report = await runDoctor({ queue: args.queue === undefined ? undefined : parseQueueUrl(args.queue) });
     emit(report, args.json, toText);
     if (report.missingRequired.length > 0) {

@@ -3,9 +3,9 @@
 // uses it looks: /usr/bin/python3, latency/runners/chromium.ts, bench/redisServer.ts.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CHROMIUM_FIX, chromiumPath } from '../../latency/runners/chromium.js';
-import { checkReachable, redactedUrl } from '../../search/engine/queue/connection.js';
-import { REDIS_SERVER } from '../redisServer.js';
+import { CHROMIUM_FIX, chromiumPath } from '../latency/runners/chromium.js';
+import { checkReachable, redactedUrl } from '../search/engine/queue/connection.js';
+import { REDIS_SERVER } from '../bench/redisServer.js';
 import { type DoctorCheck, firstLine, missing, ok } from './check.js';
 
 /** The Python the PyTorch benchmarks and reference tests run. */

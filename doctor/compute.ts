@@ -1,8 +1,8 @@
 // `nas doctor`'s compute checks: the tfjs backends as `nas backend` loads them (wasm with our native kernels, cpu,
 // tensorflow), the threads a search runs, and ONNX Runtime for the onnxruntime latency runner.
 import { availableParallelism } from 'node:os';
-import { type BackendInfo, useBackend } from '../../backend/select.js';
-import { maxWorkers } from '../../search/engine/limits.js';
+import { type BackendInfo, useBackend } from '../backend/select.js';
+import { maxWorkers } from '../search/engine/limits.js';
 import { type DoctorCheck, firstLine, missing, ok } from './check.js';
 
 const REINSTALL = 'npm install (in the nas directory: it installs the packages and builds the native kernels)';

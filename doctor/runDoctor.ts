@@ -2,12 +2,12 @@
 // each with a one-line fix when it is missing. Only the wasm backend, its native kernels and MNIST are required:
 // without them nothing trains; the rest serve one command, benchmark or test each.
 import { packageInfo } from '../common/packageInfo.js';
-import { type DoctorCheck, missing, ok } from './doctor/check.js';
-import { backendChecks, onnxruntimeCheck, threadsCheck } from './doctor/compute.js';
-import { datasetChecks } from './doctor/data.js';
-import { chromiumCheck, pytorchChecks, queueCheck, redisCheck } from './doctor/tools.js';
+import { type DoctorCheck, missing, ok } from './check.js';
+import { backendChecks, onnxruntimeCheck, threadsCheck } from './compute.js';
+import { datasetChecks } from './data.js';
+import { chromiumCheck, pytorchChecks, queueCheck, redisCheck } from './tools.js';
 
-export type { DoctorCheck } from './doctor/check.js';
+export type { DoctorCheck } from './check.js';
 
 export interface DoctorReport {
   /** nas's version (package.json, read at run time). */

