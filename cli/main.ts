@@ -4,10 +4,12 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { environmentError, NasError } from '../common/errors.js';
+import { packageInfo } from '../common/packageInfo.js';
 import { archCommand } from './arch.js';
 import { backendCommand } from './backend.js';
 import { benchCommand } from './bench.js';
 import { dataCommand } from './data.js';
+import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { importWeightsCommand } from './importWeights.js';
@@ -30,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(backendCommand)
     .command(benchCommand)
     .command(dataCommand)
+    .command(doctorCommand)
     .command(evalCommand)
     .command(exportCommand)
     .command(importWeightsCommand)
@@ -43,11 +46,14 @@ export async function main(argv: string[]): Promise<number> {
     .command(searchCommand)
     .command(trainFinalCommand)
     .command(workerCommand)
+    // yargs' completion: `nas completion` prints a bash script (zsh's when $SHELL is zsh) that asks
+    // `nas --get-yargs-completions WORDS...` for the commands and options at the cursor.
+    .completion('completion', 'Print a shell completion script (bash; zsh when $SHELL is zsh): nas completion >> ~/.bashrc')
     .demandCommand(1, 'name a command: nas --help lists them')
     .strict()
     .recommendCommands()
     .help()
-    .version(false)
+    .version(packageInfo().version)
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg: string | undefined, err: Error | undefined) => {
       // yargs messages can span lines; errors are one line.

