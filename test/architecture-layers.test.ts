@@ -22,7 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['search'],
   ['proxy-train', 'netadapt', 'zero-cost'],
   ['bench'],
-  ['cli', 'web'],
+  ['cli', 'web', 'examples'],
 ];
 
 // Known exceptions, each `from -> to` as repository paths: none. (The generic search learns an evaluator's settings
