@@ -79,6 +79,9 @@ export type { NetadaptIterationRecord } from './results/netadapt.js';
 
 // ---- Models: build, train, export ----
 
+/** `useBackend('auto' | 'tensorflow' | 'wasm' | 'cpu')`: the tfjs backend training and models run on; call it first. */
+export { type BackendChoice, type BackendInfo, useBackend } from './backend/select.js';
+
 /** `buildModel(resolve(arch))`: the tfjs LayersModel of an architecture. */
 export { type BuildOptions, buildModel } from './model/build.js';
 /** `loadDataset(name, options)`: MNIST, Fashion-MNIST, CIFAR-10 or an image folder, with seeded splits. */
