@@ -78,6 +78,7 @@ export function headLayers(c: PieceContext, input: Sym): Sym {
   ) as Sym;
 }
 
+/** The tfjs model of a resolved architecture (space/resolve.ts `resolve`); layer names follow the block path (`s3.b1.expand`). */
 export function buildModel(arch: ResolvedArch, opts: BuildOptions = {}): tf.LayersModel {
   const c = pieceContext(arch, opts);
   const input = tf.input({ shape: [arch.inputSize, arch.inputSize, arch.inputChannels], name: 'input' });

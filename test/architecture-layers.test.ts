@@ -23,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['proxy-train', 'netadapt', 'zero-cost'],
   ['bench'],
   ['doctor'],
-  ['cli', 'web'],
+  ['cli', 'web', 'examples'],
 ];
 
 // Known exceptions, each `from -> to` as repository paths: none. (The generic search learns an evaluator's settings

@@ -81,6 +81,7 @@ async function makeRunDir(outDir: string): Promise<void> {
   }
 }
 
+/** Trains an architecture to the end (what `nas train-final` runs): a run in the store, checkpoints in outDir, test metrics. */
 export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrainingResult> {
   const { arch, config, data, outDir, store } = opts;
   const canonical = encodeArch(arch);
