@@ -1,21 +1,24 @@
 // `nas netadapt --queue` with `nas worker` processes on a real redis-server (issue 16, item 4): a tiny seeded run whose
 // fine-tunes are queue jobs ends with the in-process result (iterations, chosen proposals, every proposal's accuracy);
 // a coordinator killed inside an iteration and resumed re-attaches to its jobs, so no proposal is fine-tuned twice; a
-// worker refuses a fine-tune whose parent checkpoint is not on its machine, saying why; bad --queue input is one line.
+// worker refuses a fine-tune whose parent checkpoint is not on its machine, saying why; a failed fine-tune's job is
+// run again by a resumed NetAdapt coordinator rather than re-read; bad --queue input is one line.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { isJsonObject, type JsonValue } from '../common/json.js';
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from '../search/engine/queue/connection.js';
+import { createQueueEngine } from '../search/engine/queue/coordinator.js';
+import { parseJobData } from '../search/engine/queue/jobs.js';
+import type { EvalOutcome, EvalTask } from '../search/engine/types.js';
 import type { NetadaptResult } from '../netadapt/types.js';
-import { decodeJson } from '../results/json.js';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeBlock, encodeArch } from '../space/blockString.js';
 import { archFromBlocks } from '../space/load.js';
 import { runCli, runCliAsync, userError } from './cli-helpers.js';
-import { peek, sleep, spawnCli, waitFor } from './process-helpers.js';
+import { peek, spawnCli, waitFor } from './process-helpers.js';
 import { freePort, queueTestContext, redisSkip, startWorkers, stopWorkers, workerStarted } from './queue-helpers.js';
 
 const { url, fresh } = queueTestContext('queue-netadapt', false);
@@ -90,43 +93,63 @@ test('NetAdapt with --queue and two nas workers, killed and resumed, ends as in 
   assert.equal(jobs.length, proposals(got));
   assert.ok(outs.every((o) => jobLines([o]).length > 0), 'both workers took jobs');
   assert.ok(jobs.every((l) => l.includes('"ok":true')), jobs.join('\n'));
-  await refusedElsewhere();
+  await failuresRerun();
 });
 
-/** A job's failure reason, once it failed. */
-async function failure(queue: Queue, id: string): Promise<string> {
-  for (;;) {
-    const job = await Job.fromId(queue, id);
-    if (job !== undefined && (await job.getState()) === 'failed') return job.failedReason;
-    await sleep(100);
+/** A finished fine-tune job's task, as the coordinator sent it. */
+async function finishedTask(): Promise<EvalTask> {
+  const redis = connect(url());
+  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: QUEUE_PREFIX });
+  try {
+    const [done] = await queue.getJobs(['completed'], 0, 0);
+    return parseJobData(done?.data).task;
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
+/** The task with its parent checkpoint and output elsewhere. */
+const moved = (t: EvalTask, parent: string, out: string): EvalTask => ({ ...t, context: { ...t.context, config: { ...t.context.config, parent, out } } });
+
+/** One task run by a queue engine of run `runId`, as a (resumed) NetAdapt coordinator (rerun) or a search's would. */
+async function runOnQueue(runId: string, task: EvalTask, rerunFailed: boolean): Promise<EvalOutcome> {
+  const setup = { evaluatorUrl: new URL('../netadapt/finetune.js', import.meta.url).href, latency: null };
+  const engine = createQueueEngine(setup, { url: url(), runId, evalKey: 'k', evalTimeoutSeconds: null, rerunFailed });
+  try {
+    return await engine.run(task);
+  } finally {
+    await engine.close();
   }
 }
 
 /**
- * A fine-tune as another machine would see it, whose coordinator's directories are not mounted there: a finished
- * job's data with its parent checkpoint and run directory moved, added to the queue; the worker refuses it.
+ * Fine-tunes that end without a result: one whose coordinator's directories are not on the worker's machine (refused,
+ * with the reason), one whose parent is not a checkpoint (the fine-tune fails). Enqueued again, each is re-read, or
+ * run again by a coordinator that reruns failures (NetAdapt's resume).
  */
-async function refusedElsewhere(): Promise<void> {
-  const redis = connect(url());
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: QUEUE_PREFIX });
+async function failuresRerun(): Promise<void> {
+  const task = await finishedTask();
+  const elsewhere = moved(task, '/elsewhere/seed', '/elsewhere/run/it-001/p-00');
+  const notCheckpoint = fresh('-empty');
+  mkdirSync(notCheckpoint);
+  const broken = moved(task, notCheckpoint, join(notCheckpoint, 'it-001', 'p-00'));
   const workers = startWorkers(url(), 1, {});
+  let outs: string[] = [];
   try {
-    const [done] = await queue.getJobs(['completed'], 0, 0);
-    const data = decodeJson(JSON.stringify(done?.data ?? null));
-    assert.ok(isJsonObject(data) && isJsonObject(data['task']), 'a finished fine-tune job');
-    const task = data['task'];
-    const context = task['context'];
-    assert.ok(isJsonObject(context) && isJsonObject(context['config']));
-    const config = { ...context['config'], parent: '/elsewhere/seed', out: '/elsewhere/run/it-001/p-00' };
-    await queue.add('evaluate', { ...data, task: { ...task, context: { ...context, config } } }, { jobId: 'elsewhere' });
-    const reason = await failure(queue, 'elsewhere');
-    assert.match(reason, /refused the job: the parent checkpoint \/elsewhere\/seed is not on this machine/);
-    assert.match(reason, /mounts at the same path/);
+    const refused = await runOnQueue('elsewhere', elsewhere, false);
+    assert.ok(!refused.ok && /refused the job: the parent checkpoint \/elsewhere\/seed is not on this machine/.test(refused.reason), JSON.stringify(refused));
+    assert.match(refused.reason, /mounts at the same path/);
+    const first = await runOnQueue('broken', broken, false);
+    assert.ok(!first.ok, 'a parent that is no checkpoint fails the fine-tune');
+    assert.deepEqual(await runOnQueue('broken', broken, false), first, 're-read, not run again');
+    assert.ok(!(await runOnQueue('broken', broken, true)).ok);
+    assert.ok(!(await runOnQueue('elsewhere', elsewhere, true)).ok);
   } finally {
-    await stopWorkers(workers);
-    await queue.close();
-    redis.disconnect();
+    outs = await stopWorkers(workers);
   }
+  // Run: each failure once, and again when rerun; never for the re-read.
+  assert.equal(jobLines(outs).length, 4, outs.join('\n'));
 }
 
 test('netadapt --queue beside --workers, or with a Redis that is not there, is one line, exit 2, before anything is trained', { skip: redisSkip }, async () => {

@@ -68,6 +68,28 @@ export async function pollUntilFinished(queue: Queue, jobId: string, signal: Abo
   }
 }
 
+/** Whether a finished job's return value is a successful outcome (a malformed one is not). */
+function succeeded(returnValue: unknown): boolean {
+  try {
+    return parseOutcome(returnValue).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A job that ended without a result, failed in the queue or completed with an evaluation's failure, put back to run
+ * again (EngineScope.rerunFailed): attaching to it would return the old failure.
+ */
+async function rerunIfFailed(queue: Queue, jobId: string): Promise<void> {
+  const job = await bullmq().Job.fromId<unknown, unknown>(queue, jobId);
+  if (job === undefined) return;
+  const state = await job.getState();
+  if (state === 'failed' || (state === 'completed' && !succeeded(job.returnvalue))) {
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+  }
+}
+
 export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions): Engine {
   const connections = [connect(opts.url), connect(opts.url)] as const;
   const queue: Queue = new (bullmq().Queue)(QUEUE_NAME, { connection: connections[0], prefix: QUEUE_PREFIX });
@@ -94,7 +116,7 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
     // queue.add of an id in the queue returns that job as it is: a resumed coordinator attaches to it.
-    if (opts.rerunFailed === true && (await job.getState()) === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    if (opts.rerunFailed === true) await rerunIfFailed(queue, job.id ?? '');
     const poll = new AbortController();
     try {
       return parseOutcome(await Promise.race([job.waitUntilFinished(await events), pollUntilFinished(queue, job.id ?? '', poll.signal)]));
