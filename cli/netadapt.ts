@@ -13,9 +13,10 @@ import { parseTarget } from '../latency/targets.js';
 import { resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
 import { fineTuneRecipe } from '../netadapt/recipes.js';
-import type { DataKey, NetadaptSettings } from '../netadapt/types.js';
+import type { DataKey, NetadaptSession, NetadaptSettings } from '../netadapt/types.js';
 import { openStore, type Store } from '../results/store.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
+import { checkReachable } from '../search/engine/queue/connection.js';
 import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../results/archRef.js';
 import { type Checkpoint, readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
@@ -38,6 +39,7 @@ interface NetadaptArgs {
   'finetune-lr': number | undefined;
   workers: number | undefined;
   gpus: string | undefined;
+  queue: string | undefined;
   'final-epochs': number | undefined;
   retrain: boolean;
   'seed-epochs': number;
@@ -149,6 +151,18 @@ function dataKey(args: NetadaptArgs, arch: ArchSpec, ck: Checkpoint | null): Dat
   };
 }
 
+/**
+ * --queue: this session's fine-tunes go to `nas worker` processes (not with --workers or --gpus), on a new run or a
+ * resumed one; Redis is reached once here, so that a wrong URL is one line before anything is trained.
+ */
+async function sessionOf(args: NetadaptArgs): Promise<NetadaptSession> {
+  if (args.queue === undefined) return {};
+  const { queue } = engineOptionsFrom({ workers: args.workers, gpus: args.gpus, queue: args.queue }, DEFAULT_WORKERS);
+  if (queue === undefined) return {};
+  await checkReachable(queue);
+  return { queue };
+}
+
 interface Ctx {
   readonly store: Store;
   readonly log: (line: string) => void;
@@ -207,6 +221,7 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('finetune-lr', { type: 'number', describe: "fine-tune learning rate (default a tenth of the seed's recipe)" })
       .option('workers', { type: 'number', describe: `proposals fine-tuned in parallel (default ${DEFAULT_WORKERS}; 0: in this process; at most 4 per core, within memory)` })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one fine-tune process per GPU (CUDA_VISIBLE_DEVICES), instead of --workers' })
+      .option('queue', { type: 'string', describe: 'Redis URL (redis://HOST:6379/0): `nas worker --queue URL` processes fine-tune the proposals (docs/DISTRIBUTED.md)' })
       .option('final-epochs', { type: 'number', describe: 'train the result this long at the end (from its weights; with --retrain, from scratch)' })
       .option('retrain', { type: 'boolean', default: false, describe: 'final training from scratch, as MobileNetV3 did' })
       .option('seed-epochs', { type: 'number', default: 5, describe: 'without --checkpoint: epochs to train the seed' })
@@ -229,10 +244,11 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       process.stderr.write(`${line}\n`);
     };
     try {
+      const session = await sessionOf(args);
       const result =
         args.resume !== undefined
-          ? await resumeNetadapt(args.resume, store, { log })
-          : await startNetadapt(await settingsFrom(args, { store, log }), store, { log });
+          ? await resumeNetadapt(args.resume, store, { log }, session)
+          : await startNetadapt(await settingsFrom(args, { store, log }), store, { log }, session);
       emit(result, args.json, netadaptText);
     } finally {
       store.close();

@@ -12,6 +12,8 @@ import { candidateFront, PARETO_X, type ParetoX, X_METRIC } from '../results/par
 import { type CandidateSummary, metricOf, summarizeCandidate } from '../results/summary.js';
 import { isRunStale, type RunRecord } from '../results/runs.js';
 import { openStore, type Store } from '../results/store.js';
+import { parseQueueUrl } from '../search/engine/queue/connection.js';
+import { type InFlightCandidate, queueProgress, type QueueView } from '../search/engine/queue/progress.js';
 import { isParetoPlot, paretoSvg } from '../results/svg.js';
 import { databaseReads, dbOption, forceOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
@@ -157,6 +159,10 @@ function listText(r: ListResult): string {
 interface ShowResult {
   readonly run: RunRecord & { readonly stale: boolean };
   readonly candidates: CandidateCounts;
+  /** Candidates running on a queue's workers (`nas search --queue`), as the store says. */
+  readonly inQueue: number;
+  /** Their jobs read from the queue (--queue URL), or why it could not be read; null: not asked or none in flight. */
+  readonly queue: QueueView | null;
   readonly top: readonly CandidateSummary[];
 }
 
@@ -165,6 +171,18 @@ function configLines(config: JsonValue): string[] {
   const entries = Object.entries(config as Readonly<Record<string, JsonValue>>);
   const width = Math.max(0, ...entries.map(([k]) => k.length));
   return entries.map(([k, v]) => `  ${k.padEnd(width)}  ${oneLine(typeof v === 'string' ? v : JSON.stringify(v), 100)}`);
+}
+
+/** The candidates in flight through a queue: their jobs' states, or a line saying why they are not shown. */
+function queueLines(r: ShowResult): string[] {
+  const q = r.queue;
+  if (r.inQueue === 0) return [];
+  if (q === null) return [`in queue    ${r.inQueue} candidates on a queue's workers (add --queue URL to see their jobs)`];
+  if (!q.reachable) return [`in queue    ${r.inQueue} candidates; the queue cannot be read (${q.reason}): the store's view only`];
+  const now = Date.now();
+  const since = (iso: string | null): string => (iso === null ? '' : `${when(iso)} UTC (${Math.max(0, Math.round((now - Date.parse(iso)) / 1000))} s ago)`);
+  const rows = q.jobs.map((j) => [String(j.seq), j.state, j.worker ?? '', since(j.since), String(j.attempts)]);
+  return [`in queue    ${q.jobs.length} candidates' jobs on ${q.queue}:`, table(['#', 'state', 'worker', 'since', 'attempts'], rows)];
 }
 
 function showText(r: ShowResult): string {
@@ -179,6 +197,7 @@ function showText(r: ShowResult): string {
   if (run.seed !== null) lines.push(`seed        ${run.seed}`);
   if (run.error !== null) lines.push(`error       ${run.error}`);
   lines.push(`candidates  ${c.total}: ${c.done} done, ${c.failed} failed, ${c.running} running, ${c.queued} queued`);
+  lines.push(...queueLines(r));
   const targets = configTargets(run.config);
   if (targets.length > 0) lines.push(`targets     ${targets.map(formatTarget).join(', ')}`);
   lines.push('config', ...configLines(run.config));
@@ -291,27 +310,34 @@ const listCommand: CommandModule<object, CommonArgs> = {
   },
 };
 
-const showCommand: CommandModule<object, RunArgs & { readonly top: number }> = {
+/** The run's candidates running on a queue's workers (the queue engine claims them as worker 'queue'), while unfinished. */
+function inQueue(store: Store, run: RunRecord): InFlightCandidate[] {
+  if (run.status === 'finished') return [];
+  return store.listCandidates(run.id, { status: 'running' }).filter((c) => c.worker === 'queue').map((c) => ({ seq: c.seq, arch: c.arch }));
+}
+
+const showCommand: CommandModule<object, RunArgs & { readonly top: number; readonly queue: string | undefined }> = {
   command: 'show <run>',
   describe: "Show a search run's settings and its best candidates by reward",
   builder: (y: Argv) =>
     y
       .positional('run', runPositional)
       .option('top', { type: 'number', default: 10, describe: 'how many of the best candidates to show' })
+      .option('queue', { type: 'string', describe: "the Redis URL the search was given: show its candidates' jobs in flight" })
       .option('db', dbOption)
       .option('json', jsonOption),
-  handler: (argv) => {
+  handler: async (argv) => {
     if (!Number.isSafeInteger(argv.top) || argv.top < 1) {
       throw new NasError('E_USAGE', `--top must be a positive integer, got ${argv.top}`);
     }
-    const result = withStore(argv.db, (store): ShowResult => {
+    const url = argv.queue === undefined ? undefined : parseQueueUrl(argv.queue);
+    const { run, candidates, inFlight, top } = withStore(argv.db, (store) => {
       const run = searchRun(store, argv.run);
-      return {
-        run: { ...run, stale: isRunStale(run) },
-        candidates: store.countCandidates(run.id),
-        top: store.listCandidates(run.id, { status: 'done', orderBy: 'reward', limit: argv.top }).map(summarizeCandidate),
-      };
+      const top = store.listCandidates(run.id, { status: 'done', orderBy: 'reward', limit: argv.top }).map(summarizeCandidate);
+      return { run, candidates: store.countCandidates(run.id), inFlight: inQueue(store, run), top };
     });
+    const queue = url === undefined || inFlight.length === 0 ? null : await queueProgress(url, run.id, inFlight);
+    const result: ShowResult = { run: { ...run, stale: isRunStale(run) }, candidates, inQueue: inFlight.length, queue, top };
     emit(result, argv.json, showText);
   },
 };

@@ -1,4 +1,4 @@
-// `nas worker --queue URL`: evaluates the jobs of distributed searches (search/engine/queue/worker.ts) on this
+// `nas worker --queue URL`: evaluates the jobs of distributed searches and NetAdapt runs (search/engine/queue/worker.ts) on this
 // machine until stopped (SIGINT or SIGTERM: the jobs running finish first). One line per job on stderr; with --json,
 // one JSON object per line on stdout (started, job, stopped).
 import { availableParallelism } from 'node:os';
@@ -42,7 +42,7 @@ function stopSignal(): Promise<string> {
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
   command: 'worker',
-  describe: 'Evaluate the candidates of distributed searches (nas search --queue URL) on this machine',
+  describe: 'Evaluate the candidates of distributed searches and NetAdapt fine-tunes (nas search|netadapt --queue URL) on this machine',
   builder: (y) =>
     y
       .option('queue', { type: 'string', demandOption: true, describe: 'the Redis URL the coordinator was given, e.g. redis://HOST:6379/0' })

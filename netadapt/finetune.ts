@@ -3,7 +3,9 @@
 // split, write the result as a checkpoint (atomic, train/checkpoint.ts) and score top-1 on the held-out validation
 // split. Everything comes from the task's JSON config and seed, so a proposal gives the same result in any worker,
 // and after a resume.
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import { NasError } from '../common/errors.js';
 import { type LoadedDataset, loadDataset } from '../data/load.js';
@@ -96,6 +98,22 @@ export async function fineTune(arch: ArchSpec, cfg: FineTuneConfig, seed: number
     };
   } finally {
     t.model.dispose();
+  }
+}
+
+/**
+ * A `nas worker`'s check before it takes a fine-tune from the queue (search/engine/queue/accept.ts): the parent
+ * checkpoint and the run's directory are named by the coordinator's paths, and must be here at those paths; else the
+ * worker refuses the job with this reason, which the proposal keeps.
+ */
+export function checkConfig(config: Readonly<Record<string, JsonValue>>): void {
+  const cfg = readFineTuneConfig(config);
+  // out is <--out>/it-NNN/p-NN.
+  const where: [string, string][] = [['parent checkpoint', cfg.parent], ['run directory', dirname(dirname(cfg.out))]];
+  for (const [what, path] of where) {
+    if (!existsSync(path)) {
+      throw new NasError('E_USAGE', `the ${what} ${path} is not on this machine: with --queue, NetAdapt's --out and seed checkpoint must be on a directory every worker mounts at the same path`);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArchError, NasError } from '../common/errors.js';
+import { evalKeyOf } from '../common/json.js';
 import { parseTarget } from '../latency/targets.js';
 import { startHeartbeat } from '../results/runs.js';
 import type { Store } from '../results/store.js';
@@ -26,7 +27,7 @@ import { type Judged, type Judgement, pooledJudgement } from './pooledJudgement.
 import { makeProposals, materialise, type Proposal, smallestReachable } from './proposals.js';
 import { runStep } from './step.js';
 import { readResult, readSettings, readStep } from './stored.js';
-import type { IterationSummary, NetadaptResult, NetadaptSettings, ProposalResult, RunHooks } from './types.js';
+import type { IterationSummary, NetadaptResult, NetadaptSession, NetadaptSettings, ProposalResult, RunHooks } from './types.js';
 
 /** The checkpoint's network must be the seed's (at width 1, after the multiplier): one-line error otherwise. */
 export async function checkSeedCheckpoint(spec: ArchSpec, checkpoint: string): Promise<string> {
@@ -41,31 +42,37 @@ export async function checkSeedCheckpoint(spec: ArchSpec, checkpoint: string): P
 }
 
 /** Start a run: a new record in the store, then the loop. */
-export async function startNetadapt(settings: NetadaptSettings, store: Store, hooks: RunHooks = {}): Promise<NetadaptResult> {
+export async function startNetadapt(settings: NetadaptSettings, store: Store, hooks: RunHooks = {}, session: NetadaptSession = {}): Promise<NetadaptResult> {
   await checkSeedCheckpoint(settings.arch, settings.checkpoint);
   parseTarget(settings.target);
   const run = store.createRun({ kind: 'netadapt', config: settings, seed: settings.seed, arch: encodeArch(materialise(settings.arch)) });
   hooks.log?.(`run ${run.id}: netadapt of ${settings.archRef} to ${settings.target} (resume with --resume ${run.id})`);
-  return runNetadapt(run.id, settings, store, hooks);
+  return runNetadapt(run.id, settings, store, hooks, session);
 }
 
 /** Continue a run after a kill: settings from its record, iterations from the store. */
-export async function resumeNetadapt(runId: string, store: Store, hooks: RunHooks = {}): Promise<NetadaptResult> {
+export async function resumeNetadapt(runId: string, store: Store, hooks: RunHooks = {}, session: NetadaptSession = {}): Promise<NetadaptResult> {
   const existing = store.requireRun(runId);
   if (existing.kind !== 'netadapt') throw new NasError('E_USAGE', `run ${runId} is a ${existing.kind} run, not a netadapt run`);
   if (existing.status === 'finished' && existing.result !== null) return readResult(runId, existing.result);
   const settings = readSettings(runId, existing.config);
   store.acquireRun(runId);
-  return runNetadapt(runId, settings, store, hooks);
+  return runNetadapt(runId, settings, store, hooks, session);
 }
 
-/** The engine, started when the first step needs it (a run with nothing to do starts no workers). */
-function lazyEngine(settings: NetadaptSettings): { get(): Engine; close(): Promise<void> } {
+/**
+ * The engine, started when the first step needs it (a run with nothing to do starts no workers): the stored --workers
+ * or --gpus, or this session's --queue. Queue jobs are named by the run (and each task's iteration and proposal); a
+ * resumed run fine-tunes a failed proposal again, as in process.
+ */
+function lazyEngine(runId: string, settings: NetadaptSettings, session: NetadaptSession): { get(): Engine; close(): Promise<void> } {
   let engine: Engine | null = null;
   const setup = { evaluatorUrl: new URL('./finetune.js', import.meta.url).href, latency: null };
-  const opts = { workers: settings.workers, ...(settings.gpus === undefined ? {} : { gpus: settings.gpus }) };
+  const local = { workers: settings.workers, ...(settings.gpus === undefined ? {} : { gpus: settings.gpus }) };
+  const opts = session.queue === undefined ? local : { workers: 0, queue: session.queue };
+  const scope = { runId, evalKey: evalKeyOf({ evaluator: 'netadapt', run: runId }), rerunFailed: true };
   return {
-    get: () => (engine ??= createEngine(setup, opts, null)),
+    get: () => (engine ??= createEngine(setup, opts, null, scope)),
     close: async () => {
       const e = engine;
       engine = null;
@@ -235,7 +242,7 @@ async function walkAndFinish(run: RunContext, engine: ReturnType<typeof lazyEngi
   return finishRun(run, start, walk, floorMs);
 }
 
-async function runNetadapt(runId: string, settings: NetadaptSettings, store: Store, hooks: RunHooks): Promise<NetadaptResult> {
+async function runNetadapt(runId: string, settings: NetadaptSettings, store: Store, hooks: RunHooks, session: NetadaptSession): Promise<NetadaptResult> {
   const log = hooks.log ?? (() => {});
   const heartbeat = startHeartbeat(store, runId);
   const latency = await openNetadaptLatency(settings.latency, {
@@ -246,7 +253,7 @@ async function runNetadapt(runId: string, settings: NetadaptSettings, store: Sto
     // A measured run's step table grows by an entry at a time: its count goes into each step's line instead.
     ...(settings.latency.kind === 'lut' ? { onMeasured: (n: number, path: string) => log(`measured ${n} new LUT entr${n === 1 ? 'y' : 'ies'} into ${path}`) } : {}),
   });
-  const engine = lazyEngine(settings);
+  const engine = lazyEngine(runId, settings, session);
   try {
     return await walkAndFinish({ runId, settings, store, latency, log, hooks }, engine);
   } catch (e) {

@@ -2,9 +2,10 @@
 // reused from the store), every result written as it settles, and the one that loses the least accuracy per ms saved
 // kept. Proposal seeds are fixed by (run seed, iteration, index), so a resumed step gives what an uninterrupted one
 // would.
+import { existsSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { NasError } from '../common/errors.js';
-import type { Engine, EvalTask } from '../search/engine/types.js';
+import type { Engine, EvalOutcome, EvalTask } from '../search/engine/types.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { resolveCheckpoint } from '../train/checkpoint.js';
@@ -90,7 +91,23 @@ function taskOf(run: RunContext, step: StepInput, p: Proposal, r: ProposalResult
     backend: s.backend,
     bnImages: s.bnImages,
   };
-  return { arch: p.spec, context: { seed: r.seed, arch: r.arch, config: fineTuneTaskConfig(config) } };
+  // The id names the job of a queue engine: a resumed run re-attaches to the proposal's job instead of adding another.
+  const id = `it${step.iteration}-p${r.index}-${r.arch}`;
+  return { arch: p.spec, id, context: { seed: r.seed, arch: r.arch, config: fineTuneTaskConfig(config) } };
+}
+
+/**
+ * A proposal's result from its engine outcome. A fine-tune run by a `nas worker` on another machine wrote its
+ * checkpoint there: unless --out is a directory both machines mount at one path, it is not here, and the proposal fails
+ * with that reason rather than be chosen and break the next step.
+ */
+function resultOf(r: ProposalResult, out: EvalOutcome): ProposalResult {
+  if (!out.ok) return { ...r, error: out.reason };
+  const checkpoint = String(out.metrics['checkpoint']);
+  if (!existsSync(checkpoint)) {
+    return { ...r, error: `the fine-tune's checkpoint ${checkpoint} is not on this machine (with --queue, --out must be a directory every worker mounts at the same path)` };
+  }
+  return { ...r, accuracy: out.metrics.accuracy, checkpoint };
 }
 
 /** Fine-tunes the proposals without a result, all at once on the engine, writing each result as it settles. */
@@ -99,10 +116,7 @@ async function fineTuneAll(run: RunContext, engine: Engine, step: StepInput, res
     step.proposals.map(async (p, index) => {
       const r = results[index];
       if (r === undefined || r.accuracy !== null) return;
-      const out = await engine.run(taskOf(run, step, p, r));
-      const done: ProposalResult = out.ok
-        ? { ...r, accuracy: out.metrics.accuracy, checkpoint: String(out.metrics['checkpoint']) }
-        : { ...r, error: out.reason };
+      const done = resultOf(r, await engine.run(taskOf(run, step, p, r)));
       results[index] = done;
       run.log(`  ${done.what}: ${p.latencyMs.toFixed(3)} ms, ${done.accuracy === null ? `failed: ${done.error}` : `val ${pct(done.accuracy)}`}`);
       record(run, step.iteration, results);

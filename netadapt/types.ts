@@ -166,6 +166,12 @@ export interface NetadaptResult {
   readonly measured: JointMeasurement | null;
 }
 
+/** What one session of a run is given beside its stored settings (never stored: a queue URL may hold a password). */
+export interface NetadaptSession {
+  /** A Redis URL: the fine-tunes are queue jobs for `nas worker` processes, instead of the stored --workers/--gpus. */
+  readonly queue?: string;
+}
+
 export interface RunHooks {
   readonly log?: (line: string) => void;
   /** After an iteration is stored (tests kill the process here). */

@@ -25,6 +25,12 @@ export interface EngineOptions {
 export interface EngineScope {
   readonly runId: string;
   readonly evalKey: string;
+  /**
+   * A job found ended without a result (failed in the queue, or an evaluation's failure) when its task is enqueued
+   * again is run again (NetAdapt: a resumed run fine-tunes a failed proposal again, as it does in process); by
+   * default its failure is the result (the search's).
+   */
+  readonly rerunFailed?: boolean;
 }
 
 /** The engine the options name; `evalTimeoutSeconds` is the limit resolved by the caller (null: none). */

@@ -21,6 +21,11 @@ export interface WorkerSetup {
 /** One candidate to evaluate: plain data (structured-cloned to workers). */
 export interface EvalTask {
   readonly arch: ArchSpec;
+  /**
+   * The task's name, unique within its run, when the architecture alone is not (NetAdapt: iteration and proposal); a
+   * queue job's id is made from it (default: the canonical architecture).
+   */
+  readonly id?: string;
   /** EvalContext without the progress callback, which cannot cross a thread. */
   readonly context: {
     readonly seed: number;

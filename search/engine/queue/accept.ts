@@ -4,8 +4,9 @@
 // stores on the candidate; running it anyway would record a result of another evaluator, or a failure of this machine
 // as the candidate's.
 import { canonicalJson } from '../../../common/json.js';
-import { checkEvaluatorConfig, evaluatorHash, evaluatorUrlOf } from '../../evaluators.js';
+import { checkEvaluatorConfig, evaluatorHash } from '../../evaluators.js';
 import { reasonOf } from '../types.js';
+import { checksNameOf, evaluatorUrlHere } from './evaluatorRef.js';
 import type { JobData } from './jobs.js';
 
 /** A job this worker cannot run as asked; `message` says why, for the candidate's failure reason. */
@@ -20,7 +21,7 @@ function evaluatorHere(ref: string, hash: string): Promise<string> {
   let p = evaluatorChecks.get(key);
   if (p === undefined) {
     p = (async () => {
-      const url = evaluatorUrlOf(ref);
+      const url = evaluatorUrlHere(ref);
       const here = evaluatorHash(url);
       if (here !== hash) {
         throw new RefusedJob(`evaluator ${ref} differs from the coordinator's (sha256 ${here.slice(0, 12)} here, ${hash.slice(0, 12)} there)`);
@@ -32,11 +33,11 @@ function evaluatorHere(ref: string, hash: string): Promise<string> {
   return p;
 }
 
-function configHere(ref: string, config: JobData['task']['context']['config']): Promise<void> {
-  const key = `${ref}\u0000${canonicalJson(config)}`;
+function configHere(name: string, config: JobData['task']['context']['config']): Promise<void> {
+  const key = `${name}\u0000${canonicalJson(config)}`;
   let p = configChecks.get(key);
   if (p === undefined) {
-    p = checkEvaluatorConfig(ref, config);
+    p = checkEvaluatorConfig(name, config);
     configChecks.set(key, p);
   }
   return p;
@@ -46,7 +47,7 @@ function configHere(ref: string, config: JobData['task']['context']['config']): 
 export async function acceptJob(job: JobData, who: string): Promise<string> {
   try {
     const url = await evaluatorHere(job.evaluator, job.evaluatorHash);
-    await configHere(job.evaluator, job.task.context.config);
+    await configHere(checksNameOf(job.evaluator, url), job.task.context.config);
     return url;
   } catch (e) {
     throw new RefusedJob(`worker ${who} refused the job: ${reasonOf(e).replace(/^(RefusedJob|NasError|UsageError): /, '')}`);

@@ -6,9 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { evaluatorHash, evaluatorRefOf } from '../../evaluators.js';
+import { evaluatorHash } from '../../evaluators.js';
 import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, reasonOf, type WorkerSetup } from '../types.js';
 import { connect, QUEUE_NAME, QUEUE_PREFIX } from './connection.js';
+import { jobEvaluatorRef } from './evaluatorRef.js';
 import { type JobData, jobIdOf, parseOutcome } from './jobs.js';
 import { bullmq } from './packages.js';
 
@@ -28,6 +29,8 @@ export interface QueueEngineOptions {
   readonly runId: string;
   readonly evalKey: string;
   readonly evalTimeoutSeconds: EvalTimeout;
+  /** A job already failed in the queue is run again rather than its failure returned (EngineScope.rerunFailed). */
+  readonly rerunFailed?: boolean;
 }
 
 const CLOSED: EvalOutcome = { ok: false, reason: 'engine closed', seconds: 0 };
@@ -65,6 +68,28 @@ export async function pollUntilFinished(queue: Queue, jobId: string, signal: Abo
   }
 }
 
+/** Whether a finished job's return value is a successful outcome (a malformed one is not). */
+function succeeded(returnValue: unknown): boolean {
+  try {
+    return parseOutcome(returnValue).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A job that ended without a result, failed in the queue or completed with an evaluation's failure, put back to run
+ * again (EngineScope.rerunFailed): attaching to it would return the old failure.
+ */
+async function rerunIfFailed(queue: Queue, jobId: string): Promise<void> {
+  const job = await bullmq().Job.fromId<unknown, unknown>(queue, jobId);
+  if (job === undefined) return;
+  const state = await job.getState();
+  if (state === 'failed' || (state === 'completed' && !succeeded(job.returnvalue))) {
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+  }
+}
+
 export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions): Engine {
   const connections = [connect(opts.url), connect(opts.url)] as const;
   const queue: Queue = new (bullmq().Queue)(QUEUE_NAME, { connection: connections[0], prefix: QUEUE_PREFIX });
@@ -72,7 +97,7 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
   // Every job waited for listens for the queue's closing: more than Node's default of 10 at once is expected here.
   queue.setMaxListeners(QUEUE_IN_FLIGHT + 10);
   const base: Omit<JobData, 'task'> = {
-    evaluator: evaluatorRefOf(setup.evaluatorUrl),
+    evaluator: jobEvaluatorRef(setup.evaluatorUrl),
     evaluatorHash: evaluatorHash(setup.evaluatorUrl),
     latency: setup.latency,
     evalKey: opts.evalKey,
@@ -84,12 +109,14 @@ export function createQueueEngine(setup: WorkerSetup, opts: QueueEngineOptions):
 
   const waitFor = async (task: EvalTask): Promise<EvalOutcome> => {
     const job = await queue.add('evaluate', { ...base, task }, {
-      jobId: jobIdOf(opts.runId, task.context.arch),
+      jobId: jobIdOf(opts.runId, task.id ?? task.context.arch),
       attempts: JOB_ATTEMPTS,
       backoff: { type: 'fixed', delay: 1000 },
       removeOnComplete: { age: KEEP_FINISHED_SECONDS },
       removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
+    // queue.add of an id in the queue returns that job as it is: a resumed coordinator attaches to it.
+    if (opts.rerunFailed === true) await rerunIfFailed(queue, job.id ?? '');
     const poll = new AbortController();
     try {
       return parseOutcome(await Promise.race([job.waitUntilFinished(await events), pollUntilFinished(queue, job.id ?? '', poll.signal)]));

@@ -85,6 +85,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     connection: connections[0],
     prefix: QUEUE_PREFIX,
     concurrency,
+    // Stored on each job it takes (job.processedBy): `nas results show --queue` names the worker of a job in flight.
+    name: id,
     lockDuration: opts.stallSeconds * 1000,
     stalledInterval: opts.stallSeconds * 1000,
   });
