@@ -14,7 +14,6 @@ import { openStore } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import {
-  type CandidateEvent,
   type CandidateSummary,
   type EngineOptions,
   failedRunError,
@@ -22,7 +21,6 @@ import {
   resolveSpace,
   resumeSearch,
   runSearch,
-  type SearchHooks,
   type SearchResult,
   type SearchSettings,
   type SpaceRef,
@@ -36,6 +34,8 @@ import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import type { StrategyName } from '../search/types.js';
 import { backendOption, dbOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
+import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
+import { searchProgress } from './progressSearch.js';
 
 /** The embedded default: 32 proxy-trained candidates of the small-input MnasNet space on MNIST. */
 export const DEFAULT_SPACE = 'mnasnet-small-input';
@@ -70,6 +70,7 @@ interface SearchArgs {
   db: string;
   resume: string | undefined;
   json: boolean;
+  progress: ProgressChoice;
   backend: BackendChoice | undefined;
 }
 
@@ -199,28 +200,6 @@ function toText(r: SearchResult): string {
   ].join('\n');
 }
 
-function progressHooks(): SearchHooks {
-  const width = (n: number): number => String(n).length;
-  return {
-    onStart: (i) =>
-      process.stderr.write(
-        `search ${i.runId}${i.resumed ? ' (resumed)' : ''}: engine ${i.engine}, ${i.concurrency} at a time, ` +
-          `an evaluation fails after ${i.evalTimeoutSeconds} s (--eval-timeout)\n`,
-      ),
-    onCandidate: (e: CandidateEvent) => {
-      const n = `[${String(e.distinct).padStart(width(e.budget))}/${e.budget}]`;
-      const what = e.ok
-        ? `acc ${f4(e.metrics?.accuracy ?? null)}  lat ${ms(e.metrics?.latencyMs ?? null)} ms  reward ${f4(e.reward)}`
-        : `FAILED: ${e.failure ?? 'unknown'}`;
-      const src = e.source === 'evaluated' ? `${e.seconds.toFixed(1)} s` : e.source;
-      process.stderr.write(`${n} batch ${e.batch} seq ${e.seq}  ${what}  (${src})\n`);
-    },
-    onBatch: (b) => {
-      if (b.replayed) process.stderr.write(`batch ${b.batch} replayed from the store\n`);
-    },
-  };
-}
-
 export const searchCommand: CommandModule<object, SearchArgs> = {
   command: 'search',
   describe: 'Platform-aware architecture search (MnasNet): sample, proxy-train, reward ACC x (LAT/T)^w, learn',
@@ -253,6 +232,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('resume', { type: 'string', describe: 'continue this search run (with --budget N to extend it)' })
       .option('db', dbOption)
       .option('json', jsonOption)
+      .option('progress', progressOption)
       .option('backend', { ...backendOption, default: undefined }) as never,
   handler: async (args) => {
     for (const [k, v] of Object.entries(args)) {
@@ -262,7 +242,10 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     const timeSeconds = args.time === undefined ? undefined : parseDuration(args.time);
     const engine = engineOptions(args);
     if (engine.queue !== undefined) await checkReachable(engine.queue);
-    const hooks = args.json ? {} : progressHooks();
+    // With --json and no --progress, stderr stays quiet as it always was.
+    const reporter = new Reporter(args.json && args.progress === 'auto' ? 'none' : progressMode(args.progress));
+    const progress = searchProgress(reporter);
+    const { hooks } = progress;
     let result: SearchResult;
     if (args.resume !== undefined) {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
@@ -289,6 +272,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
         );
       } finally {
         store.close();
+        reporter.end();
       }
     } else {
       const settings = await withPairedReference(settingsFrom(args), args.db, args.json);
@@ -297,8 +281,10 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
         result = await runSearch(store, settings, { seed: args.seed ?? 0, engine, hooks, top: args.top });
       } finally {
         store.close();
+        reporter.end();
       }
     }
+    progress.finish(result);
     emit(result, args.json, toText);
     if (result.status === 'failed') throw failedRunError(result);
   },
