@@ -23,6 +23,8 @@ import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from 
 import { trainFinal } from '../train/final.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
+import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
+import { netadaptProgress } from './progressNetadapt.js';
 
 interface NetadaptArgs {
   arch: string[] | undefined;
@@ -54,6 +56,7 @@ interface NetadaptArgs {
   backend: BackendChoice;
   db: string;
   json: boolean;
+  progress: ProgressChoice;
 }
 
 /** Proposals fine-tuned at once when neither --workers nor --gpus is given. */
@@ -222,19 +225,21 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('seed', { type: 'number', default: 0 })
       .option('backend', backendOption)
       .option('db', dbOption)
-      .option('json', jsonOption) as never,
+      .option('json', jsonOption)
+      .option('progress', progressOption) as never,
   handler: async (args) => {
     const store = openStore(args.db);
-    const log = (line: string): void => {
-      process.stderr.write(`${line}\n`);
-    };
+    const reporter = new Reporter(progressMode(args.progress));
+    const { hooks, finish } = netadaptProgress(reporter);
     try {
       const result =
         args.resume !== undefined
-          ? await resumeNetadapt(args.resume, store, { log })
-          : await startNetadapt(await settingsFrom(args, { store, log }), store, { log });
+          ? await resumeNetadapt(args.resume, store, hooks)
+          : await startNetadapt(await settingsFrom(args, { store, log: (line) => reporter.note(line) }), store, hooks);
+      finish(result);
       emit(result, args.json, netadaptText);
     } finally {
+      reporter.end();
       store.close();
     }
   },

@@ -162,8 +162,8 @@ export class Reporter {
     if (this.mode === 'plain') this.status.line(text);
   }
 
-  /** Sets the status line's text (a terminal only); it is drawn again after each note and every second. */
-  live(render: () => string): void {
+  /** Sets the status line's text (a terminal only; null: none); it is drawn again after each note and every second. */
+  live(render: (() => string) | null): void {
     if (this.mode !== 'tty') return;
     this.render = render;
     this.timer ??= setInterval(() => this.refresh(), 1000).unref();
@@ -191,4 +191,31 @@ export class Reporter {
 /** A number for an event: null when not finite (JSON has no NaN). */
 export function finite(x: number | null | undefined): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : x;
+}
+
+/** `done/total` of a phase (`lut`, `calibrate`, `validate`) and what was just done. */
+export type CountedProgress = (phase: string, done: number, total: number, detail: string) => void;
+
+/**
+ * A counted task on a reporter: a bar line per step in a log (as before), the bar with elapsed time and ETA on a
+ * terminal (kept once a phase is done), and an event per step in json whose type `types` names per phase.
+ */
+export function countedProgress(r: Reporter, types: Readonly<Record<string, string>>): CountedProgress {
+  let rate = new RecentRate();
+  let phase = '';
+  return (label, done, total, detail) => {
+    if (label !== phase) {
+      phase = label;
+      rate = new RecentRate();
+    }
+    rate.add(r.elapsed(), done);
+    const eta = rate.eta(total, done);
+    const bar = progressBar(label, done, total, detail);
+    r.event({ type: types[label] ?? label, phase: label, done, total, detail, elapsedSeconds: r.elapsed(), etaSeconds: finite(eta) });
+    r.detail(bar);
+    if (r.mode === 'tty' && done === total) {
+      r.live(null);
+      r.note(bar);
+    } else r.live(() => `${bar}  ${duration(r.elapsed())}  ETA ${duration(eta)}`);
+  };
 }

@@ -10,7 +10,7 @@ import { checkInteger } from '../common/intOption.js';
 import { absoluteTargets, resolvePairedSource } from '../latency/pairedSource.js';
 import { parseLatencySource } from '../latency/resources.js';
 import type { JsonValue } from '../common/json.js';
-import { openStore } from '../results/store.js';
+import { openStore, type Store } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import {
@@ -36,6 +36,7 @@ import { backendOption, dbOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
 import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 import { searchProgress } from './progressSearch.js';
+import { checkSearchCsv, withSearchCsv } from './searchCsv.js';
 
 /** The embedded default: 32 proxy-trained candidates of the small-input MnasNet space on MNIST. */
 export const DEFAULT_SPACE = 'mnasnet-small-input';
@@ -71,6 +72,7 @@ interface SearchArgs {
   resume: string | undefined;
   json: boolean;
   progress: ProgressChoice;
+  csv: string | undefined;
   backend: BackendChoice | undefined;
 }
 
@@ -233,6 +235,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('db', dbOption)
       .option('json', jsonOption)
       .option('progress', progressOption)
+      .option('csv', { type: 'string', describe: "write the run's candidates to this CSV file after every batch (a new file; with --resume RUN, also RUN's own)" })
       .option('backend', { ...backendOption, default: undefined }) as never,
   handler: async (args) => {
     for (const [k, v] of Object.entries(args)) {
@@ -245,7 +248,8 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     // With --json and no --progress, stderr stays quiet as it always was.
     const reporter = new Reporter(args.json && args.progress === 'auto' ? 'none' : progressMode(args.progress));
     const progress = searchProgress(reporter);
-    const { hooks } = progress;
+    if (args.csv !== undefined) checkSearchCsv(args.csv, args.db, args.resume);
+    const outputs = (store: Store): ReturnType<typeof withSearchCsv> => withSearchCsv(progress.hooks, store, args.csv);
     let result: SearchResult;
     if (args.resume !== undefined) {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
@@ -258,6 +262,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       checkInteger('--max-failures', args['max-failures'], 0);
       checkInteger('--patience', args.patience, 1);
       const store = openStore(args.db);
+      const { hooks, flush } = outputs(store);
       try {
         result = await resumeSearch(
           store,
@@ -270,6 +275,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
           },
           { engine, hooks, top: args.top },
         );
+        flush();
       } finally {
         store.close();
         reporter.end();
@@ -277,8 +283,10 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     } else {
       const settings = await withPairedReference(settingsFrom(args), args.db, args.json);
       const store = openStore(args.db);
+      const { hooks, flush } = outputs(store);
       try {
         result = await runSearch(store, settings, { seed: args.seed ?? 0, engine, hooks, top: args.top });
+        flush();
       } finally {
         store.close();
         reporter.end();

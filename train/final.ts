@@ -17,6 +17,7 @@ import type { TrainConfig } from './config.js';
 import { type EvalMetrics, evaluateModel } from './evaluate.js';
 import { explainHeapFull } from './heapFull.js';
 import { type StepProgress, trainModel } from './loop.js';
+import { writeSummaryCsv } from './summaryCsv.js';
 
 /** The run directory remembers its run id, so `--resume` continues the same database record. */
 const RUN_FILE = 'run.json';
@@ -124,6 +125,7 @@ export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrain
             wallSeconds: m.seconds,
             ...(m.eval ? { valLoss: m.eval.loss, valTop1: m.eval.top1, valTop5: m.eval.top5 } : {}),
           });
+          writeSummaryCsv(store, id, outDir);
           opts.onEpoch?.(
             `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}` +
               (m.eval ? `, val top-1 ${(100 * m.eval.top1).toFixed(2)}% top-5 ${(100 * m.eval.top5).toFixed(2)}%` : '') +
