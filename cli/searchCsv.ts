@@ -23,12 +23,12 @@ function holdsRun(path: string, runId: string): boolean {
 
 /** --csv: a new file (on --resume RUN, also RUN's own candidates file), never one the search reads. */
 export function checkSearchCsv(path: string, db: string, resumeRunId: string | undefined): void {
+  // The database (and its WAL files) are refused first; `force` because what may be replaced is checked below.
+  checkOutput(path, { option: '--csv', kind: 'file', force: true, reads: databaseReads(db) });
   if (existsSync(path) && !(resumeRunId !== undefined && holdsRun(path, resumeRunId))) {
     const own = resumeRunId === undefined ? '' : ` of run ${resumeRunId}`;
     throw new UsageError(`--csv ${path} already exists and is not the candidates file${own}: choose another file, or remove it`);
   }
-  // The database (and its WAL files) are refused even when they look like ours; `force` only because we checked.
-  checkOutput(path, { option: '--csv', kind: 'file', force: true, reads: databaseReads(db) });
 }
 
 /** The hooks with the CSV written after each batch; `flush` writes it once more at the end. No path: as they are. */
