@@ -172,15 +172,19 @@ const tiny: ArchSpec = {
   head: { conv: 64, hidden: null, act: 'hswish' },
 };
 
-test('nas netadapt --progress json: an iteration event per iteration, and iterations.csv a row each', () => {
+test('nas netadapt --progress json: an iteration event per iteration, and iterations.csv a row each (train-final: an epoch event per epoch)', () => {
   const db = join(dir, 'netadapt.db');
   const spec = join(dir, 'tiny.json');
   writeFileSync(spec, JSON.stringify(tiny));
   const seed = runCli([
     'train-final', '--data', 'mnist', '--limit', '300', '--input', '16', '--epochs', '1', '--batch', '25', '--arch', spec,
-    '--seed', '1', '--backend', 'wasm', '--db', db, '--out', join(dir, 'seed'), '--json',
+    '--seed', '1', '--backend', 'wasm', '--db', db, '--out', join(dir, 'seed'), '--json', '--progress', 'json',
   ]);
   assert.equal(seed.status, 0, seed.stderr);
+  // The seed's training (train-final) has its own events: an epoch event per epoch, then the end.
+  const trained = events(seed.stderr);
+  assert.deepEqual(ofType(trained, 'epoch').map((e) => e.epoch), [1]);
+  assert.equal(trained.at(-1)?.type, 'end');
   const out = join(dir, 'na');
   const r = runCli([
     'netadapt', '--checkpoint', join(dir, 'seed'), '--data', 'mnist', '--train-images', '300', '--val-images', '50',
