@@ -20,7 +20,7 @@ import { resolve } from '../space/resolve.js';
 import { builtinSpace } from '../space/spaces.js';
 import { jsonOption } from './options.js';
 import { emit, table } from './output.js';
-import { progressBar, StatusLine } from './progress.js';
+import { countedProgress, type CountedProgress, type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 
 const BLOCK_RE = /^(conv|ds|ir)_/;
 
@@ -142,11 +142,17 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
   },
 };
 
-const status = new StatusLine();
+/** The event type of each phase of lut build and validate under --progress json (docs/PROGRESS.md). */
+const PHASE_EVENTS = { lut: 'entry', calibrate: 'calibration', validate: 'validation' };
 
-/** A one-line progress bar on stderr (rewritten in place on a terminal, one line per step otherwise). */
-function progressLine(label: string, done: number, total: number, detail: string): void {
-  status.step(progressBar(label, done, total, detail), done === total);
+/** A counted task's progress on stderr, as --progress asks; `run` gets it and the reporter ends after it. */
+async function withProgress<T>(choice: ProgressChoice, run: (p: CountedProgress) => Promise<T>): Promise<T> {
+  const reporter = new Reporter(progressMode(choice));
+  try {
+    return await run(countedProgress(reporter, PHASE_EVENTS));
+  } finally {
+    reporter.end();
+  }
 }
 
 /** The library's options as typed (what it takes as specs, the user names). */
@@ -158,6 +164,7 @@ interface LutBuildArgs extends Omit<LutBuildOptions, 'archs' | 'space' | 'onProg
   readonly widths: number[] | undefined;
   readonly db: string | undefined;
   readonly json: boolean;
+  readonly progress: ProgressChoice;
 }
 
 const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
@@ -184,7 +191,8 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('out', { type: 'string', default: 'lut.json', describe: 'the LUT file; an existing one is resumed' })
       .option('calibrate', { type: 'number', default: 20, describe: 'whole archs measured to calibrate the overheads (0: keep)' })
       .option('db', { type: 'string', describe: 'also cache entries in this results database' })
-      .option('json', jsonOption) as never,
+      .option('json', jsonOption)
+      .option('progress', progressOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
     checkInteger('--input', args.input);
@@ -199,10 +207,9 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
     }
     const archs = args.arch === undefined ? undefined : groupArchRefs(args.arch).map((refs) => loadArch(refs, { input: args.input }));
     const { samples, seed, input, runner, threads, warmup, runs, sweeps, out, calibrate, widths, db } = args;
-    const result = await buildLutFile({
-      ...{ archs, widths, space, samples, seed, input, runner, backend, threads, warmup, runs, sweeps, out, calibrate, db },
-      onProgress: progressLine,
-    });
+    const result = await withProgress(args.progress, (onProgress) =>
+      buildLutFile({ ...{ archs, widths, space, samples, seed, input, runner, backend, threads, warmup, runs, sweeps, out, calibrate, db }, onProgress }),
+    );
     emit(result, args.json, (r: LutBuildResult) =>
       `${r.out}: ${r.entries} entries (${r.measured} measured now), overhead ${r.overheadMs.toFixed(3)} ms` +
       `${r.scale === null ? '' : `, scale ${r.scale.toFixed(3)}`}${r.perEntryMs ? `, ${r.perEntryMs.toFixed(3)} ms per entry` : ''}` +
@@ -310,6 +317,7 @@ interface ValidateArgs {
   readonly runs: number;
   readonly sweeps: number;
   readonly json: boolean;
+  readonly progress: ProgressChoice;
 }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -326,7 +334,8 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('warmup', { type: 'number', default: 10, describe: 'untimed runs per arch' })
       .option('runs', { type: 'number', default: 60, describe: 'timed runs per arch and pass (2 per interleaved round)' })
       .option('sweeps', { type: 'number', default: 3, describe: 'passes over the archs; each keeps its lowest figure' })
-      .option('json', jsonOption) as never,
+      .option('json', jsonOption)
+      .option('progress', progressOption) as never,
   handler: async (args) => {
     checkMeasureCounts(args);
     checkInteger('--samples', args.samples, 2);
@@ -334,13 +343,15 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
     const lut = readLut(args.lut);
     const space = builtinSpace(args.space);
     const archs = sampleArchs(space, args.samples, lut.input[0], args.seed);
-    const report = await validatePredictions(lut, archs, {
-      warmup: args.warmup,
-      runs: args.runs,
-      sweeps: args.sweeps,
-      lutPath: args.lut,
-      onProgress: (done, total, row) => progressLine('validate', done, total, `${pct(row.error)}`),
-    });
+    const report = await withProgress(args.progress, (progress) =>
+      validatePredictions(lut, archs, {
+        warmup: args.warmup,
+        runs: args.runs,
+        sweeps: args.sweeps,
+        lutPath: args.lut,
+        onProgress: (done, total, row) => progress('validate', done, total, `${pct(row.error)}`),
+      }),
+    );
     emit(report, args.json, (r: ValidationReport) => {
       const line =
         `${r.n} archs: ${pct(r.within10)} within +-10%, ${pct(r.within5)} within +-5%, MAPE ${r.mape.toFixed(2)}%, ` +

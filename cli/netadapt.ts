@@ -24,6 +24,8 @@ import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from 
 import { trainFinal } from '../train/final.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
+import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
+import { netadaptProgress } from './progressNetadapt.js';
 
 interface NetadaptArgs {
   arch: string[] | undefined;
@@ -56,6 +58,7 @@ interface NetadaptArgs {
   backend: BackendChoice;
   db: string;
   json: boolean;
+  progress: ProgressChoice;
 }
 
 /** Proposals fine-tuned at once when neither --workers nor --gpus is given. */
@@ -237,20 +240,22 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('seed', { type: 'number', default: 0 })
       .option('backend', backendOption)
       .option('db', dbOption)
-      .option('json', jsonOption) as never,
+      .option('json', jsonOption)
+      .option('progress', progressOption) as never,
   handler: async (args) => {
     const store = openStore(args.db);
-    const log = (line: string): void => {
-      process.stderr.write(`${line}\n`);
-    };
+    const reporter = new Reporter(progressMode(args.progress));
+    const { hooks, finish } = netadaptProgress(reporter);
     try {
       const session = await sessionOf(args);
       const result =
         args.resume !== undefined
-          ? await resumeNetadapt(args.resume, store, { log }, session)
-          : await startNetadapt(await settingsFrom(args, { store, log }), store, { log }, session);
+          ? await resumeNetadapt(args.resume, store, hooks, session)
+          : await startNetadapt(await settingsFrom(args, { store, log: (line) => reporter.note(line) }), store, hooks, session);
+      finish(result);
       emit(result, args.json, netadaptText);
     } finally {
+      reporter.end();
       store.close();
     }
   },

@@ -10,11 +10,10 @@ import { checkInteger } from '../common/intOption.js';
 import { absoluteTargets, resolvePairedSource } from '../latency/pairedSource.js';
 import { parseLatencySource } from '../latency/resources.js';
 import type { JsonValue } from '../common/json.js';
-import { openStore } from '../results/store.js';
+import { openStore, type Store } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import {
-  type CandidateEvent,
   type CandidateSummary,
   type EngineOptions,
   failedRunError,
@@ -22,7 +21,6 @@ import {
   resolveSpace,
   resumeSearch,
   runSearch,
-  type SearchHooks,
   type SearchResult,
   type SearchSettings,
   type SpaceRef,
@@ -37,6 +35,9 @@ import type { StrategyName } from '../search/types.js';
 import { withConfigFile } from './configFile.js';
 import { backendOption, dbOption, jsonOption } from './options.js';
 import { emit, table, thousands } from './output.js';
+import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
+import { searchProgress } from './progressSearch.js';
+import { checkSearchCsv, withSearchCsv } from './searchCsv.js';
 
 /** The embedded default: 32 proxy-trained candidates of the small-input MnasNet space on MNIST. */
 export const DEFAULT_SPACE = 'mnasnet-small-input';
@@ -71,6 +72,8 @@ interface SearchArgs {
   db: string;
   resume: string | undefined;
   json: boolean;
+  progress: ProgressChoice;
+  csv: string | undefined;
   backend: BackendChoice | undefined;
 }
 
@@ -200,28 +203,6 @@ function toText(r: SearchResult): string {
   ].join('\n');
 }
 
-function progressHooks(): SearchHooks {
-  const width = (n: number): number => String(n).length;
-  return {
-    onStart: (i) =>
-      process.stderr.write(
-        `search ${i.runId}${i.resumed ? ' (resumed)' : ''}: engine ${i.engine}, ${i.concurrency} at a time, ` +
-          `an evaluation fails after ${i.evalTimeoutSeconds} s (--eval-timeout)\n`,
-      ),
-    onCandidate: (e: CandidateEvent) => {
-      const n = `[${String(e.distinct).padStart(width(e.budget))}/${e.budget}]`;
-      const what = e.ok
-        ? `acc ${f4(e.metrics?.accuracy ?? null)}  lat ${ms(e.metrics?.latencyMs ?? null)} ms  reward ${f4(e.reward)}`
-        : `FAILED: ${e.failure ?? 'unknown'}`;
-      const src = e.source === 'evaluated' ? `${e.seconds.toFixed(1)} s` : e.source;
-      process.stderr.write(`${n} batch ${e.batch} seq ${e.seq}  ${what}  (${src})\n`);
-    },
-    onBatch: (b) => {
-      if (b.replayed) process.stderr.write(`batch ${b.batch} replayed from the store\n`);
-    },
-  };
-}
-
 export const searchCommand: CommandModule<object, SearchArgs> = {
   command: 'search',
   describe: 'Platform-aware architecture search (MnasNet): sample, proxy-train, reward ACC x (LAT/T)^w, learn',
@@ -254,6 +235,8 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('resume', { type: 'string', describe: 'continue this search run (with --budget N to extend it)' })
       .option('db', dbOption)
       .option('json', jsonOption)
+      .option('progress', progressOption)
+      .option('csv', { type: 'string', describe: "write the run's candidates to this CSV file after every batch (a new file; with --resume RUN, also RUN's own)" })
       .option('backend', { ...backendOption, default: undefined }) as never,
   handler: async (args) => {
     for (const [k, v] of Object.entries(args)) {
@@ -263,7 +246,11 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     const timeSeconds = args.time === undefined ? undefined : parseDuration(args.time);
     const engine = engineOptions(args);
     if (engine.queue !== undefined) await checkReachable(engine.queue);
-    const hooks = args.json ? {} : progressHooks();
+    // With --json and no --progress, stderr stays quiet as it always was.
+    const reporter = new Reporter(args.json && args.progress === 'auto' ? 'none' : progressMode(args.progress));
+    const progress = searchProgress(reporter);
+    if (args.csv !== undefined) checkSearchCsv(args.csv, args.db, args.resume);
+    const outputs = (store: Store): ReturnType<typeof withSearchCsv> => withSearchCsv(progress.hooks, store, args.csv);
     let result: SearchResult;
     if (args.resume !== undefined) {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
@@ -276,6 +263,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       checkInteger('--max-failures', args['max-failures'], 0);
       checkInteger('--patience', args.patience, 1);
       const store = openStore(args.db);
+      const { hooks, flush } = outputs(store);
       try {
         result = await resumeSearch(
           store,
@@ -288,18 +276,24 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
           },
           { engine, hooks, top: args.top },
         );
+        flush();
       } finally {
         store.close();
+        reporter.end();
       }
     } else {
       const settings = await withPairedReference(settingsFrom(args), args.db, args.json);
       const store = openStore(args.db);
+      const { hooks, flush } = outputs(store);
       try {
         result = await runSearch(store, settings, { seed: args.seed ?? 0, engine, hooks, top: args.top });
+        flush();
       } finally {
         store.close();
+        reporter.end();
       }
     }
+    progress.finish(result);
     emit(result, args.json, toText);
     if (result.status === 'failed') throw failedRunError(result);
   },

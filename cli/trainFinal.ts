@@ -10,11 +10,11 @@ import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { openStore } from '../results/store.js';
 import { loadArch } from '../results/archRef.js';
 import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
-import { type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
+import { type FinalTrainingOptions, type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
 import type { StepProgress } from '../train/loop.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
 import { emit } from './output.js';
-import { makeProgress, StatusLine } from './progress.js';
+import { finite, makeProgress, type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 
 interface TrainFinalArgs {
   variant: 'large' | 'small';
@@ -36,6 +36,7 @@ interface TrainFinalArgs {
   backend: BackendChoice;
   db: string;
   json: boolean;
+  progress: ProgressChoice;
 }
 
 /** The recipe a dataset gets by default: ours for small images, MindCV's for ImageNet-style folders. */
@@ -89,6 +90,26 @@ function checkOut(args: TrainFinalArgs, outDir: string, archRefs: readonly strin
   });
 }
 
+/** Training's hooks on a reporter: the step line (a terminal), the epoch lines, an `epoch` event per epoch (json). */
+function trainProgress(r: Reporter): Pick<FinalTrainingOptions, 'onStep' | 'onEpoch' | 'onEpochRecord'> {
+  const progress = makeProgress();
+  return {
+    ...(r.mode === 'tty'
+      ? {
+          onStep: (p: StepProgress) => {
+            const text = progress(p);
+            r.live(() => text);
+          },
+        }
+      : {}),
+    onEpoch: (line) => r.note(line),
+    onEpochRecord: (e) => {
+      const { runId, epoch, step, trainLoss, valLoss, valTop1, valTop5, lr, imagesPerSec, wallSeconds } = e;
+      r.event({ type: 'epoch', runId, epoch, step, trainLoss, valLoss, valTop1, valTop5, lr, imagesPerSec: finite(imagesPerSec), wallSeconds });
+    },
+  };
+}
+
 export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
   command: 'train-final',
   describe: 'Train an architecture fully, checkpointing every epoch, and report test top-1/top-5',
@@ -112,7 +133,8 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
       .option('seed', { type: 'number', default: 0 })
       .option('backend', backendOption)
       .option('db', dbOption)
-      .option('json', jsonOption) as never,
+      .option('json', jsonOption)
+      .option('progress', progressOption) as never,
   handler: async (args) => {
     if (!isDataset(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
     const data = args.data;
@@ -146,22 +168,15 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
       smallInput: args['small-input'],
     });
     const store = openStore(args.db);
+    // With --json and no --progress, the epoch lines only, as before (no step line even on a terminal).
+    const reporter = new Reporter(args.json && args.progress === 'auto' ? 'plain' : progressMode(args.progress));
     try {
-      const status = new StatusLine();
-      const bar = status.tty && !args.json;
-      const progress = makeProgress();
-      const result = await trainFinal({
-        arch,
-        config,
-        data: dataset,
-        outDir,
-        resume: args.resume,
-        store,
-        ...(bar ? { onStep: (p: StepProgress) => status.update(progress(p)) } : {}),
-        onEpoch: (line) => status.line(line),
-      });
+      const result = await trainFinal({ arch, config, data: dataset, outDir, resume: args.resume, store, ...trainProgress(reporter) });
+      reporter.event({ type: 'end', runId: result.runId, epochs: result.epochs, steps: result.steps, testTop1: result.test.top1, testTop5: result.test.top5 });
+      reporter.end();
       emit(result, args.json, toText);
     } finally {
+      reporter.end();
       store.close();
     }
   },

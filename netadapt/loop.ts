@@ -206,7 +206,7 @@ async function descend(run: RunContext, start: Start, from: Settled, engine: () 
     const seed = { spec: start.seedSpec, ms: start.seedMs };
     const step = await runStep(run, engine(), { seed, iteration, state, budgetMs, proposals, stored });
     summaries.push(step.summary);
-    run.hooks.onIteration?.(iteration);
+    run.hooks.onIteration?.(iteration, step.summary);
     state = step.state;
   }
 }
@@ -222,6 +222,8 @@ async function announce(run: RunContext, start: Start, from: Settled): Promise<n
   run.log(`seed ${start.seedMs.toFixed(3)} ms, val ${pct(start.seedAcc)}; target ${start.targetMs.toFixed(3)} ms, delta ${start.deltaMs.toFixed(3)} ms per step`);
   const { state } = from;
   if (from.summaries.length > 0) run.log(`resuming after iteration ${state.iteration}: ${state.latencyMs.toFixed(3)} ms, val ${pct(state.accuracy)}`);
+  const { seedMs, seedAcc: seedAccuracy, targetMs, deltaMs } = start;
+  run.hooks.onDescent?.({ runId: run.runId, seedMs, seedAccuracy, targetMs, deltaMs, iteration: state.iteration, latencyMs: state.latencyMs, accuracy: state.accuracy });
   return floorMs;
 }
 

@@ -11,6 +11,7 @@ import { encodeArch } from '../space/blockString.js';
 import { resolveCheckpoint } from '../train/checkpoint.js';
 import { pct, type RunContext, type State } from './context.js';
 import { fineTuneTaskConfig } from './finetune.js';
+import { writeIterationsCsv } from './iterationsCsv.js';
 import { mixSeed } from '../common/seed.js';
 import { measureTogether } from './measure.js';
 import { describeShrink, type Proposal } from './proposals.js';
@@ -159,6 +160,7 @@ export async function runStep(run: RunContext, engine: Engine, step: StepInput):
   if (best === null) throw new NasError('E_FAILED', `iteration ${iteration}: every proposal failed (${results[0]?.error ?? '?'})`, 1);
   const measured = run.settings.measureEach ? await measureWithSeed(run, step.seed, best.spec) : undefined;
   record(run, iteration, results, best, measured);
+  writeIterationsCsv(run);
   run.log(
     `iteration ${iteration}: kept ${best.what}: ${state.latencyMs.toFixed(3)} -> ${best.latencyMs.toFixed(3)} ms` +
       `${measured === undefined ? '' : ` (measured ${measured.toFixed(3)})`}, val ${pct(best.accuracy)}`,

@@ -172,8 +172,22 @@ export interface NetadaptSession {
   readonly queue?: string;
 }
 
+/** Where a run starts its descent: the seed, the target, the step, and the state it resumes from. */
+export interface DescentStart {
+  readonly runId: string;
+  readonly seedMs: number;
+  readonly seedAccuracy: number;
+  readonly targetMs: number;
+  readonly deltaMs: number;
+  readonly iteration: number;
+  readonly latencyMs: number;
+  readonly accuracy: number;
+}
+
 export interface RunHooks {
   readonly log?: (line: string) => void;
+  /** Before the first step of this process (progress reporting). */
+  readonly onDescent?: (start: DescentStart) => void;
   /** After an iteration is stored (tests kill the process here). */
-  readonly onIteration?: (iteration: number) => void;
+  readonly onIteration?: (iteration: number, summary: IterationSummary) => void;
 }

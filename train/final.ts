@@ -8,6 +8,7 @@ import { NasError } from '../common/errors.js';
 import type { LoadedDataset } from '../data/load.js';
 import { makeModelCard, writeModelCard } from '../model/card.js';
 import { buildModel } from '../model/build.js';
+import type { EpochRecord } from '../results/epochs.js';
 import type { Store } from '../results/store.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
@@ -17,6 +18,7 @@ import type { TrainConfig } from './config.js';
 import { type EvalMetrics, evaluateModel } from './evaluate.js';
 import { explainHeapFull } from './heapFull.js';
 import { type StepProgress, trainModel } from './loop.js';
+import { writeSummaryCsv } from './summaryCsv.js';
 
 /** The run directory remembers its run id, so `--resume` continues the same database record. */
 const RUN_FILE = 'run.json';
@@ -30,6 +32,8 @@ export interface FinalTrainingOptions {
   readonly store: Store;
   readonly onStep?: (p: StepProgress) => void;
   readonly onEpoch?: (line: string) => void;
+  /** Each epoch as it was recorded in the store (progress events). */
+  readonly onEpochRecord?: (e: EpochRecord) => void;
 }
 
 export interface FinalTrainingResult {
@@ -115,7 +119,7 @@ export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrain
       hooks: {
         ...(opts.onStep ? { onStep: opts.onStep } : {}),
         onEpochEnd: (m) => {
-          store.recordEpoch({
+          const record = store.recordEpoch({
             runId: id,
             epoch: Math.ceil(m.epoch),
             step: m.step,
@@ -125,6 +129,8 @@ export async function trainFinal(opts: FinalTrainingOptions): Promise<FinalTrain
             wallSeconds: m.seconds,
             ...(m.eval ? { valLoss: m.eval.loss, valTop1: m.eval.top1, valTop5: m.eval.top5 } : {}),
           });
+          writeSummaryCsv(store, id, outDir);
+          opts.onEpochRecord?.(record);
           opts.onEpoch?.(
             `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}` +
               (m.eval ? `, val top-1 ${(100 * m.eval.top1).toFixed(2)}% top-5 ${(100 * m.eval.top5).toFixed(2)}%` : '') +
