@@ -1,6 +1,6 @@
 // The results store: one SQLite file per project, shared by concurrent processes and worker threads (WAL mode, a
 // busy timeout), with a versioned schema (migrations.ts). Open one Store per thread and close it in a finally.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { environmentError, NasError } from '../common/errors.js';
 import { type CandidatesApi, candidatesApi } from './candidates.js';
@@ -53,27 +53,35 @@ export interface Store
   close(): void;
 }
 
-const SQLITE_MAGIC = 'SQLite format 3\0';
-
 function ioError(path: string, why: string): NasError {
   return new NasError('E_IO', `results database ${path}: ${why}`);
 }
 
-function readHeader(path: string): Buffer {
-  const header = Buffer.alloc(SQLITE_MAGIC.length);
-  let fd: number;
+/**
+ * Whether SQLite reads the file as a database. Asked through SQLite itself, never through a file descriptor of ours:
+ * closing any other descriptor of a file drops every POSIX lock this process holds on it (SQLite's "How To Corrupt
+ * An SQLite Database File", 2.2), so a store already open in this process would lose its locks, and another process
+ * closing its connection would take itself for the last one and delete the -wal in use (seen: `nas bench pipeline`
+ * died with "disk I/O error"). SQLite keeps its own descriptors open while a connection of this process holds locks.
+ */
+function isDatabase(path: string): boolean {
   try {
-    fd = openSync(path, 'r');
+    accessSync(path, constants.R_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw ioError(path, code === 'EACCES' ? 'permission denied: this user cannot read it' : (e as Error).message);
   }
+  let db: Database.Database | undefined;
   try {
-    readSync(fd, header, 0, header.length, 0);
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('schema_version', { simple: true });
+    return true;
+  } catch (e) {
+    // Anything but "not a database" (side files that cannot be made, a lock) is for the real open to report.
+    return !(e instanceof Database.SqliteError && e.code === 'SQLITE_NOTADB');
   } finally {
-    closeSync(fd);
+    db?.close();
   }
-  return header;
 }
 
 /** Refuses, without touching it, a file that exists and is not a SQLite database. */
@@ -92,8 +100,7 @@ function checkExistingFile(path: string, readonly: boolean): void {
     throw ioError(path, (e as Error).message);
   }
   if (size === 0) return;
-  const header = readHeader(path);
-  if (header.toString('latin1') !== SQLITE_MAGIC) {
+  if (!isDatabase(path)) {
     throw ioError(path, 'is not a SQLite database; refusing to use it (--db names the results file)');
   }
 }

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { NasError } from '../common/errors.js';
 import { JsonColumnError } from '../common/json.js';
@@ -285,4 +287,28 @@ test('opening while another connection holds the write lock past the timeout is 
     other.exec('ROLLBACK');
     other.close();
   }
+});
+
+// A second store on the same file in one process (the pipeline's trainings and search do this) must not drop the
+// first one's POSIX locks: closing any other descriptor of the file does (SQLite's "How To Corrupt" 2.2), and then
+// another process closing its connection takes itself for the last one and deletes the -wal still in use. Seen:
+// `nas bench pipeline` lost its -wal to a `sqlite3` query and died with "disk I/O error".
+test('a second store on the same file in one process leaves the first its locks: another process keeps off its -wal', () => {
+  const path = join(dir, 'two-in-one.db');
+  const first = openStore(path);
+  first.createRun({ kind: 'search', config: { n: 1 } });
+  assert.ok(existsSync(`${path}-wal`), 'the store writes a -wal');
+  openStore(path).close();
+  // Another process asks for the file to itself (exclusive locking mode, no busy wait): it must be refused.
+  const other = [
+    `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(path)}, { timeout: 0 });`,
+    `d.pragma('locking_mode = EXCLUSIVE'); try { d.exec('BEGIN EXCLUSIVE; COMMIT'); console.log('taken'); }`,
+    `catch (e) { console.log(e.code); } d.close();`,
+  ].join(' ');
+  const r = spawnSync(process.execPath, ['-e', other], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'SQLITE_BUSY', 'another process took an open store\'s file to itself');
+  assert.ok(existsSync(`${path}-wal`), 'another process deleted the -wal of an open store');
+  assert.equal(first.listRuns().length, 1);
+  first.close();
 });
