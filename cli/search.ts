@@ -252,7 +252,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('input', { type: 'number', describe: 'proxy-training input size (default the space\'s)' })
       .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, paired:REF (each network timed against REF, as --arch names it; allows latency=1x), madds (default: 1 ms per 1M MAdds) or module:FILE` })
       .option('runner', { type: 'string', describe: 'where --latency measure|paired:REF times networks: node (default), browser (headless Chromium) or onnxruntime (the exported ONNX form)' })
-      .option('runner-backend', { type: 'string', describe: 'the runner\'s backend, as `nas latency measure --backend` (onnxruntime: cpu, cpu-extended, cpu-basic, cpu-disabled: graph optimisation level)' })
+      .option('runner-backend', { type: 'string', describe: 'the runner\'s backend, as `nas latency measure --backend` (browser: wasm, webgl, or ort-web for onnxruntime-web; onnxruntime: cpu, cpu-extended, cpu-basic, cpu-disabled: graph optimisation level)' })
       .option('runner-threads', { type: 'number', describe: 'threads the runner computes with (node: wasm threads; onnxruntime: intra-op threads; default 1)' })
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
