@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isJsonObject } from '../common/json.js';
 import { openStore } from '../results/store.js';
+import { parseJobData } from '../search/engine/queue/jobs.js';
+import { encodeArch } from '../space/blockString.js';
+import { loadArch } from '../space/load.js';
 import { runCli } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-search-runner-'));
@@ -66,4 +69,17 @@ test('nas search: a runner with a source that times nothing, or a backend the ru
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+});
+
+test('a queued job keeps its latency source\'s runner, so a worker on another machine times on the same one', () => {
+  const arch = loadArch(['mobilenetv3-small'], { input: 32 });
+  const runner = { name: 'onnxruntime', backend: 'cpu-extended', threads: 2 };
+  const job = (latency: unknown) => ({
+    evaluator: 'synthetic', evaluatorHash: 'h', latency, evalKey: 'k', evalTimeoutSeconds: null,
+    task: { arch, context: { seed: 1, arch: encodeArch(arch), config: {} } },
+  });
+  assert.deepEqual(parseJobData(job({ kind: 'measure', runner })).latency, { kind: 'measure', runner });
+  assert.deepEqual(parseJobData(job({ kind: 'paired', reference: 'r', referenceMs: 1.5, runner })).latency, { kind: 'paired', reference: 'r', referenceMs: 1.5, runner });
+  assert.deepEqual(parseJobData(job({ kind: 'measure' })).latency, { kind: 'measure' });
+  assert.throws(() => parseJobData(job({ kind: 'measure', runner: { name: 'phone', backend: 'x', threads: 1 } })), /latency runner/);
 });
