@@ -46,7 +46,7 @@ def main() -> None:
             model(x)
             samples.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({"peer": "pytorch", "version": torch.__version__, "arch": a.arch, "input": a.input,
-                      "threads": a.threads, "medianMs": statistics.median(samples), "runs": len(samples),
+                      "threads": a.threads, "medianMs": statistics.median(samples), "runs": len(samples), "samplesMs": samples,
                       "onnx": onnx_path}))
 
 

@@ -44,9 +44,33 @@ const threadsOption = {
   describe: 'threads: wasm threads (node), intra-op threads (onnxruntime)',
 } as const satisfies Options;
 
+const engineOption = {
+  type: 'string',
+  describe: "the browser runner's runtime: tfjs (default) or ort-web (onnxruntime-web's wasm provider on the exported ONNX form: backend ort-web)",
+} as const satisfies Options;
+
+interface RunnerArgs {
+  runner: string;
+  backend: string | undefined;
+  engine: string | undefined;
+  threads: number;
+}
+
+/** The backend `--engine` and `--backend` name together (the browser's ort-web engine is its backend `ort-web`). */
+function backendOf(args: RunnerArgs): string {
+  const { engine, backend } = args;
+  if (engine === undefined) return backend ?? defaultBackend(args.runner);
+  if (args.runner !== 'browser') throw new UsageError(`--engine chooses the browser runner's runtime: add --runner browser, or drop --engine ${engine}`);
+  if (engine !== 'tfjs' && engine !== 'ort-web') throw new UsageError(`--engine ${engine}: expected tfjs or ort-web`);
+  if (engine === 'ort-web' ? backend !== undefined && backend !== 'ort-web' : backend === 'ort-web') {
+    throw new UsageError(`--engine ${engine} does not run --backend ${backend}: drop --backend`);
+  }
+  return engine === 'ort-web' ? 'ort-web' : (backend ?? 'wasm');
+}
+
 /** The runner, its backend (the runner's default when none is given) and threads, checked: one line if wrong. */
-function runnerSetting(args: { runner: string; backend: string | undefined; threads: number }): { runner: string; backend: string; threads: number } {
-  const backend = args.backend ?? defaultBackend(args.runner);
+function runnerSetting(args: RunnerArgs): { runner: string; backend: string; threads: number } {
+  const backend = backendOf(args);
   checkRunner(args.runner, backend, args.threads);
   return { runner: args.runner, backend, threads: args.threads };
 }
@@ -58,6 +82,7 @@ interface MeasureArgs {
   readonly width: number | undefined;
   readonly runner: string;
   readonly backend: string | undefined;
+  readonly engine: string | undefined;
   readonly threads: number;
   readonly warmup: number;
   readonly runs: number;
@@ -115,6 +140,7 @@ const measureCommand: CommandModule<object, MeasureArgs> = {
       .option('width', { type: 'number', describe: 'width multiplier (replaces the spec width)' })
       .option('runner', runnerOption)
       .option('backend', runnerBackendOption)
+      .option('engine', engineOption)
       .option('threads', threadsOption)
       .option('warmup', { type: 'number', default: 10, describe: 'untimed runs first' })
       .option('runs', { type: 'number', default: 30, describe: 'timed runs' })
@@ -158,6 +184,7 @@ async function withProgress<T>(choice: ProgressChoice, run: (p: CountedProgress)
 /** The library's options as typed (what it takes as specs, the user names). */
 interface LutBuildArgs extends Omit<LutBuildOptions, 'archs' | 'space' | 'onProgress' | 'backend'> {
   readonly backend: string | undefined;
+  readonly engine: string | undefined;
   readonly space: string | undefined;
   readonly arch: string[] | undefined;
   readonly samples: number | undefined;
@@ -184,6 +211,7 @@ const lutBuildCommand: CommandModule<object, LutBuildArgs> = {
       .option('input', { type: 'number', demandOption: true, describe: 'input size (square)' })
       .option('runner', runnerOption)
       .option('backend', runnerBackendOption)
+      .option('engine', engineOption)
       .option('threads', threadsOption)
       .option('warmup', { type: 'number', default: 5, describe: 'untimed runs per entry' })
       .option('runs', { type: 'number', default: 30, describe: 'timed runs per entry and pass' })

@@ -8,7 +8,8 @@ import type { BackendChoice } from '../backend/select.js';
 import { ArchError, UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import { absoluteTargets, resolvePairedSource } from '../latency/pairedSource.js';
-import { parseLatencySource } from '../latency/resources.js';
+import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
+import { sourceRunnerFor } from '../latency/searchRunner.js';
 import type { JsonValue } from '../common/json.js';
 import { openStore, type Store } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
@@ -58,6 +59,9 @@ interface SearchArgs {
   'proxy-images': number | undefined;
   input: number | undefined;
   latency: string | undefined;
+  runner: string | undefined;
+  'runner-backend': string | undefined;
+  'runner-threads': number | undefined;
   workers: number | undefined;
   gpus: string | undefined;
   queue: string | undefined;
@@ -80,7 +84,7 @@ interface SearchArgs {
 /** Options that define a run: fixed at its start, so --resume refuses them. */
 const RUN_DEFINING = [
   'space', 'strategy', 'target', 'reward', 'w', 'alpha', 'beta', 'evaluator', 'dataset', 'proxy-epochs',
-  'proxy-images', 'input', 'latency', 'batch', 'seed', 'backend',
+  'proxy-images', 'input', 'latency', 'runner', 'runner-backend', 'runner-threads', 'batch', 'seed', 'backend',
 ] as const;
 
 function spaceRef(text: string): SpaceRef {
@@ -123,6 +127,13 @@ function evaluatorConfig(args: SearchArgs, evaluator: string, space: SpaceRef): 
   return { space: 'name' in space ? space.name : (space.json as JsonValue), ...given };
 }
 
+/** `--latency`, with the runner `--runner` names for a source that measures (one line if the pair is wrong). */
+function latencySource(args: SearchArgs): LatencySourceSpec {
+  const source = parseLatencySource(args.latency ?? DEFAULT_LATENCY);
+  const runner = sourceRunnerFor(source.kind, { runner: args.runner, backend: args['runner-backend'], threads: args['runner-threads'] });
+  return runner === undefined || (source.kind !== 'measure' && source.kind !== 'paired') ? source : { ...source, runner };
+}
+
 function settingsFrom(args: SearchArgs): SearchSettings {
   const strategy = args.strategy ?? 'rl';
   if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) {
@@ -152,7 +163,7 @@ function settingsFrom(args: SearchArgs): SearchSettings {
     // zero-cost:NAME stays a name even when unknown: the preflight's error lists the valid ones.
     evaluator: isBuiltinEvaluator(evaluator) || evaluator.startsWith('zero-cost:') ? evaluator : resolvePath(evaluator),
     evaluatorConfig: evaluatorConfig(args, evaluator, space),
-    latency: parseLatencySource(args.latency ?? DEFAULT_LATENCY),
+    latency: latencySource(args),
     batch: args.batch ?? DEFAULT_BATCH,
     budget: args.budget ?? DEFAULT_BUDGET,
     timeSeconds: args.time === undefined ? null : parseDuration(args.time),
@@ -221,6 +232,9 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('proxy-images', { type: 'number', describe: 'training images used by proxy training' })
       .option('input', { type: 'number', describe: 'proxy-training input size (default the space\'s)' })
       .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, paired:REF (each network timed against REF, as --arch names it; allows latency=1x), madds (default: 1 ms per 1M MAdds) or module:FILE` })
+      .option('runner', { type: 'string', describe: 'where --latency measure|paired:REF times networks: node (default), browser (headless Chromium) or onnxruntime (the exported ONNX form)' })
+      .option('runner-backend', { type: 'string', describe: 'the runner\'s backend, as `nas latency measure --backend` (browser: wasm, webgl, or ort-web for onnxruntime-web; onnxruntime: cpu, cpu-extended, cpu-basic, cpu-disabled: graph optimisation level)' })
+      .option('runner-threads', { type: 'number', describe: 'threads the runner computes with (node: wasm threads; onnxruntime: intra-op threads; default 1)' })
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
       .option('queue', { type: 'string', describe: 'Redis URL (redis://HOST:6379/0): this process coordinates, `nas worker --queue URL` processes evaluate' })

@@ -9,7 +9,8 @@ import { encodeArch } from '../space/blockString.js';
 import type { SearchSpace } from '../space/searchSpace.js';
 import { measureReference, SEARCH_JUDGEMENT } from './paired.js';
 import type { LatencySourceSpec } from './resources.js';
-import { openNodeRunner } from './runners/node.js';
+import { lendRunner } from './searchRunner.js';
+import type { SourceRunner } from './sourceRunner.js';
 import { parseTarget } from './targets.js';
 
 /** The reference as the space's candidates are built: its input size and channels, its classes. */
@@ -21,17 +22,19 @@ function referenceFor(text: string, space: SearchSpace, db: string | undefined):
   return loadArch([text], { input: size, channels: space.input.channels, classes: space.classes, db });
 }
 
-/** A paired source judging against `reference`, its figure measured now on the local wasm backend. */
-export async function pairedSourceFor(reference: ArchSpec): Promise<LatencySourceSpec & { kind: 'paired'; referenceMs: number }> {
-  const runner = await openNodeRunner('wasm', 1);
-  const referenceMs = await measureReference(runner, reference, SEARCH_JUDGEMENT);
-  return { kind: 'paired', reference: encodeArch(reference), referenceMs };
+/** A paired source judging against `reference`, its figure measured now on `runner` (default: the local wasm backend). */
+export async function pairedSourceFor(
+  reference: ArchSpec,
+  runner?: SourceRunner,
+): Promise<LatencySourceSpec & { kind: 'paired'; referenceMs: number }> {
+  const referenceMs = await lendRunner(runner)((r) => measureReference(r, reference, SEARCH_JUDGEMENT));
+  return { kind: 'paired', reference: encodeArch(reference), referenceMs, ...(runner === undefined ? {} : { runner }) };
 }
 
 /** The source with its reference resolved and measured (a source already resolved, or another kind, as it is). */
 export async function resolvePairedSource(source: LatencySourceSpec, space: SearchSpace, db?: string): Promise<LatencySourceSpec> {
   if (source.kind !== 'paired' || source.referenceMs !== null) return source;
-  return pairedSourceFor(referenceFor(source.reference, space, db));
+  return pairedSourceFor(referenceFor(source.reference, space, db), source.runner);
 }
 
 /**

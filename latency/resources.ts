@@ -12,22 +12,24 @@ import { decodeArch, encodeArch } from '../space/blockString.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
 import { type Lut, readLut } from './lut.js';
-import { measureArch } from './measure.js';
-import { pairedLatency, SEARCH_JUDGEMENT, type WithRunner } from './paired.js';
-import { openNodeRunner } from './runners/node.js';
+import { measureArchOn } from './measure.js';
+import { pairedLatency, SEARCH_JUDGEMENT } from './paired.js';
 import { missingError, predictLatency } from './predict.js';
+import { lendRunner } from './searchRunner.js';
+import type { SourceRunner } from './sourceRunner.js';
 import type { Resource } from './targets.js';
 
 export type LatencySourceSpec =
   | { readonly kind: 'lut'; readonly path: string }
-  | { readonly kind: 'measure' }
+  /** `runner`: where the networks are timed (sourceRunner.ts; absent: node, wasm, one thread). */
+  | { readonly kind: 'measure'; readonly runner?: SourceRunner }
   | { readonly kind: 'madds' }
   | { readonly kind: 'module'; readonly path: string }
   /**
    * `reference`: the canonical arch string (as typed until the command resolves it); `referenceMs`: its latency,
    * measured once when the run starts (null until then), the scale every judged ratio is multiplied by.
    */
-  | { readonly kind: 'paired'; readonly reference: string; readonly referenceMs: number | null };
+  | { readonly kind: 'paired'; readonly reference: string; readonly referenceMs: number | null; readonly runner?: SourceRunner };
 
 /** Parse `--latency lut:FILE | measure | madds | paired:REF | module:FILE`. */
 export function parseLatencySource(text: string): LatencySourceSpec {
@@ -81,15 +83,16 @@ function checkMs(ms: number, where: string): number {
 
 /**
  * A search's judgements against its reference: paired.ts's A/B measurement per network (both timed in alternation on
- * the local wasm backend, 30 rounds: about 0.3 s at 32 px, against a minute of proxy training), the ratio times the
- * reference's figure from the run's start. A network asked for again keeps its first figure.
+ * the source's runner, by default the local wasm backend, 30 rounds: about 0.3 s at 32 px, against a minute of proxy
+ * training), the ratio times the reference's figure from the run's start. A network asked for again keeps its first
+ * figure.
  */
-function pairedSource(reference: string, referenceMs: number | null): (spec: ArchSpec) => Promise<number> {
+function pairedSource(source: LatencySourceSpec & { kind: 'paired' }): (spec: ArchSpec) => Promise<number> {
+  const { reference, referenceMs } = source;
   if (referenceMs === null || !(referenceMs > 0)) {
     throw new NasError('E_USAGE', `--latency paired:${reference.slice(0, 40)}: the reference's latency was not measured (resolve the source with resolvePairedSource first)`);
   }
-  const withRunner: WithRunner = async (fn) => fn(await openNodeRunner('wasm', 1));
-  const judged = pairedLatency(decodeArch(reference, 'reference'), referenceMs, withRunner, SEARCH_JUDGEMENT);
+  const judged = pairedLatency(decodeArch(reference, 'reference'), referenceMs, lendRunner(source.runner), SEARCH_JUDGEMENT);
   return (spec) => judged.latency(spec);
 }
 
@@ -109,9 +112,11 @@ export async function createResourceModel(
       };
       break;
     }
-    case 'measure':
-      lat = async (spec) => (await measureArch(spec, measure)).medianMs;
+    case 'measure': {
+      const withRunner = lendRunner(source.runner);
+      lat = async (spec) => (await withRunner((r) => measureArchOn(r, spec, measure))).medianMs;
       break;
+    }
     case 'madds':
       lat = async (spec) => costOf(resolve(spec)).madds / 1e6;
       break;
@@ -121,7 +126,7 @@ export async function createResourceModel(
       break;
     }
     case 'paired':
-      lat = pairedSource(source.reference, source.referenceMs);
+      lat = pairedSource(source);
       break;
   }
   return {

@@ -18,12 +18,13 @@ export {
 } from './runners/interface.js';
 
 /**
- * The backends each runner offers (node: as `--backend` elsewhere; browser: what a page's tfjs can run;
+ * The backends each runner offers (node: as `--backend` elsewhere; browser: what a page's tfjs can run, and
+ * onnxruntime-web's wasm provider on the exported ONNX form (`--engine ort-web`);
  * onnxruntime: the CPU provider at each graph optimisation level).
  */
 export const runnerBackends: Readonly<Record<RunnerName, readonly string[]>> = {
   node: backendChoices,
-  browser: ['wasm', 'webgl'],
+  browser: ['wasm', 'webgl', 'ort-web'],
   onnxruntime: ortOptLevels.map(ortBackendName),
 };
 
@@ -69,7 +70,9 @@ export function checkRunner(name: string, backend: string, threads = 1): RunnerN
   if (!isRunnerName(name)) throw new UsageError(`unknown runner '${name}': use --runner ${runnerList()}`);
   const offered = runnerBackends[name];
   if (!offered.includes(backend)) {
-    throw new UsageError(`the ${name} runner has no backend '${backend}': use --backend ${offered.join(', ')}`);
+    // ort-web is the browser's other engine, chosen by `--engine ort-web`: the list names tfjs's backends.
+    const listed = offered.filter((b) => b !== 'ort-web');
+    throw new UsageError(`the ${name} runner has no backend '${backend}': use --backend ${listed.join(', ')}`);
   }
   if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got ${threads}`);
   // tfjs-backend-wasm 4.22's threaded binary starts in the cross-origin-isolated page but keeps one thread.
@@ -97,7 +100,7 @@ export async function openRunner(name: string, opts: OpenRunnerOptions = {}): Pr
     }
     throw e;
   }
-  return mod.openBrowserRunner(backend as 'wasm' | 'webgl', threads);
+  return mod.openBrowserRunner(backend === 'webgl' || backend === 'ort-web' ? backend : 'wasm', threads);
 }
 
 /** The onnxruntime runner at the level `backend` names (checked against runnerBackends by the caller). */

@@ -4,6 +4,7 @@
 import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { wasmHeapSpent } from '../backend/heapState.js';
 import type { LatencySourceSpec, ResourceModel } from '../latency/resources.js';
+import { sourceLabel } from '../latency/sourceRunner.js';
 import type { JsonValue } from '../common/json.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
@@ -83,7 +84,7 @@ export async function runTask(setup: WorkerSetup, task: EvalTask, onStart?: () =
     }
     if (metrics.latencyMs === undefined && setup.latency !== null) {
       const model = await loadResourceModel(setup.latency);
-      metrics = { ...metrics, latencyMs: await model.latency(task.arch), latencySource: setup.latency.kind };
+      metrics = { ...metrics, latencyMs: await model.latency(task.arch), latencySource: sourceLabel(setup.latency) };
     }
     return { ok: true, metrics, seconds: seconds() };
   } catch (e) {

@@ -9,10 +9,19 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type * as tf from '@tensorflow/tfjs';
+import { engine } from '@tensorflow/tfjs';
+import { useBackend } from '../../backend/select.js';
 import { NasError } from '../../common/errors.js';
+import { buildModel } from '../../model/build.js';
 import type { ArchSpec } from '../../space/arch.js';
-import type { EntryRef } from '../entryModels.js';
-import type { ArchsRequest, EntriesRequest, LatencyPageApi, PageInit, PageReady } from '../page/protocol.js';
+import { resolve } from '../../space/resolve.js';
+import { entryModel } from '../entryModels.js';
+import { type OnnxForm, onnxFormOf } from '../onnxForm.js';
+import { parityModel } from '../parityWeights.js';
+import type {
+  ArchsRequest, EntriesRequest, LatencyPageApi, OnnxModel, PageBackend, PageInit, PageReady, PageRounds, ParityRequest,
+} from '../page/protocol.js';
 import { CHROMIUM_FIX, chromiumPath } from './chromium.js';
 import { type LatencyRunner, machineName, type RunnerMeasureOptions } from './interface.js';
 import { statsOf } from '../stats.js';
@@ -42,6 +51,11 @@ function wasmDir(): string {
   return dirname(main);
 }
 
+/** The directory of onnxruntime-web's wasm files (its dist/, where its CommonJS entry lives). */
+function ortWasmDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+}
+
 /**
  * Serve the page, its bundle and the wasm binaries. Cross-origin isolation (COOP + COEP) gives the page
  * SharedArrayBuffer for the threaded wasm binary and a 5 us performance.now() instead of a 100 us one.
@@ -56,6 +70,10 @@ function serve(): Promise<Server> {
   for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
     files[`/wasm/${f}`] = { path: join(wasm, f), type: 'application/wasm' };
   }
+  // onnxruntime-web's wasm provider: its binary, and the loader it imports when not bundled with it.
+  const ort = ortWasmDir();
+  files['/ort/ort-wasm-simd-threaded.wasm'] = { path: join(ort, 'ort-wasm-simd-threaded.wasm'), type: 'application/wasm' };
+  files['/ort/ort-wasm-simd-threaded.mjs'] = { path: join(ort, 'ort-wasm-simd-threaded.mjs'), type: 'text/javascript; charset=utf-8' };
   const server = createServer((req, res) => {
     const f = files[new URL(req.url ?? '/', 'http://127.0.0.1').pathname];
     if (f === undefined || (f.path !== undefined && !existsSync(f.path))) {
@@ -82,7 +100,13 @@ function pageError(e: unknown): string {
   return (m.split('\n')[0] ?? m).trim();
 }
 
-type Call = { method: 'init'; req: PageInit } | { method: 'measureEntries'; req: EntriesRequest } | { method: 'measureArchs'; req: ArchsRequest };
+type Call =
+  | { method: 'init'; req: PageInit }
+  | { method: 'measureEntries'; req: EntriesRequest }
+  | { method: 'measureArchs'; req: ArchsRequest }
+  | { method: 'openOnnx'; req: OnnxModel }
+  | { method: 'measureOnnx'; req: PageRounds }
+  | { method: 'onnxParity'; req: ParityRequest };
 
 async function call<T>(page: Page, c: Call): Promise<T> {
   try {
@@ -100,52 +124,91 @@ async function call<T>(page: Page, c: Call): Promise<T> {
   }
 }
 
-export async function openBrowserRunner(backend: 'wasm' | 'webgl', threads: number): Promise<LatencyRunner> {
-  const executablePath = chromiumPath();
-  if (!existsSync(executablePath)) {
-    throw new NasError('E_BACKEND', `Chromium not found at ${executablePath}: ${CHROMIUM_FIX}`);
+/** The browser runner; on the ort-web engine it also compares ort-web's outputs with tfjs's in the page. */
+export interface BrowserRunner extends LatencyRunner {
+  /** The largest absolute difference between ort-web's and tfjs's outputs of `spec` on one input (ort-web only). */
+  onnxParity(spec: ArchSpec, seed?: number): Promise<number>;
+}
+
+const rounds = (o: RunnerMeasureOptions): PageRounds => ({
+  warmup: o.warmup,
+  runs: o.runs,
+  rounds: o.rounds,
+  ...(o.minSeconds === undefined ? {} : { minSeconds: o.minSeconds }),
+});
+
+/** The ONNX form of each model, opened in the page one at a time, then timed there together. */
+async function timeOnnxInPage<T>(page: Page, items: readonly T[], make: (item: T) => tf.LayersModel, o: RunnerMeasureOptions): Promise<number[][]> {
+  const forms = items.map((item) => onnxFormOf(make(item)));
+  for (const f of forms) await call<number>(page, { method: 'openOnnx', req: onnxModel(f) });
+  return call<number[][]>(page, { method: 'measureOnnx', req: rounds(o) });
+}
+
+const onnxModel = (f: OnnxForm): OnnxModel => ({ onnx: Buffer.from(f.bytes).toString('base64'), dims: f.dims });
+
+/** How the page times entries and whole networks: tfjs builds them there; ort-web gets their ONNX form from here. */
+function measuring(page: Page, ortWeb: boolean): Pick<LatencyRunner, 'measureEntries' | 'measureArchs'> {
+  if (!ortWeb) {
+    return {
+      measureEntries: async (entries, o) => statsOf(await call<number[][]>(page, { method: 'measureEntries', req: { entries, ...rounds(o) } })),
+      measureArchs: async (archs, o) => statsOf(await call<number[][]>(page, { method: 'measureArchs', req: { archs, seed: o.seed ?? 0, ...rounds(o) } })),
+    };
   }
+  return {
+    measureEntries: async (entries, o) => statsOf(await timeOnnxInPage(page, entries, (e) => entryModel(resolve(e.arch), e.piece), o)),
+    measureArchs: async (archs, o) =>
+      statsOf(await timeOnnxInPage(page, archs, (a) => buildModel(resolve(a), { seed: o.seed ?? 0, folded: true }), o)),
+  };
+}
+
+/** Chromium, headless, with the flags `backend` needs; playwright closes it on SIGINT/SIGTERM/SIGHUP and at exit. */
+function launch(backend: PageBackend): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: backend === 'webgl' ? [...CHROMIUM_ARGS, ...WEBGL_ARGS] : [...CHROMIUM_ARGS, '--disable-gpu'],
+    handleSIGINT: true,
+    handleSIGTERM: true,
+    handleSIGHUP: true,
+  });
+}
+
+/** The page loaded from `origin` and initialised on `backend`. */
+async function openPage(browser: Browser, origin: string, backend: PageBackend, threads: number): Promise<{ page: Page; ready: PageReady }> {
+  const page = await browser.newPage();
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => (globalThis as { nasLatency?: unknown }).nasLatency !== undefined, undefined, { timeout: 30_000 });
+  const ready = await call<PageReady>(page, { method: 'init', req: { backend, threads, wasmPath: `${origin}/wasm/`, ortWasmPath: `${origin}/ort/` } });
+  if (backend !== 'webgl' && ready.threads !== threads) {
+    // Only one thread is asked for today (runner.ts); kept so that a page which runs another count says so.
+    throw new NasError('E_BACKEND', `browser runner: asked for ${threads} wasm threads, the page runs ${ready.threads}`);
+  }
+  return { page, ready };
+}
+
+export async function openBrowserRunner(backend: PageBackend, threads: number): Promise<BrowserRunner> {
+  if (!existsSync(chromiumPath())) throw new NasError('E_BACKEND', `Chromium not found at ${chromiumPath()}: ${CHROMIUM_FIX}`);
   if (!existsSync(PAGE_JS)) throw new NasError('E_BACKEND', `${PAGE_JS} is missing: run npm run build:web`);
+  // ort-web's models are built here by tfjs before conversion: any backend does, so one already chosen is kept.
+  if (backend === 'ort-web' && !engine().backendName) await useBackend('cpu');
   const server = await serve();
   let browser: Browser | undefined;
   try {
-    // playwright kills the browser when this process exits, and closes it on SIGINT/SIGTERM/SIGHUP.
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: backend === 'webgl' ? [...CHROMIUM_ARGS, ...WEBGL_ARGS] : [...CHROMIUM_ARGS, '--disable-gpu'],
-      handleSIGINT: true,
-      handleSIGTERM: true,
-      handleSIGHUP: true,
-    });
-    const page = await browser.newPage();
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await page.goto(`${origin}/`);
-    await page.waitForFunction(() => (globalThis as { nasLatency?: unknown }).nasLatency !== undefined, undefined, { timeout: 30_000 });
-    const ready = await call<PageReady>(page, { method: 'init', req: { backend, threads, wasmPath: `${origin}/wasm/` } });
-    if (backend === 'wasm' && ready.threads !== threads) {
-      // Only one thread is asked for today (runner.ts); kept so that a page which runs another count says so.
-      throw new NasError('E_BACKEND', `browser runner: asked for ${threads} wasm threads, the page runs ${ready.threads}`);
-    }
-    const machine =
-      `${machineName()}; Chromium ${browser.version()}` + (ready.renderer === null ? '' : `; WebGL ${ready.renderer}`);
+    browser = await launch(backend);
+    const { page, ready } = await openPage(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, backend, threads);
     const opened = browser;
     let closed = false;
-    const rounds = (o: RunnerMeasureOptions) => ({
-      warmup: o.warmup,
-      runs: o.runs,
-      rounds: o.rounds,
-      ...(o.minSeconds === undefined ? {} : { minSeconds: o.minSeconds }),
-    });
     return {
       name: 'browser',
       backend: ready.backend,
       threads: ready.threads,
-      machine,
-      measureEntries: async (entries: readonly EntryRef[], o) =>
-        statsOf(await call<number[][]>(page, { method: 'measureEntries', req: { entries, ...rounds(o) } })),
-      measureArchs: async (archs: readonly ArchSpec[], o) =>
-        statsOf(await call<number[][]>(page, { method: 'measureArchs', req: { archs, seed: o.seed ?? 0, ...rounds(o) } })),
+      machine: `${machineName()}; Chromium ${browser.version()}${ready.renderer === null ? '' : `; WebGL ${ready.renderer}`}${ready.ortVersion === null ? '' : `; onnxruntime-web ${ready.ortVersion}`}`,
+      ...measuring(page, backend === 'ort-web'),
+      onnxParity: async (spec, seed = 0) => {
+        if (backend !== 'ort-web') throw new NasError('E_USAGE', 'onnxParity compares ort-web with tfjs: open the browser runner on ort-web');
+        const f = onnxFormOf(parityModel(spec, seed));
+        return call<number>(page, { method: 'onnxParity', req: { ...onnxModel(f), arch: spec, seed } });
+      },
       close: async () => {
         if (closed) return;
         closed = true;

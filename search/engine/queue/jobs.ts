@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { checkJson, isJsonObject, type JsonObject, type JsonValue } from '../../../common/json.js';
 import type { LatencySourceSpec } from '../../../latency/resources.js';
+import { sourceRunnerFromJson } from '../../../latency/sourceRunner.js';
 import { encodeArch } from '../../../space/blockString.js';
 import { validateArchSpec } from '../../../space/validate.js';
 import { checkMetrics } from '../../metrics.js';
@@ -69,10 +70,14 @@ function latencyOf(v: JsonValue | undefined): LatencySourceSpec | null {
   if (v === null) return null;
   if (!isJsonObject(v)) throw bad('latency is not an object or null');
   const kind = v['kind'];
-  if (kind === 'measure' || kind === 'madds') return { kind };
+  const runner = sourceRunnerFromJson(v['runner']);
+  if (runner === null) throw bad(`latency runner ${JSON.stringify(v['runner']).slice(0, 80)}`);
+  const on = runner === undefined ? {} : { runner };
+  if (kind === 'madds') return { kind };
+  if (kind === 'measure') return { kind, ...on };
   if (kind === 'lut' || kind === 'module') return { kind, path: stringAt(v, 'path') };
   const ms = v['referenceMs'];
-  if (kind === 'paired' && (ms === null || typeof ms === 'number')) return { kind, reference: stringAt(v, 'reference'), referenceMs: ms };
+  if (kind === 'paired' && (ms === null || typeof ms === 'number')) return { kind, reference: stringAt(v, 'reference'), referenceMs: ms, ...on };
   throw bad(`latency source ${JSON.stringify(v).slice(0, 80)}`);
 }
 
