@@ -2,12 +2,17 @@
 // (or --config JSON) on one core: seconds per candidate (data loading reported apart: a worker pays it once) and
 // the accuracies, whose spread says whether the proxy ranks architectures at all. CPU seconds are printed beside
 // wall seconds: on a shared machine they are the steadier figure of what one core needs.
+// Or, with --arch (repeatable: anything `--arch` takes) and --seeds, the given architectures under each seed: whether
+// the proxy tells them apart, by accuracy and by its losses (docs/PIPELINE.md, Results).
 // Usage: node dist/bench/proxy-train.js [--archs 6] [--seed 0] [--config '{"proxyImages":2048}'] [--json]
+//        node dist/bench/proxy-train.js --arch mobilenetv3-small --arch 'v1_in32x3_...' --seeds 11,22,33 [--config ..]
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { parseProxyConfig } from '../proxy-train/config.js';
 import { evaluate } from '../proxy-train/evaluate.js';
 import type { JsonValue } from '../common/json.js';
+import { loadArch } from '../results/archRef.js';
+import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { applySample, sampleUniform } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
@@ -18,6 +23,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     space: { type: 'string', default: 'mnasnet-small-input' },
     config: { type: 'string', default: '{}' },
+    arch: { type: 'string', multiple: true, default: [] },
+    seeds: { type: 'string', default: '11,22,33' },
+    classes: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -36,14 +44,25 @@ interface Row {
   trainSeconds: number;
   evalSeconds: number;
   steps: number;
+  seed: number;
+  finalLoss: number | null;
+  valLoss: number;
 }
 const rows: Row[] = [];
 let loadSeconds = 0;
-for (let i = 0; i < Number(values.archs); i++) {
-  const arch = applySample(space, sampleUniform(space, rng));
+/** The (architecture, seed) pairs to score: the given architectures under each of --seeds, or sampled ones. */
+function jobs(): { arch: ArchSpec; seed: number }[] {
+  if (values.arch.length === 0) {
+    return Array.from({ length: Number(values.archs) }, (_, i) => ({ arch: applySample(space, sampleUniform(space, rng)), seed: Number(values.seed) * 1000 + i }));
+  }
+  const given = values.arch.map((a) => loadArch([a], { classes: Number(values.classes) }));
+  return values.seeds.split(',').flatMap((seed) => given.map((arch) => ({ arch, seed: Number(seed) })));
+}
+
+for (const [i, { arch, seed }] of jobs().entries()) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const m = await evaluate(arch, { seed: Number(values.seed) * 1000 + i, arch: encodeArch(arch), config });
+  const m = await evaluate(arch, { seed, arch: encodeArch(arch), config });
   const used = process.cpuUsage(c0);
   const load = Number(m['loadSeconds'] ?? 0);
   loadSeconds += load;
@@ -57,12 +76,15 @@ for (let i = 0; i < Number(values.archs); i++) {
     trainSeconds: Number(m['trainSeconds']),
     evalSeconds: Number(m['evalSeconds']),
     steps: Number(m['steps']),
+    seed,
+    finalLoss: typeof m['finalLoss'] === 'number' ? m['finalLoss'] : null,
+    valLoss: Number(m['valLoss']),
   };
   rows.push(row);
   if (!values.json) {
     process.stderr.write(
-      `${i + 1}: ${(row.madds / 1e6).toFixed(1)}M MAdds, ${(row.params / 1e6).toFixed(2)}M params: ` +
-        `top-1 ${(100 * row.accuracy).toFixed(2)}% in ${row.seconds.toFixed(1)} s, ${row.cpuSeconds.toFixed(1)} CPU s (train ${row.trainSeconds.toFixed(1)}, eval ${row.evalSeconds.toFixed(1)})\n`,
+      `${i + 1} (seed ${seed}): ${(row.madds / 1e6).toFixed(1)}M MAdds, ${(row.params / 1e6).toFixed(2)}M params: ` +
+        `top-1 ${(100 * row.accuracy).toFixed(2)}%, train loss ${row.finalLoss?.toFixed(4)}, val loss ${row.valLoss.toFixed(4)} in ${row.seconds.toFixed(1)} s, ${row.cpuSeconds.toFixed(1)} CPU s (train ${row.trainSeconds.toFixed(1)}, eval ${row.evalSeconds.toFixed(1)})\n`,
     );
   }
 }
@@ -84,7 +106,7 @@ const result = {
 if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
   process.stdout.write(
-    `${rows.length} archs of ${values.space}, ${settings.proxyImages} images x ${settings.proxyEpochs} epochs, ` +
+    `${rows.length} ${values.arch.length > 0 ? `evaluations (${values.arch.length} given archs x seeds ${values.seeds})` : `archs of ${values.space}`}, ${settings.proxyImages} images x ${settings.proxyEpochs} epochs, ` +
       `validation ${settings.valImages}, ${settings.backend}, one thread\n` +
       `seconds per candidate: mean ${result.secondsPerCandidate.mean.toFixed(1)}, max ${result.secondsPerCandidate.max.toFixed(1)} ` +
       `(data load ${loadSeconds.toFixed(1)} s, once per worker); CPU seconds mean ${result.cpuSecondsPerCandidate.mean.toFixed(1)}, ` +
