@@ -16,7 +16,7 @@ import { type LatencyRunner, openRunner } from '../latency/runner.js';
 import { median } from '../latency/stats.js';
 import { loadArch } from '../results/archRef.js';
 import type { ArchSpec } from '../space/arch.js';
-import { runJson } from './runJson.js';
+import { PYTHON, runJson } from './runJson.js';
 
 const RUNTIMES = ['nas-node', 'tfjs-chromium', 'onnxruntime', 'ort-web', 'pytorch'] as const;
 type Runtime = (typeof RUNTIMES)[number];
@@ -76,7 +76,7 @@ function pytorchTimer(threads: number): Timer {
   return async (net, t) => {
     if (!TORCHVISION.has(net.ref)) return [];
     const args = ['--arch', net.ref, '--input', String(net.input), '--warmup', String(t.warmup), '--runs', String(t.runs), '--threads', String(threads)];
-    const out = runJson('/usr/bin/python3', [TORCH_SCRIPT, ...args]);
+    const out = runJson(PYTHON, [TORCH_SCRIPT, ...args]);
     const samples = out['samplesMs'];
     if (!Array.isArray(samples) || !samples.every((v): v is number => typeof v === 'number')) throw new Error('torch_infer.py gave no samplesMs');
     return samples;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONFIGS_DIR, parseTrainConfig } from '../train/config.js';
-import { runJson } from './runJson.js';
+import { PYTHON, runJson } from './runJson.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ function runSeed(dir: string, recipe: string, seed: number): SeedResult {
     cli, 'train-final', '--variant', 'small', '--data', 'fashion-mnist', '--config', recipe, '--seed', String(seed),
     '--backend', 'wasm', '--out', join(dir, `run-s${seed}`), '--db', join(dir, 'nas.db'), '--json', ...common,
   ]);
-  const torch = runJson('/usr/bin/python3', [peer, '--config', recipe, '--seed', String(seed), '--threads', '1', ...common]);
+  const torch = runJson(PYTHON, [peer, '--config', recipe, '--seed', String(seed), '--threads', '1', ...common]);
   return {
     seed,
     nas: Number((ours['test'] as { top1: number }).top1),

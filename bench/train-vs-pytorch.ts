@@ -4,7 +4,7 @@
 //        [--batch 64] [--steps 20] [--backend wasm] [--json]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runJson } from './runJson.js';
+import { PYTHON, runJson } from './runJson.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +29,7 @@ const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const torchScript = fileURLToPath(new URL('../../bench/torch_train.py', import.meta.url));
 
 const ours = runJson(process.execPath, [cli, 'bench', 'train', '--arch', values.arch, '--backend', values.backend, '--threads', '1', '--json', ...common]);
-const torch = runJson('/usr/bin/python3', [torchScript, '--arch', values.arch, '--threads', '1', ...common]);
+const torch = runJson(PYTHON, [torchScript, '--arch', values.arch, '--threads', '1', ...common]);
 const oursIps = Number(ours['imagesPerSec']);
 const torchIps = Number(torch['imagesPerSec']);
 const result = {

@@ -6,10 +6,8 @@ import { existsSync } from 'node:fs';
 import { CHROMIUM_FIX, chromiumPath } from '../latency/runners/chromium.js';
 import { checkReachable, redactedUrl } from '../search/engine/queue/connection.js';
 import { REDIS_SERVER } from '../bench/redisServer.js';
+import { PYTHON } from '../bench/runJson.js';
 import { type DoctorCheck, firstLine, missing, ok } from './check.js';
-
-/** The Python the PyTorch benchmarks and reference tests run. */
-export const PYTHON = '/usr/bin/python3';
 
 /** A program's stdout, or the error's first line; never throws. */
 function run(cmd: string, args: readonly string[]): Promise<{ ok: boolean; out: string }> {
