@@ -4,8 +4,9 @@
 import { availableParallelism } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { FULL_LUT, SMOKE_LUT } from '../bench/pipeline/lutStage.js';
-import { isPipelineDir, type PipelineOptions, type PipelineResult, runPipeline } from '../bench/pipeline.js';
+import { finalEpochProxy, isPipelineDir, type PipelineOptions, type PipelineResult, runPipeline } from '../bench/pipeline.js';
 import { UsageError } from '../common/errors.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 import { checkOutput } from '../common/outputPath.js';
 import { type DatasetName, isDatasetName } from '../data/load.js';
 import { openStore } from '../results/store.js';
@@ -26,6 +27,7 @@ interface PipelineArgs {
   netadapt: boolean;
   recipe: string;
   seed: number;
+  proxy: string | undefined;
   smoke: boolean;
   json: boolean;
 }
@@ -51,12 +53,32 @@ const SMOKE = {
   measureRuns: 20,
 };
 
+/** The proxy preset that told the first run's networks apart (docs/PIPELINE.md "Results"). */
+const FINAL_EPOCH = 'final-epoch';
+
+/** `--proxy`: a preset name or a JSON object of proxy evaluator overrides. */
+function proxyOf(v: string | JsonObject, dataset: DatasetName, recipe: string): JsonObject {
+  if (typeof v !== 'string') return v;
+  if (v === FINAL_EPOCH) return finalEpochProxy(dataset, recipe);
+  if (v === 'default') return {};
+  let parsed: JsonValue | undefined;
+  try {
+    parsed = JSON.parse(v); // JSON.parse yields JSON; checked next
+  } catch {
+    parsed = undefined;
+  }
+  if (!isJsonObject(parsed)) {
+    throw new UsageError(`--proxy ${v}: give ${FINAL_EPOCH}, default, or a JSON object of proxy evaluator settings ('{"input":32}')`);
+  }
+  return parsed;
+}
+
 const FULL = {
   space: 'mnasnet-small-input',
   budget: 64,
   epochs: 10,
   lut: FULL_LUT,
-  proxy: {},
+  proxy: FINAL_EPOCH,
   bnDecay: null,
   trainImages: null,
   testImages: null,
@@ -81,7 +103,7 @@ function optionsOf(args: PipelineArgs, dataset: DatasetName): Omit<PipelineOptio
     recipe: args.recipe,
     seed: args.seed,
     lut: d.lut,
-    proxy: d.proxy,
+    proxy: args.proxy === undefined ? proxyOf(d.proxy, dataset, args.recipe) : proxyOf(args.proxy, dataset, args.recipe),
     bnDecay: d.bnDecay,
     trainImages: d.trainImages,
     testImages: d.testImages,
@@ -126,17 +148,22 @@ export const pipelineCommand: CommandModule<object, PipelineArgs> = {
       .option('netadapt', { type: 'boolean', default: false, describe: 'also run NetAdapt on the best searched network to the same target' })
       .option('recipe', { type: 'string', default: 'small-data', describe: "training recipe (train-final's for small images)" })
       .option('seed', { type: 'number', default: 0, describe: 'search seed' })
+      .option('proxy', {
+        type: 'string',
+        describe: `the search's proxy: ${FINAL_EPOCH} (one epoch of --recipe on every training image at 32 px), default (the evaluator's defaults) or a JSON object of proxy settings (${FINAL_EPOCH}; smoke a tiny one)`,
+      })
       .option('smoke', { type: 'boolean', default: false, describe: 'every stage on a tiny scale, a few minutes (CI)' })
       .option('json', jsonOption) as never,
   handler: async (args) => {
-    for (const k of ['db', 'out', 'space', 'data', 'budget', 'epochs', 'seeds', 'top', 'recipe'] as const) {
+    for (const k of ['db', 'out', 'space', 'data', 'budget', 'epochs', 'seeds', 'top', 'recipe', 'proxy'] as const) {
       if (Array.isArray(args[k])) throw new UsageError(`--${k} is given more than once; give it once`);
     }
     if (!isDatasetName(args.data)) throw new UsageError(`--data ${args.data}: unknown dataset; use fashion-mnist, mnist or cifar10`);
     checkOutput(args.out, { option: '--out', kind: 'into', force: false, reads: databaseReads(args.db), isOwn: isPipelineDir });
+    const options = optionsOf(args, args.data);
     const store = openStore(args.db);
     try {
-      const result = await runPipeline({ ...optionsOf(args, args.data), store, onProgress: (line) => process.stderr.write(`${line}\n`) });
+      const result = await runPipeline({ ...options, store, onProgress: (line) => process.stderr.write(`${line}\n`) });
       emit(result, args.json, pipelineText);
     } finally {
       store.close();
