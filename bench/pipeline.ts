@@ -93,8 +93,8 @@ export function isPipelineDir(dir: string): boolean {
   return existsSync(join(dir, PIPELINE_FILE));
 }
 
-/** The search spaces at the reference's input size (32 px, stride-1 stem). */
-const SPACES: readonly string[] = ['mnasnet-small-input', 'mobilenetv3-small-input'];
+/** The search spaces at the reference's input size (32 px, stride-1 stem); the first is built around the reference. */
+const SPACES: readonly string[] = ['mobilenetv3s-small-input', 'mnasnet-small-input', 'mobilenetv3-small-input'];
 
 function checkOptions(o: PipelineOptions): void {
   checkInteger('--budget', o.budget, 1);
@@ -106,7 +106,7 @@ function checkOptions(o: PipelineOptions): void {
   if (!(o.epochs > 0)) throw new UsageError(`--epochs must be > 0, got ${o.epochs}`);
   if (o.top > o.budget) throw new UsageError(`--top ${o.top} is more than the --budget ${o.budget} candidates the search evaluates; lower --top or raise --budget`);
   if (o.dataset === 'folder') throw new UsageError('--data folder: the pipeline runs on 10-class 28-32 px data; use fashion-mnist, mnist or cifar10');
-  if (!SPACES.includes(o.space)) throw new UsageError(`--space ${o.space}: the pipeline searches a 32 px space; use ${SPACES.join(' or ')}`);
+  if (!SPACES.includes(o.space)) throw new UsageError(`--space ${o.space}: the pipeline searches a 32 px space; use ${SPACES.join(', ')}`);
 }
 
 /** The input size of the small-input spaces, the LUT and every network. */

@@ -107,8 +107,21 @@ const V3_STAGES: readonly (readonly [number, number, number])[] = [
   [160, 3, 2],
 ];
 
-function mobilenetv3(name: string, size: number, stemStride: number, classes: number): SearchSpace {
-  const stages: StageSpace[] = V3_STAGES.map(([out, n, stride], i) => ({
+// MobileNetV3-Small's stages (its Table 2, blocks grouped by output width) and head.
+const V3_SMALL_STAGES: readonly (readonly [number, number, number])[] = [
+  [16, 1, 2],
+  [24, 2, 2],
+  [40, 3, 2],
+  [48, 2, 1],
+  [96, 3, 2],
+];
+
+type V3Shape = { readonly stages: readonly (readonly [number, number, number])[]; readonly head: SearchSpace['head'] };
+const V3_LARGE: V3Shape = { stages: V3_STAGES, head: { conv: 960, hidden: 1280, act: 'hswish' } };
+const V3_SMALL: V3Shape = { stages: V3_SMALL_STAGES, head: { conv: 576, hidden: 1024, act: 'hswish' } };
+
+function mobilenetv3(name: string, size: number, stemStride: number, classes: number, shape: V3Shape = V3_LARGE): SearchSpace {
+  const stages: StageSpace[] = shape.stages.map(([out, n, stride], i) => ({
     layers: layersAround(n),
     stride,
     base: out,
@@ -122,11 +135,7 @@ function mobilenetv3(name: string, size: number, stemStride: number, classes: nu
       skip: true,
     },
   }));
-  return shell(name, size, classes, { kernel: 3, stride: stemStride, out: 16, act: 'hswish' }, stages, {
-    conv: 960,
-    hidden: 1280,
-    act: 'hswish',
-  });
+  return shell(name, size, classes, { kernel: 3, stride: stemStride, out: 16, act: 'hswish' }, stages, shape.head);
 }
 
 const SPACES: ReadonlyMap<string, () => SearchSpace> = new Map<string, () => SearchSpace>([
@@ -137,6 +146,10 @@ const SPACES: ReadonlyMap<string, () => SearchSpace> = new Map<string, () => Sea
   // The two above with a stride-1 stem, for 28-32 px inputs (32 px, 10 classes).
   ['mnasnet-small-input', () => mnasnet('mnasnet-small-input', 32, 1, 10)],
   ['mobilenetv3-small-input', () => mobilenetv3('mobilenetv3-small-input', 32, 1, 10)],
+  // The same choices around MobileNetV3-Small's 5 stages and head, for latency targets near the Small's: the two
+  // spaces above are built around MobileNetV2/V3-Large, whose typical network at 32 px is 4x the Small's MAdds.
+  ['mobilenetv3s', () => mobilenetv3('mobilenetv3s', 224, 2, 1000, V3_SMALL)],
+  ['mobilenetv3s-small-input', () => mobilenetv3('mobilenetv3s-small-input', 32, 1, 10, V3_SMALL)],
 ]);
 
 /** Names of the built-in spaces, in a fixed order. */

@@ -71,7 +71,7 @@ function trainRuns(): number {
 
 test('--smoke --json: every network timed and trained; the target is the reference latency; a rerun redoes nothing', () => {
   const { result } = smoke();
-  assert.equal(result['space'], 'mobilenetv3-small-input');
+  assert.equal(result['space'], 'mobilenetv3s-small-input');
   const rows = rowsOf(result);
   const names = rows.map((r) => String(r['network']));
   assert.deepEqual(names.slice(0, 3), ['reference', 'searched-1', 'searched-2']);

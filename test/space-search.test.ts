@@ -119,7 +119,7 @@ test('every sample of every built-in space validates and resolves', () => {
 });
 
 test('small-input spaces have a stride-1 stem and a 32 px input', () => {
-  for (const name of ['mnasnet-small-input', 'mobilenetv3-small-input']) {
+  for (const name of ['mnasnet-small-input', 'mobilenetv3-small-input', 'mobilenetv3s-small-input']) {
     const space = builtinSpace(name);
     const arch = applySample(space, sampleUniform(space, seedrandom('small')));
     assert.equal(arch.stem.stride, 1);
