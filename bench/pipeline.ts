@@ -112,23 +112,6 @@ function checkOptions(o: PipelineOptions): void {
 /** The input size of the small-input spaces, the LUT and every network. */
 export const INPUT = 32;
 
-/** Training images of the pipeline's datasets. */
-const TRAIN_IMAGES: Readonly<Record<Exclude<DatasetName, 'folder'>, number>> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
-
-/** Validation images the proxy holds out of the training data (the evaluator's default). */
-const PROXY_VAL_IMAGES = 2000;
-
-/**
- * The pipeline's default proxy: one epoch of the final training recipe at the networks' own 32 px, on every training
- * image not held out. It is the only setting tried that told the first run's networks apart (docs/PIPELINE.md
- * "Results"); Ru et al. (2021) find such short training at full fidelity ranks better than cheaper early stopping.
- */
-export function finalEpochProxy(dataset: DatasetName, recipe: string): JsonObject {
-  const images = dataset === 'folder' ? null : TRAIN_IMAGES[dataset];
-  if (images === null) throw new UsageError('--data folder: the pipeline runs on 10-class 28-32 px data; use fashion-mnist, mnist or cifar10');
-  return { input: INPUT, recipe, proxyEpochs: 1, proxyImages: images - PROXY_VAL_IMAGES, valImages: PROXY_VAL_IMAGES };
-}
-
 /** MobileNetV3-Small with the stride-1 stem for small images (train-final's --small-input), 3 channels, 10 classes. */
 export function referenceArch(): ArchSpec {
   return loadArch(['mobilenetv3-small'], { input: INPUT, channels: 3, classes: 10, smallInput: true });

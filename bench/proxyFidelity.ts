@@ -19,6 +19,7 @@ import { builtinSpace } from '../space/spaces.js';
 import { type FidelityRow, meanOf, type SeedNoise, seedNoise, type SettingSummary, summarizeSetting, type TrainedAccuracy } from './fidelity/report.js';
 import { sampleAcrossCost, type StudyArch } from './fidelity/sample.js';
 import { ScoreBook, type ScoreResult } from './fidelity/scores.js';
+import { FINAL_EPOCH, finalEpochProxy } from '../proxy-train/presets.js';
 import { proxySettings, type ScoreSetting, zeroCostSettings } from './fidelity/settings.js';
 import { Trainer } from './fidelity/training.js';
 
@@ -119,7 +120,8 @@ function checkOptions(o: ProxyFidelityOptions): void {
 function scoreSettings(o: ProxyFidelityOptions): ScoreSetting[] {
   const data = { dataset: o.dataset, ...(o.dataDir === null ? {} : { dataDir: o.dataDir }) };
   const zero = o.zeroCost === null ? [] : zeroCostSettings({ ...data, ...o.zeroCost });
-  return [...zero, ...proxySettings(o.settings, { ...data, ...o.proxyBase })];
+  const finalEpoch = o.settings.includes(FINAL_EPOCH) ? finalEpochProxy(o.dataset, o.recipe) : {};
+  return [...zero, ...proxySettings(o.settings, { ...data, ...o.proxyBase }, finalEpoch)];
 }
 
 type Say = (line: string) => void;

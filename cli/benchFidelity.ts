@@ -134,7 +134,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
       .option('pool', { type: 'number', default: 1000, describe: 'uniform samples the architectures are picked from' })
       .option('max-madds', { type: 'number', describe: 'only architectures with at most this many multiply-adds (all)' })
       .option('seed', { type: 'number', default: 0, describe: 'sampling and evaluation seed' })
-      .option('settings', { type: 'string', array: true, describe: 'proxy settings: cheap, default, dear, input32 or LABEL:key=value,... (cheap default dear)' })
+      .option('settings', { type: 'string', array: true, describe: 'proxy settings: cheap, default, dear, input32, final-epoch (one epoch of --recipe on every training image at 32 px) or LABEL:key=value,... (cheap default dear)' })
       .option('zero-cost', { type: 'boolean', default: true, describe: 'score with naswot and synflow too (--no-zero-cost: not)' })
       .option('recipe', { type: 'string', default: 'small-data', describe: "training recipe (train-final's for small images)" })
       .option('epochs', { type: 'number', describe: 'full-training epochs (3; smoke 1)' })

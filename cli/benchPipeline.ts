@@ -4,11 +4,12 @@
 import { availableParallelism } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { FULL_LUT, SMOKE_LUT } from '../bench/pipeline/lutStage.js';
-import { finalEpochProxy, isPipelineDir, type PipelineOptions, type PipelineResult, runPipeline } from '../bench/pipeline.js';
+import { isPipelineDir, type PipelineOptions, type PipelineResult, runPipeline } from '../bench/pipeline.js';
 import { UsageError } from '../common/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 import { checkOutput } from '../common/outputPath.js';
 import { type DatasetName, isDatasetName } from '../data/load.js';
+import { FINAL_EPOCH, finalEpochProxy } from '../proxy-train/presets.js';
 import { openStore } from '../results/store.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
 import { databaseReads, dbOption, jsonOption } from './options.js';
@@ -48,9 +49,6 @@ const SMOKE = {
   netadaptSteps: { shortSteps: 5, delta: 0.1, bnImages: 64, byLut: true },
   measureRuns: 20,
 };
-
-/** The proxy preset that told the first run's networks apart (docs/PIPELINE.md "Results"). */
-const FINAL_EPOCH = 'final-epoch';
 
 /** `--proxy`: a preset name or a JSON object of proxy evaluator overrides. */
 function proxyOf(v: string | JsonObject, dataset: DatasetName, recipe: string): JsonObject {

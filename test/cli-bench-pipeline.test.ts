@@ -101,6 +101,7 @@ test('--smoke --json: every network timed and trained; the target is the referen
 test('bad input is one line, exit code 2', () => {
   userError(runCli(['bench', 'pipeline', '--top', '0', '--db', join(dir, 'b.db'), '--out', join(dir, 'b')]), '--top');
   userError(runCli(['bench', 'pipeline', '--space', 'mnasnet', '--db', join(dir, 'b.db'), '--out', join(dir, 'b')]), '--space mnasnet', 'mnasnet-small-input');
+  userError(runCli(['bench', 'pipeline', '--proxy', '{"input":', '--db', join(dir, 'b.db'), '--out', join(dir, 'b')]), '--proxy', 'final-epoch');
   userError(runCli(['bench', 'pipeline', '--data', 'imagenet', '--db', join(dir, 'b.db'), '--out', join(dir, 'b')]), '--data imagenet');
   // A directory the pipeline did not create is not written into.
   const foreign = join(dir, 'foreign');

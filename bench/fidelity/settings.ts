@@ -4,6 +4,7 @@
 import { UsageError } from '../../common/errors.js';
 import type { JsonValue } from '../../common/json.js';
 import { parseProxyConfig } from '../../proxy-train/config.js';
+import { FINAL_EPOCH } from '../../proxy-train/presets.js';
 import { parseZeroCostConfig } from '../../zero-cost/config.js';
 
 export type EvaluatorName = 'proxy' | 'zero-cost:naswot' | 'zero-cost:synflow';
@@ -20,7 +21,9 @@ export interface ScoreSetting {
  * The named proxy settings, relative to the proxy evaluator's defaults (proxy-train/config.ts: 1 epoch over 8,192
  * images at 16 px): half and twice the training, and the full 32 px input (about 4x the compute per image).
  */
-export const PROXY_PRESETS: Readonly<Record<string, Readonly<Record<string, JsonValue>>>> = {
+type Presets = Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
+
+export const PROXY_PRESETS: Presets = {
   cheap: { proxyEpochs: 0.5 },
   default: {},
   dear: { proxyEpochs: 2 },
@@ -30,12 +33,12 @@ export const PROXY_PRESETS: Readonly<Record<string, Readonly<Record<string, Json
 export const DEFAULT_PROXY_SETTINGS = ['cheap', 'default', 'dear'] as const;
 
 /** A `--settings` value: a preset name, or `LABEL:key=value[,key=value]` on top of the proxy defaults. */
-function parseOne(text: string, base: Readonly<Record<string, JsonValue>>): ScoreSetting {
-  const preset = PROXY_PRESETS[text];
+function parseOne(text: string, base: Readonly<Record<string, JsonValue>>, presets: Presets): ScoreSetting {
+  const preset = presets[text];
   if (preset !== undefined) return { label: `proxy:${text}`, evaluator: 'proxy', config: { ...base, ...preset } };
   const m = /^([A-Za-z][\w-]*):(.+)$/.exec(text);
   if (m === null) {
-    throw new UsageError(`--settings ${text}: expected one of ${Object.keys(PROXY_PRESETS).join(', ')} or LABEL:key=value[,key=value], e.g. long:proxyEpochs=4`);
+    throw new UsageError(`--settings ${text}: expected one of ${Object.keys(presets).join(', ')} or LABEL:key=value[,key=value], e.g. long:proxyEpochs=4`);
   }
   const config: Record<string, JsonValue> = { ...base };
   for (const pair of (m[2] ?? '').split(',')) {
@@ -47,9 +50,13 @@ function parseOne(text: string, base: Readonly<Record<string, JsonValue>>): Scor
   return { label: `proxy:${m[1] ?? ''}`, evaluator: 'proxy', config };
 }
 
-/** The proxy settings, checked as the search checks them (one-line UsageError naming the key). */
-export function proxySettings(texts: readonly string[], base: Readonly<Record<string, JsonValue>>): ScoreSetting[] {
-  const out = texts.map((t) => parseOne(t, base));
+/**
+ * The proxy settings, checked as the search checks them (one-line UsageError naming the key). `final-epoch` is one
+ * epoch of the study's training recipe on every training image (proxy-train/presets.ts).
+ */
+export function proxySettings(texts: readonly string[], base: Readonly<Record<string, JsonValue>>, finalEpoch: Readonly<Record<string, JsonValue>>): ScoreSetting[] {
+  const presets: Presets = { ...PROXY_PRESETS, [FINAL_EPOCH]: finalEpoch };
+  const out = texts.map((t) => parseOne(t, base, presets));
   for (const s of out) parseProxyConfig(s.config);
   const labels = out.map((s) => s.label);
   const twice = labels.find((l, i) => labels.indexOf(l) !== i);
