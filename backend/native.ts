@@ -77,3 +77,13 @@ export function nativeFn<F extends (...args: never[]) => unknown>(name: string):
   }
   return fn as F;
 }
+
+/** The thread count of the native kernels called from this JS thread (a pool per thread: threads.cc). */
+export function setNativeThreads(n: number): void {
+  nativeFn<(n: number) => void>('setThreads')(n);
+}
+
+/** The thread count the native kernels called from this JS thread split their work over. */
+export function nativeThreads(): number {
+  return nativeFn<() => number>('threads')();
+}
