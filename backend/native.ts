@@ -87,3 +87,10 @@ export function setNativeThreads(n: number): void {
 export function nativeThreads(): number {
   return nativeFn<() => number>('threads')();
 }
+
+/** setNativeThreads where the addon loads (a worker's backend may be tensorflow, without it); whether it did. */
+export function setNativeThreadsIfLoaded(n: number): boolean {
+  if (!nativeStatus().loaded) return false;
+  setNativeThreads(n);
+  return true;
+}
