@@ -263,8 +263,6 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     const timeSeconds = args.time === undefined ? undefined : parseDuration(args.time);
     const engine = engineOptions(args);
     if (engine.queue !== undefined) await checkReachable(engine.queue);
-    const split = describeSplit(engine);
-    if (split !== null && !args.json) process.stderr.write(`evaluations: ${split}\n`);
     // With --json and no --progress, stderr stays quiet as it always was.
     const reporter = new Reporter(args.json && args.progress === 'auto' ? 'none' : progressMode(args.progress));
     const progress = searchProgress(reporter);
@@ -313,7 +311,8 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       }
     }
     progress.finish(result);
-    emit(result, args.json, toText);
+    const split = describeSplit(engine);
+    emit(result, args.json, (r) => (split === null ? toText(r) : `${toText(r)}\nevaluations: ${split}`));
     if (result.status === 'failed') throw failedRunError(result);
   },
 };

@@ -66,7 +66,7 @@ export async function resumeNetadapt(runId: string, store: Store, hooks: RunHook
  * or --gpus, or this session's --queue. Queue jobs are named by the run (and each task's iteration and proposal); a
  * resumed run fine-tunes a failed proposal again, as in process.
  */
-function lazyEngine(runId: string, settings: NetadaptSettings, session: NetadaptSession): { get(): Engine; close(): Promise<void>; split: string | null } {
+function lazyEngine(runId: string, settings: NetadaptSettings, session: NetadaptSession, log: (line: string) => void): { get(): Engine; close(): Promise<void> } {
   let engine: Engine | null = null;
   const setup = { evaluatorUrl: new URL('./finetune.js', import.meta.url).href, latency: null };
   const local = {
@@ -76,9 +76,13 @@ function lazyEngine(runId: string, settings: NetadaptSettings, session: Netadapt
   };
   const opts = session.queue === undefined ? local : { workers: 0, queue: session.queue };
   const scope = { runId, evalKey: evalKeyOf({ evaluator: 'netadapt', run: runId }), rerunFailed: true };
+  const start = (): Engine => {
+    const split = session.queue === undefined ? describeSplit(local) : null;
+    if (split !== null) log(`fine-tunes: ${split}`);
+    return createEngine(setup, opts, null, scope);
+  };
   return {
-    split: session.queue === undefined ? describeSplit(local) : null,
-    get: () => (engine ??= createEngine(setup, opts, null, scope)),
+    get: () => (engine ??= start()),
     close: async () => {
       const e = engine;
       engine = null;
@@ -261,8 +265,7 @@ async function runNetadapt(runId: string, settings: NetadaptSettings, store: Sto
     // A measured run's step table grows by an entry at a time: its count goes into each step's line instead.
     ...(settings.latency.kind === 'lut' ? { onMeasured: (n: number, path: string) => log(`measured ${n} new LUT entr${n === 1 ? 'y' : 'ies'} into ${path}`) } : {}),
   });
-  const engine = lazyEngine(runId, settings, session);
-  if (engine.split !== null) log(`fine-tunes: ${engine.split}`);
+  const engine = lazyEngine(runId, settings, session, log);
   try {
     const trainThreads = session.trainThreads === undefined ? {} : { trainThreads: session.trainThreads };
     return await walkAndFinish({ runId, settings, store, latency, log, hooks, ...trainThreads }, engine);
