@@ -1,8 +1,9 @@
 // The native kernels split over threads (backend/native/src/threads.h): each kernel, forward and gradients, on shapes
 // above the work threshold, with 2 and 3 threads against 1. Kernels whose parts never share an output element
-// (convolution and depthwise forward and input gradient, matrix products, activations, pooling, channel scale, the
-// optimizer update) must be bit for bit equal; those that sum partials over the batch (convolution and depthwise
-// filter gradients, batch-norm statistics and their gradients) within 1e-5 relative error, and the same on a rerun.
+// (convolution and depthwise forward and input gradient, matrix products, add, activations, pooling, channel scale,
+// the optimizer update) must be bit for bit equal; those that sum partials over the batch (convolution and
+// depthwise filter gradients, batch-norm statistics and their gradients) within 1e-5 relative error, and the same
+// on a rerun.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +12,8 @@ import { activation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
 import { useBackend } from '../backend/select.js';
+import { defaultTrainConfig } from '../train/config.js';
+import { createOptimizer } from '../train/optimizers.js';
 import { randn, relErr, sizeOf } from './ops-helpers.js';
 
 const SUMMED_TOL = 1e-5;
@@ -81,6 +84,16 @@ describe('native kernels with threads', () => {
     assertMatches(runs, [true, true, true], 'matMul');
   });
 
+  test('add (same shapes native, broadcasts stock) is exact, and is the float32 sum', () => {
+    const runs = atThreads(counts, [[4, 31, 29, 37], [4, 31, 29, 37]], (a, b) => tf.add(a!, b!));
+    assertMatches(runs, [true, true, true], 'add');
+    const [a, b] = [randn(64, 1), randn(64, 2)];
+    const sum = tf.tidy(() => tf.add(tf.tensor(a), tf.tensor(b)).dataSync());
+    assert.deepEqual(sum, Float32Array.from(a, (v, i) => Math.fround(v + (b[i] ?? 0))));
+    const broadcast = tf.tidy(() => tf.add(tf.tensor2d(a, [8, 8]), tf.tensor1d(b.slice(0, 8))).dataSync());
+    assert.equal(broadcast[9], Math.fround((a[9] ?? 0) + (b[1] ?? 0)));
+  });
+
   test('activations forward and backward are exact', () => {
     for (const kind of ['relu', 'hswish', 'sigmoid'] as const) {
       const runs = atThreads(counts, [[3, 33, 31, 37]], (x) => activation(x, kind));
@@ -98,6 +111,28 @@ describe('native kernels with threads', () => {
     assertMatches(pool, [true, true], 'globalAvgPool');
     const scale = atThreads(counts, [[6, 19, 17, 45], [6, 45]], (x, s) => channelScale(x as tf.Tensor4D, s as tf.Tensor2D));
     assertMatches(scale, [true, true, true], 'channelScale');
+  });
+
+  test('fused optimizer updates (sgd, rmsprop, adamw; a parameter split between parts) are exact', () => {
+    for (const type of ['sgd', 'rmsprop', 'adamw'] as const) {
+      const weights = counts.map((n) => {
+        setNativeThreads(n);
+        const shapes = [[3, 3, 40, 60], [60], [7000]];
+        const params = shapes.map((s, i) => ({ name: `p${i}/kernel`, variable: tf.variable(tf.tensor(randn(sizeOf(s), 20 + i), s)), decay: i !== 1 }));
+        const opt = createOptimizer(params, { ...defaultTrainConfig.optimizer, type, lr: 0.05 }, 1e-3);
+        assert.ok(opt.fused, 'the update is not the fused native one');
+        for (let step = 0; step < 3; step++) {
+          const grads = shapes.map((s, i) => tf.tensor(randn(sizeOf(s), 100 * step + i), s));
+          opt.applyGradients(grads, 0.05, 0.5);
+          tf.dispose(grads);
+        }
+        const out = params.map((p) => p.variable.dataSync() as Float32Array);
+        opt.dispose();
+        params.forEach((p) => p.variable.dispose());
+        return out;
+      });
+      assertMatches(weights, [true, true, true], `${type} update`);
+    }
   });
 
   test('filter gradients are the same on a rerun with the same thread count', () => {
