@@ -93,6 +93,19 @@ describe('--threads', () => {
     });
   }
 
+  it('search: the cores shared among the workers by default (said with the result), --threads per worker when given', () => {
+    const cores = availableParallelism();
+    const search = ['search', '--evaluator', 'synthetic', '--target', 'latency=20ms', '--strategy', 'random', '--budget', '4', '--db', db];
+    const split = (extra: string[]): string => {
+      const r = runCli([...search, ...extra]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split('\n').at(-1) ?? '';
+    };
+    assert.equal(split(['--workers', '2']), `evaluations: 2 workers x ${Math.max(1, Math.floor(cores / 2))} thread${cores >= 4 ? 's' : ''} on ${cores} cores`);
+    assert.equal(split(['--workers', '0']), `evaluations: in process, ${cores} thread${cores === 1 ? '' : 's'} on ${cores} cores`);
+    assert.match(split(['--workers', '1', '--threads', String(cores + 1)]), /1 worker x \d+ threads on \d+ cores \(more threads than cores: they take turns\)$/);
+  });
+
   it('warns on one line when the threads exceed the cores, and runs', () => {
     const n = availableParallelism() + 1;
     const r = runCli(['backend', '--backend', 'wasm', '--threads', String(n), '--json']);
