@@ -1,12 +1,15 @@
 // `--threads` through the real CLI: a seeded train-final gives the same per-epoch losses with 1 and 2 threads (within
 // 1e-4) and resumes exactly; `nas backend --json` reports the thread count in use (every core by default);
-// latency measurement stays on one thread unless asked; bad counts get a one-line error and exit code 2.
+// latency measurement stays on one thread unless asked; a search shares the cores among its workers by default and
+// gives each worker --threads when asked; bad counts get a one-line error and exit code 2.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { runCli } from './cli-helpers.js';
+import { CLI, runCli } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-threads-'));
 const db = join(dir, 'nas.db');
@@ -104,6 +107,16 @@ describe('--threads', () => {
     assert.equal(split(['--workers', '2']), `evaluations: 2 workers x ${Math.max(1, Math.floor(cores / 2))} thread${cores >= 4 ? 's' : ''} on ${cores} cores`);
     assert.equal(split(['--workers', '0']), `evaluations: in process, ${cores} thread${cores === 1 ? '' : 's'} on ${cores} cores`);
     assert.match(split(['--workers', '1', '--threads', String(cores + 1)]), /1 worker x \d+ threads on \d+ cores \(more threads than cores: they take turns\)$/);
+  });
+
+  it('search: each evaluation worker computes with the threads it was given', () => {
+    const log = join(dir, 'threads.log');
+    const evaluator = fileURLToPath(new URL('./fixtures/eval-threads.js', import.meta.url));
+    const args = ['search', '--evaluator', evaluator, '--target', 'madds=60M', '--strategy', 'random', '--budget', '4', '--workers', '2', '--threads', '3', '--db', db, '--json'];
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NAS_FIXTURE_LOG: log } });
+    assert.equal(r.status, 0, r.stderr);
+    const threads = readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' ')[1]);
+    assert.deepEqual(threads, ['3', '3', '3', '3']);
   });
 
   it('warns on one line when the threads exceed the cores, and runs', () => {
