@@ -127,7 +127,7 @@ function seedRef(args: NetadaptArgs, checkpoint: string | null, ck: Checkpoint |
 /** Without seed weights, the seed is trained first with the training engine, as train-final would. */
 async function trainSeed(args: NetadaptArgs, seed: SeedRef, base: TrainConfig, out: string, ctx: Ctx): Promise<SeedRef & { checkpoint: string }> {
   if (seed.checkpoint !== null) return { ...seed, checkpoint: seed.checkpoint };
-  await useBackend(args.backend, { threads: threadsFrom(args['train-threads']) });
+  await useBackend(args.backend, { threads: threadsFrom(args['train-threads'], '--train-threads') });
   const input = { size: args.input ?? 32, channels: 3 };
   const dataset = await loadDataset(args.data as DatasetName, { input, dataDir: args['data-dir'], seed: args.seed });
   const arch = { ...seed.arch, classes: dataset.classes };
@@ -165,7 +165,7 @@ async function sessionOf(args: NetadaptArgs): Promise<NetadaptSession> {
   const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus, queue: args.queue, threads: args.threads }, DEFAULT_WORKERS);
   // --threads per fine-tune worker when given; otherwise the loop shares the cores among the run's --workers.
   const threads = args.threads === undefined || engine.threads === undefined ? {} : { threads: engine.threads };
-  const trainThreads = threadsFrom(args['train-threads']);
+  const trainThreads = threadsFrom(args['train-threads'], '--train-threads');
   if (engine.queue === undefined) return { trainThreads, ...threads };
   await checkReachable(engine.queue);
   return { queue: engine.queue, trainThreads };

@@ -48,8 +48,8 @@ export const threadsOption = {
  * The thread count of a command that computes: --threads checked (a one-line error when not 1..256), or every core;
  * more threads than cores is allowed (they share the cores) with a warning on stderr.
  */
-export function threadsFrom(value: number | undefined): number {
-  const threads = value === undefined ? availableCores() : checkThreads(value);
+export function threadsFrom(value: number | undefined, option = '--threads'): number {
+  const threads = value === undefined ? availableCores() : checkThreads(value, option);
   const warning = oversubscribed(threads);
   if (warning !== null) process.stderr.write(`${warning}\n`);
   return threads;

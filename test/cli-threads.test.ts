@@ -86,6 +86,7 @@ describe('--threads', () => {
     ['1.5', ['eval', '--checkpoint', join(dir, 'two'), '--threads', '1.5'], /--threads must be an integer >= 1/],
     ['1000', ['backend', '--backend', 'wasm', '--threads', '1000'], /--threads must be at most 256/],
     ['with --gpus', ['search', '--gpus', '0', '--threads', '2'], /drop --threads/],
+    ['0 (netadapt --train-threads)', ['netadapt', '--target', 'latency=0.8x', '--train-threads', '0', '--db', db], /--train-threads must be an integer >= 1/],
   ];
   for (const [what, args, pattern] of bad) {
     it(`rejects --threads ${what} with one line and exit code 2`, () => {
