@@ -204,6 +204,7 @@ void filterGradRows(const float* x, const float* dy, float* dw, const ConvGeom& 
     matmul(true, false, g.inC, g.outC, static_cast<int>(r1 - r0), x + r0 * g.inC, dy + r0 * g.outC, dw);
     return;
   }
+  if (r1 <= r0) std::memset(dw, 0, sizeof(float) * rowLen * g.outC);  // a part with no rows adds zeros
   const int64_t chunk = chunkRows(g);
   float* col = colBuffer(static_cast<size_t>(chunk * rowLen));
   for (int64_t r = r0; r < r1; r += chunk) {
