@@ -77,3 +77,20 @@ export function nativeFn<F extends (...args: never[]) => unknown>(name: string):
   }
   return fn as F;
 }
+
+/** The thread count of the native kernels called from this JS thread (a pool per thread: threads.cc). */
+export function setNativeThreads(n: number): void {
+  nativeFn<(n: number) => void>('setThreads')(n);
+}
+
+/** The thread count the native kernels called from this JS thread split their work over. */
+export function nativeThreads(): number {
+  return nativeFn<() => number>('threads')();
+}
+
+/** setNativeThreads where the addon loads (a worker's backend may be tensorflow, without it); whether it did. */
+export function setNativeThreadsIfLoaded(n: number): boolean {
+  if (!nativeStatus().loaded) return false;
+  setNativeThreads(n);
+  return true;
+}

@@ -7,7 +7,7 @@ import { NasError } from '../common/errors.js';
 import { guardWasmHeap } from './heapGuard.js';
 import { registerFusedOpKernels } from './ops/kernels.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
-import { nativeStatus } from './native.js';
+import { nativeStatus, nativeThreads, setNativeThreads } from './native.js';
 
 export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
@@ -28,7 +28,10 @@ export interface BackendInfo {
   readonly tfjsVersion: string;
   /** Version of the package behind the backend (tfjs-backend-wasm, tfjs-node(-gpu), or tfjs for cpu). */
   readonly backendVersion: string;
-  /** Threads the backend computes with (wasm: XNNPACK's pool; tensorflow: null, libtensorflow decides). */
+  /**
+   * Threads the backend computes with (wasm: those of our native kernels, which do the training and inference
+   * arithmetic; tfjs's own wasm kernels run on one; tensorflow: null, libtensorflow decides).
+   */
   readonly threads: number | null;
   readonly wasmSimd: boolean | null;
   readonly nativeKernels: NativeKernelsInfo;
@@ -72,11 +75,10 @@ async function loadTensorflow(): Promise<TensorflowStatus> {
   return tensorflowStatus;
 }
 
-let wasmThreads = 1;
-
 /**
- * Select and initialise a backend. wasm runs single-threaded by default (its threaded build does not start in
- * Node; parallelism comes from one worker per core), with our training kernels registered.
+ * Select and initialise a backend. On wasm, `threads` is the thread count of our native kernels for this JS thread
+ * (kept until changed; 1 at first: library calls and latency runners compute on one core unless asked), and tfjs's
+ * own wasm kernels stay single-threaded (its threaded build does not start in Node).
  */
 export async function useBackend(requested: BackendChoice, opts: { threads?: number } = {}): Promise<BackendInfo> {
   tf.env().set('PROD', true); // no console banners or debug checks
@@ -92,9 +94,9 @@ export async function useBackend(requested: BackendChoice, opts: { threads?: num
     throw new NasError('E_BACKEND', `backend tensorflow is not available: ${tensorflow.reason}; use --backend wasm`);
   }
   if (name === 'wasm') {
-    if (opts.threads !== undefined) wasmThreads = opts.threads;
-    setThreadsCount(wasmThreads);
+    setThreadsCount(1); // tfjs's own kernels: its threaded build does not start in Node
     registerWasmTrainingKernels();
+    if (opts.threads !== undefined) setNativeThreads(opts.threads);
     registerFusedOpKernels();
   }
   const ok = await tf.setBackend(name);
@@ -108,12 +110,17 @@ export async function useBackend(requested: BackendChoice, opts: { threads?: num
 export function chosenBackend(): { readonly backend: BackendName; readonly threads: number | null } {
   const name = tf.getBackend();
   if (name !== 'wasm' && name !== 'tensorflow' && name !== 'cpu') throw new NasError('E_BACKEND', `no nas backend is chosen (tfjs has ${name})`);
-  return { backend: name, threads: name === 'wasm' ? getThreadsCount() : null };
+  return { backend: name, threads: name === 'wasm' ? nativeThreads() : null };
 }
 
 /** libtensorflow is heavy to load: when another backend was asked for, it is not tried. */
 function notTried(requested: BackendChoice): TensorflowStatus {
   return { loaded: false, package: null, version: null, reason: `not tried: --backend ${requested} was requested` };
+}
+
+/** The native kernels' threads (tfjs-wasm's own count when the addon did not load). */
+function wasmKernelThreads(nativeLoaded: boolean): number {
+  return nativeLoaded ? nativeThreads() : getThreadsCount();
 }
 
 async function describeBackend(requested: BackendChoice, tensorflow: TensorflowStatus): Promise<BackendInfo> {
@@ -126,7 +133,7 @@ async function describeBackend(requested: BackendChoice, tensorflow: TensorflowS
     tfjsVersion: tf.version.tfjs,
     backendVersion:
       name === 'wasm' ? version_wasm : name === 'tensorflow' ? (tensorflow.version ?? 'unknown') : tf.version.tfjs,
-    threads: name === 'wasm' ? getThreadsCount() : name === 'cpu' ? 1 : null,
+    threads: name === 'wasm' ? wasmKernelThreads(native.loaded) : name === 'cpu' ? 1 : null,
     wasmSimd: simd,
     nativeKernels: native.loaded
       ? { loaded: true, version: native.version, isa: native.isa, cpuIsa: native.cpuIsa, reason: null }

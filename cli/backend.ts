@@ -1,11 +1,12 @@
 // `nas backend`: which compute backend loads here, its version and threads, and why tensorflow did not.
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, type BackendInfo, useBackend } from '../backend/select.js';
-import { backendOption, jsonOption } from './options.js';
+import { backendOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
 
 interface BackendArgs {
   backend: BackendChoice;
+  threads: number | undefined;
   json: boolean;
 }
 
@@ -13,7 +14,7 @@ function toText(info: BackendInfo): string {
   const lines = [
     `backend:         ${info.name} (requested ${info.requested})`,
     `tfjs:            ${info.tfjsVersion}; backend package ${info.backendVersion}`,
-    `threads:         ${info.threads ?? 'chosen by libtensorflow'}`,
+    `threads:         ${info.threads === null ? 'chosen by libtensorflow' : `${info.threads} (native kernels; --threads)`}`,
   ];
   if (info.wasmSimd !== null) lines.push(`wasm SIMD:       ${info.wasmSimd ? 'yes' : 'no'}`);
   const native = info.nativeKernels;
@@ -28,9 +29,10 @@ function toText(info: BackendInfo): string {
 export const backendCommand: CommandModule<object, BackendArgs> = {
   command: 'backend',
   describe: 'Show which compute backend loads, its version and threads',
-  builder: (y) => y.option('backend', backendOption).option('json', jsonOption),
+  builder: (y) => y.option('backend', backendOption).option('threads', threadsOption).option('json', jsonOption),
   handler: async (args) => {
-    const info = await useBackend(args.backend);
+    // The threads a computing command (train-final, eval, predict) uses with the same --threads.
+    const info = await useBackend(args.backend, { threads: threadsFrom(args.threads) });
     emit(info, args.json, toText);
   },
 };

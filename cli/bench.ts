@@ -56,7 +56,7 @@ const trainCommand: CommandModule<object, BenchTrainArgs> = {
       .option('steps', { type: 'number', default: 20, describe: 'timed steps' })
       .option('warmup', { type: 'number', default: 3, describe: 'untimed steps first' })
       .option('seed', { type: 'number', default: 0 })
-      .option('threads', { type: 'number', default: 1, describe: 'wasm threads' })
+      .option('threads', { type: 'number', default: 1, describe: 'threads of the native kernels (default 1: the per-core figure)' })
       .option('backend', backendOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {

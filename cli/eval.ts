@@ -10,7 +10,7 @@ import { readModelCard } from '../model/card.js';
 import { type CheckpointChoice, chooseCheckpoint, describeFallback, loadCheckpointModel } from '../train/checkpoint.js';
 import { type EvalMetrics, evaluateModel } from '../train/evaluate.js';
 import { allowFallbackOption } from './checkpointOptions.js';
-import { backendOption, jsonOption } from './options.js';
+import { backendOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
 
 interface EvalArgs {
@@ -23,6 +23,7 @@ interface EvalArgs {
   batch: number;
   'allow-fallback': boolean;
   backend: BackendChoice;
+  threads: number | undefined;
   json: boolean;
 }
 
@@ -57,6 +58,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('batch', { type: 'number', default: 256 })
       .option('allow-fallback', allowFallbackOption)
       .option('backend', backendOption)
+      .option('threads', threadsOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkInteger('--batch', args.batch);
@@ -64,7 +66,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     if (limit !== undefined) checkInteger('--limit', limit, 1, 'the number of images to evaluate');
     const choice = await chooseCheckpoint(args.checkpoint, { allowFallback: args['allow-fallback'] });
     const card = await readModelCard(choice.path);
-    await useBackend(args.backend);
+    await useBackend(args.backend, { threads: threadsFrom(args.threads) });
     const { model, checkpoint, weights } = await loadCheckpointModel(choice.path, { weights: args.weights });
     try {
       const pre = card.preprocessing;

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { type BackendChoice, useBackend } from '../backend/select.js';
+import { availableCores } from '../backend/threads.js';
 import { UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import { checkOutput } from '../common/outputPath.js';
@@ -22,7 +23,7 @@ import { loadArch } from '../results/archRef.js';
 import { type Checkpoint, readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
 import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { trainFinal } from '../train/final.js';
-import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
+import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
 import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 import { netadaptProgress } from './progressNetadapt.js';
@@ -40,6 +41,8 @@ interface NetadaptArgs {
   'short-steps': number;
   'finetune-lr': number | undefined;
   workers: number | undefined;
+  threads: number | undefined;
+  'train-threads': number | undefined;
   gpus: string | undefined;
   queue: string | undefined;
   'final-epochs': number | undefined;
@@ -124,7 +127,7 @@ function seedRef(args: NetadaptArgs, checkpoint: string | null, ck: Checkpoint |
 /** Without seed weights, the seed is trained first with the training engine, as train-final would. */
 async function trainSeed(args: NetadaptArgs, seed: SeedRef, base: TrainConfig, out: string, ctx: Ctx): Promise<SeedRef & { checkpoint: string }> {
   if (seed.checkpoint !== null) return { ...seed, checkpoint: seed.checkpoint };
-  await useBackend(args.backend);
+  await useBackend(args.backend, { threads: threadsFrom(args['train-threads'], '--train-threads') });
   const input = { size: args.input ?? 32, channels: 3 };
   const dataset = await loadDataset(args.data as DatasetName, { input, dataDir: args['data-dir'], seed: args.seed });
   const arch = { ...seed.arch, classes: dataset.classes };
@@ -159,11 +162,13 @@ function dataKey(args: NetadaptArgs, arch: ArchSpec, ck: Checkpoint | null): Dat
  * resumed one; Redis is reached once here, so that a wrong URL is one line before anything is trained.
  */
 async function sessionOf(args: NetadaptArgs): Promise<NetadaptSession> {
-  if (args.queue === undefined) return {};
-  const { queue } = engineOptionsFrom({ workers: args.workers, gpus: args.gpus, queue: args.queue }, DEFAULT_WORKERS);
-  if (queue === undefined) return {};
-  await checkReachable(queue);
-  return { queue };
+  const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus, queue: args.queue, threads: args.threads }, DEFAULT_WORKERS);
+  // --threads per fine-tune worker when given; otherwise the loop shares the cores among the run's --workers.
+  const threads = args.threads === undefined || engine.threads === undefined ? {} : { threads: engine.threads };
+  const trainThreads = threadsFrom(args['train-threads'], '--train-threads');
+  if (engine.queue === undefined) return { trainThreads, ...threads };
+  await checkReachable(engine.queue);
+  return { queue: engine.queue, trainThreads };
 }
 
 interface Ctx {
@@ -224,6 +229,8 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('finetune-lr', { type: 'number', describe: "fine-tune learning rate (default a tenth of the seed's recipe)" })
       .option('workers', { type: 'number', describe: `proposals fine-tuned in parallel (default ${DEFAULT_WORKERS}; 0: in this process; at most 4 per core, within memory)` })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one fine-tune process per GPU (CUDA_VISIBLE_DEVICES), instead of --workers' })
+      .option('threads', { type: 'number', describe: 'native kernel threads per fine-tune worker (default: the cores shared among --workers)' })
+      .option('train-threads', { ...threadsOption, describe: `native kernel threads of the seed, final and baseline trainings (default: every core, ${availableCores()} here)` })
       .option('queue', { type: 'string', describe: 'Redis URL (redis://HOST:6379/0): `nas worker --queue URL` processes fine-tune the proposals (docs/DISTRIBUTED.md)' })
       .option('final-epochs', { type: 'number', describe: 'train the result this long at the end (from its weights; with --retrain, from scratch)' })
       .option('retrain', { type: 'boolean', default: false, describe: 'final training from scratch, as MobileNetV3 did' })

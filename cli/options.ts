@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Options } from 'yargs';
 import { backendChoices } from '../backend/select.js';
+import { availableCores, checkThreads, oversubscribed } from '../backend/threads.js';
 import type { ReadPath } from '../common/outputPath.js';
 import { DEFAULT_DB_PATH } from '../results/store.js';
 
@@ -36,4 +37,20 @@ export function databaseReads(db: string): ReadPath[] {
 /** Those of `paths` that exist (arguments that may be a file or not, e.g. --arch), as inputs no output may replace. */
 export function existingReads(what: string, paths: readonly (string | undefined)[]): ReadPath[] {
   return paths.filter((p): p is string => p !== undefined && p !== '' && existsSync(p)).map((path) => ({ what, path }));
+}
+
+export const threadsOption = {
+  type: 'number',
+  describe: `threads the native kernels compute with (wasm backend; default: every core, ${availableCores()} here)`,
+} as const satisfies Options;
+
+/**
+ * The thread count of a command that computes: --threads checked (a one-line error when not 1..256), or every core;
+ * more threads than cores is allowed (they share the cores) with a warning on stderr.
+ */
+export function threadsFrom(value: number | undefined, option = '--threads'): number {
+  const threads = value === undefined ? availableCores() : checkThreads(value, option);
+  const warning = oversubscribed(threads);
+  if (warning !== null) process.stderr.write(`${warning}\n`);
+  return threads;
 }

@@ -10,7 +10,7 @@ import { preprocessImageFile } from '../data/transform.js';
 import { type ModelCard, readModelCard } from '../model/card.js';
 import { type CheckpointChoice, chooseCheckpoint, describeFallback, loadCheckpointModel } from '../train/checkpoint.js';
 import { allowFallbackOption } from './checkpointOptions.js';
-import { backendOption, jsonOption } from './options.js';
+import { backendOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
 
 interface PredictArgs {
@@ -20,6 +20,7 @@ interface PredictArgs {
   readonly weights: 'ema' | 'raw';
   readonly 'allow-fallback': boolean;
   readonly backend: BackendChoice;
+  threads: number | undefined;
   readonly json: boolean;
 }
 
@@ -97,6 +98,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .option('weights', { choices: ['ema', 'raw'] as const, default: 'ema' as const, describe: 'EMA weights (when saved) or the raw ones' })
       .option('allow-fallback', allowFallbackOption)
       .option('backend', backendOption)
+      .option('threads', threadsOption)
       .option('json', jsonOption) as never,
   handler: async (args) => {
     checkInteger('--top', args.top);
@@ -109,7 +111,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     }
     const choice = await chooseCheckpoint(args.checkpoint, { allowFallback: args['allow-fallback'] });
     const card = await readModelCard(choice.path);
-    await useBackend(args.backend);
+    await useBackend(args.backend, { threads: threadsFrom(args.threads) });
     const { model, checkpoint, weights } = await loadCheckpointModel(choice.path, { weights: args.weights });
     try {
       const classes = model.outputs[0]?.shape[1];

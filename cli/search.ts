@@ -28,7 +28,7 @@ import {
 } from '../search/loop.js';
 import { DEFAULT_BATCH } from '../search/defaults.js';
 import { isBuiltinEvaluator } from '../search/evaluators.js';
-import { engineOptionsFrom } from '../search/engine/factory.js';
+import { describeSplit, engineOptionsFrom } from '../search/engine/factory.js';
 import { checkReachable } from '../search/engine/queue/connection.js';
 import type { RewardMode } from '../search/reward.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
@@ -63,6 +63,7 @@ interface SearchArgs {
   'runner-backend': string | undefined;
   'runner-threads': number | undefined;
   workers: number | undefined;
+  threads: number | undefined;
   gpus: string | undefined;
   queue: string | undefined;
   'eval-timeout': string | undefined;
@@ -110,7 +111,8 @@ function spaceRef(text: string): SpaceRef {
 
 function engineOptions(args: SearchArgs): EngineOptions {
   const timeout = args['eval-timeout'] === undefined ? {} : { evalTimeoutSeconds: parseDuration(args['eval-timeout'], '--eval-timeout') };
-  return { ...engineOptionsFrom({ workers: args.workers, gpus: args.gpus, queue: args.queue }, availableParallelism()), ...timeout };
+  const given = { workers: args.workers, gpus: args.gpus, queue: args.queue, threads: args.threads };
+  return { ...engineOptionsFrom(given, availableParallelism()), ...timeout };
 }
 
 /** The evaluator's settings: the proxy's (and zero-cost's) keys, only those given (its own defaults fill the rest). */
@@ -236,6 +238,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('runner-backend', { type: 'string', describe: 'the runner\'s backend, as `nas latency measure --backend` (browser: wasm, webgl, or ort-web for onnxruntime-web; onnxruntime: cpu, cpu-extended, cpu-basic, cpu-disabled: graph optimisation level)' })
       .option('runner-threads', { type: 'number', describe: 'threads the runner computes with (node: wasm threads; onnxruntime: intra-op threads; default 1)' })
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
+      .option('threads', { type: 'number', describe: 'native kernel threads per evaluation worker (default: the cores shared among --workers; in process: every core)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })
       .option('queue', { type: 'string', describe: 'Redis URL (redis://HOST:6379/0): this process coordinates, `nas worker --queue URL` processes evaluate' })
       .option('batch', { type: 'number', describe: `candidates per strategy step (default ${DEFAULT_BATCH}; independent of --workers)` })
@@ -270,7 +273,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       const fixed = RUN_DEFINING.filter((k) => args[k] !== undefined);
       if (fixed.length > 0) {
         throw new UsageError(
-          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers, --gpus, --queue and --eval-timeout apply)`,
+          `--resume continues run ${args.resume} with its own settings; drop --${fixed.join(', --')} (only --budget, --time, --max-failures, --patience, --workers, --threads, --gpus, --queue and --eval-timeout apply)`,
         );
       }
       checkInteger('--budget', args.budget, 1);
@@ -308,7 +311,8 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       }
     }
     progress.finish(result);
-    emit(result, args.json, toText);
+    const split = describeSplit(engine);
+    emit(result, args.json, (r) => (split === null ? toText(r) : `${toText(r)}\nevaluations: ${split}`));
     if (result.status === 'failed') throw failedRunError(result);
   },
 };

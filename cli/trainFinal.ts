@@ -12,7 +12,7 @@ import { loadArch } from '../results/archRef.js';
 import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { type FinalTrainingOptions, type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
 import type { StepProgress } from '../train/loop.js';
-import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption } from './options.js';
+import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
 import { finite, makeProgress, type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 
@@ -34,6 +34,7 @@ interface TrainFinalArgs {
   force: boolean;
   seed: number;
   backend: BackendChoice;
+  threads: number | undefined;
   db: string;
   json: boolean;
   progress: ProgressChoice;
@@ -132,6 +133,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
       .option('force', { ...forceOption, describe: 'train into a non-empty --out that is not a run directory (never the database)' })
       .option('seed', { type: 'number', default: 0 })
       .option('backend', backendOption)
+      .option('threads', threadsOption)
       .option('db', dbOption)
       .option('json', jsonOption)
       .option('progress', progressOption) as never,
@@ -152,7 +154,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     // The name comes from a spec file (or a database): one safe path component, so the run stays under runs/.
     const outDir = args.out ?? join('runs', `${data}-${pathComponent(named.name, 'arch')}-s${config.seed}`);
     checkOut(args, outDir, archRefs);
-    await useBackend(args.backend);
+    await useBackend(args.backend, { threads: threadsFrom(args.threads) });
     const dataset = await loadDataset(data, {
       input: { size: input, channels: 3 },
       dataDir: args['data-dir'],

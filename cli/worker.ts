@@ -13,6 +13,7 @@ import { jsonOption } from './options.js';
 interface WorkerArgs {
   queue: string;
   workers: number | undefined;
+  threads: number | undefined;
   gpus: string | undefined;
   concurrency: number | undefined;
   'stall-timeout': string;
@@ -48,6 +49,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('queue', { type: 'string', demandOption: true, describe: 'the Redis URL the coordinator was given, e.g. redis://HOST:6379/0' })
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one evaluation process per GPU' })
+      .option('threads', { type: 'number', describe: 'native kernel threads per evaluation worker (default: the cores shared among --workers)' })
       .option('concurrency', { type: 'number', describe: 'jobs taken at once (default: the threads or GPUs)' })
       .option('stall-timeout', { type: 'string', default: '30s', describe: 'a job whose worker is silent this long goes back to the queue (BullMQ lock)' })
       .option('json', jsonOption) as never,
@@ -55,7 +57,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     const url = parseQueueUrl(args.queue);
     checkInteger('--concurrency', args.concurrency, 1);
     const stallSeconds = parseDuration(args['stall-timeout'], '--stall-timeout');
-    const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, availableParallelism());
+    const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus, threads: args.threads }, availableParallelism());
     const out = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
     const onJob = args.json ? (e: JobEvent) => out({ event: 'job', ...e }) : (e: JobEvent) => process.stderr.write(jobLine(e));
     await checkReachable(url);

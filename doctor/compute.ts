@@ -33,7 +33,7 @@ async function wasmChecks(): Promise<DoctorCheck[]> {
     return [missing('wasm backend', firstLine(e), REINSTALL, true)];
   }
   const simd = info.wasmSimd ? 'SIMD' : 'no SIMD';
-  const wasm = ok('wasm backend', `tfjs-backend-wasm ${info.backendVersion} (tfjs ${info.tfjsVersion}), ${simd}, ${info.threads ?? 1} thread per worker`, true);
+  const wasm = ok('wasm backend', `tfjs-backend-wasm ${info.backendVersion} (tfjs ${info.tfjsVersion}), ${simd}, its own kernels on one thread`, true);
   const n = info.nativeKernels;
   const native = n.loaded
     ? ok('native kernels', `${n.version ?? ''}, ISA ${n.isa ?? '?'} (CPU: ${n.cpuIsa ?? '?'}; NAS_NATIVE_ISA lowers it)`, true)
@@ -53,7 +53,12 @@ async function cpuCheck(): Promise<DoctorCheck> {
 export function threadsCheck(): DoctorCheck {
   const cores = availableParallelism();
   const cap = maxWorkers(cores);
-  return ok('threads', `${cores} cores: one evaluation worker per core by default (--workers), at most ${cap.max} (${cap.why})`, true);
+  return ok(
+    'threads',
+    `${cores} cores: a training's native kernels use them all by default (--threads); a search runs one evaluation worker per core ` +
+      `by default (--workers), at most ${cap.max} (${cap.why}), the cores shared among them`,
+    true,
+  );
 }
 
 export async function onnxruntimeCheck(): Promise<DoctorCheck> {

@@ -14,6 +14,8 @@ export interface RunContext {
   readonly latency: NetadaptLatency;
   readonly log: (line: string) => void;
   readonly hooks: RunHooks;
+  /** Native kernel threads of the trainings in this process (NetadaptSession.trainThreads). */
+  readonly trainThreads?: number;
 }
 
 /** The seed and the goal, fixed for the whole run. */

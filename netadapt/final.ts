@@ -3,6 +3,7 @@
 // baseline, and the result stored as the run's.
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { setNativeThreadsIfLoaded } from '../backend/native.js';
 import { buildModel } from '../model/build.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch, encodeBlock } from '../space/blockString.js';
@@ -105,6 +106,8 @@ async function resumePoint(dir: string): Promise<string | null> {
 /** Train `spec` (from `from` weights, or from scratch) with the final recipe into `dir`, and test it. */
 async function trainAndTest(run: RunContext, spec: ArchSpec, from: string | null, dir: string): Promise<TrainedResult> {
   const s = run.settings;
+  // Latency measurement in this process leaves one thread set: the training takes the session's.
+  if (run.trainThreads !== undefined) setNativeThreadsIfLoaded(run.trainThreads);
   const data = await netadaptData(s.data);
   const cfg = s.finalTrain;
   const model: tf.LayersModel = from === null ? buildModel(resolve(spec), { seed: cfg.seed }) : (await loadCheckpointModel(from)).model;

@@ -12,7 +12,8 @@ import { evalKeyOf } from '../common/json.js';
 import { parseTarget } from '../latency/targets.js';
 import { startHeartbeat } from '../results/runs.js';
 import type { Store } from '../results/store.js';
-import { createEngine } from '../search/engine/factory.js';
+import { threadsPerWorker } from '../backend/threads.js';
+import { createEngine, describeSplit } from '../search/engine/factory.js';
 import type { Engine } from '../search/engine/types.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
@@ -65,14 +66,23 @@ export async function resumeNetadapt(runId: string, store: Store, hooks: RunHook
  * or --gpus, or this session's --queue. Queue jobs are named by the run (and each task's iteration and proposal); a
  * resumed run fine-tunes a failed proposal again, as in process.
  */
-function lazyEngine(runId: string, settings: NetadaptSettings, session: NetadaptSession): { get(): Engine; close(): Promise<void> } {
+function lazyEngine(runId: string, settings: NetadaptSettings, session: NetadaptSession, log: (line: string) => void): { get(): Engine; close(): Promise<void> } {
   let engine: Engine | null = null;
   const setup = { evaluatorUrl: new URL('./finetune.js', import.meta.url).href, latency: null };
-  const local = { workers: settings.workers, ...(settings.gpus === undefined ? {} : { gpus: settings.gpus }) };
+  const local = {
+    workers: settings.workers,
+    ...(settings.gpus === undefined ? {} : { gpus: settings.gpus }),
+    ...(settings.gpus === undefined ? { threads: session.threads ?? threadsPerWorker(settings.workers) } : {}),
+  };
   const opts = session.queue === undefined ? local : { workers: 0, queue: session.queue };
   const scope = { runId, evalKey: evalKeyOf({ evaluator: 'netadapt', run: runId }), rerunFailed: true };
+  const start = (): Engine => {
+    const split = session.queue === undefined ? describeSplit(local) : null;
+    if (split !== null) log(`fine-tunes: ${split}`);
+    return createEngine(setup, opts, null, scope);
+  };
   return {
-    get: () => (engine ??= createEngine(setup, opts, null, scope)),
+    get: () => (engine ??= start()),
     close: async () => {
       const e = engine;
       engine = null;
@@ -255,9 +265,10 @@ async function runNetadapt(runId: string, settings: NetadaptSettings, store: Sto
     // A measured run's step table grows by an entry at a time: its count goes into each step's line instead.
     ...(settings.latency.kind === 'lut' ? { onMeasured: (n: number, path: string) => log(`measured ${n} new LUT entr${n === 1 ? 'y' : 'ies'} into ${path}`) } : {}),
   });
-  const engine = lazyEngine(runId, settings, session);
+  const engine = lazyEngine(runId, settings, session, log);
   try {
-    return await walkAndFinish({ runId, settings, store, latency, log, hooks }, engine);
+    const trainThreads = session.trainThreads === undefined ? {} : { trainThreads: session.trainThreads };
+    return await walkAndFinish({ runId, settings, store, latency, log, hooks, ...trainThreads }, engine);
   } catch (e) {
     store.updateRunStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
     throw e;

@@ -170,6 +170,10 @@ export interface NetadaptResult {
 export interface NetadaptSession {
   /** A Redis URL: the fine-tunes are queue jobs for `nas worker` processes, instead of the stored --workers/--gpus. */
   readonly queue?: string;
+  /** Native kernel threads per fine-tune worker (default 1). */
+  readonly threads?: number;
+  /** Native kernel threads of the trainings in this process (the final training and the baseline; default: as set). */
+  readonly trainThreads?: number;
 }
 
 /** Where a run starts its descent: the seed, the target, the step, and the state it resumes from. */

@@ -3,6 +3,7 @@
 // module and the latency source are loaded once per worker and reused for every task.
 import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { wasmHeapSpent } from '../backend/heapState.js';
+import { setNativeThreadsIfLoaded } from '../backend/native.js';
 import type { LatencySourceSpec, ResourceModel } from '../latency/resources.js';
 import { sourceLabel } from '../latency/sourceRunner.js';
 import type { JsonValue } from '../common/json.js';
@@ -103,6 +104,8 @@ export interface PoolMessage {
   readonly started?: BigInt64Array;
   /** Where the outcome goes when the thread ends itself after the task (its wasm heap spent). */
   readonly retire?: MessagePort;
+  /** Threads of the native kernels in this worker (the engine's share of the cores). */
+  readonly threads?: number;
 }
 
 /**
@@ -112,6 +115,7 @@ export interface PoolMessage {
  */
 export default async function piscinaTask(msg: PoolMessage): Promise<EvalOutcome> {
   const started = msg.started;
+  if (msg.threads !== undefined) setNativeThreadsIfLoaded(msg.threads);
   const outcome = await runTask(msg.setup, msg.task, started === undefined ? undefined : () => Atomics.store(started, 0, BigInt(Date.now())));
   if (msg.retire !== undefined && wasmHeapSpent()) {
     msg.retire.postMessage(outcome);

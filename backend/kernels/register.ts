@@ -2,13 +2,14 @@
 // tfjs-backend-wasm has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or
 // DepthwiseConv2dNativeBackpropInput, a slow Conv2DBackpropInput, forward Conv2D/DepthwiseConv2dNative kernels
 // (XNNPACK) that rebuild an operator whenever the filter tensor is new (every training step), a BatchMatMul that
-// is slow with transposed operands (every dense layer's gradient) and an Identity that copies.
+// is slow with transposed operands (every dense layer's gradient), an Identity that copies, and a one-thread Add.
 // Stock kernels are unregistered first (tfjs keeps one kernel per name and backend).
 import * as tf from '@tensorflow/tfjs';
 // The stock kernels must be registered before ours replace them: importing the package registers them all.
 import '@tensorflow/tfjs-backend-wasm';
 import { nativeAddon } from '../native.js';
 import { rememberStockKernel, stockKernel } from './stockKernels.js';
+import { addConfig } from './add.js';
 import { batchMatMulConfig } from './batchMatMul.js';
 import { conv2dConfig } from './conv2d.js';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter.js';
@@ -20,6 +21,7 @@ import { identityConfig } from './identity.js';
 
 /** Our kernels for the 'wasm' backend. */
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
+  addConfig,
   batchMatMulConfig,
   conv2dConfig,
   conv2dBackpropFilterConfig,

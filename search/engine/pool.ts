@@ -18,6 +18,8 @@ export interface PoolOptions {
   readonly maxOldGenerationSizeMb?: number;
   /** Seconds per evaluation (default: no limit). */
   readonly evalTimeoutSeconds?: EvalTimeout;
+  /** Threads of the native kernels in each worker thread (default 1). */
+  readonly threads?: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
       const stop = limit === null ? () => {} : watch(started, limit, () => abort.abort());
       const { port1, port2 } = new MessageChannel();
       try {
-        const msg: PoolMessage = { setup, task, started, retire: port2 };
+        const msg: PoolMessage = { setup, task, started, retire: port2, ...(opts.threads === undefined ? {} : { threads: opts.threads }) };
         return (await pool.run(msg, { signal: abort.signal, transferList: [port2] })) as EvalOutcome;
       } catch (e) {
         if (abort.signal.aborted && limit !== null) return timedOut(limit, t0);

@@ -9,6 +9,7 @@
 // hsigmoid: the `saved` argument. The forward propagates NaN, as tfjs's stock kernels do.
 #include "addon.h"
 #include "f32x8.h"
+#include "threads.h"
 
 namespace {
 
@@ -17,8 +18,16 @@ using nas::Heap;
 
 enum Kind { kRelu = 0, kRelu6 = 1, kHswish = 2, kHsigmoid = 3, kSigmoid = 4 };
 
+// Elementwise maps split into parts at multiples of 32 floats: forFlat then walks each part's floats in the same
+// blocks (and the same tail) as it walks the whole array, so the split is bit for bit the one-thread result.
 template <class F>
-void map1(const float* x, float* y, size_t n, F f) {
+void parallelFlat(size_t n, double floatsPerElement, F&& f) {
+  const int parts = nas::partsFor(floatsPerElement * n, nas::kMinFloatsPerPart, n / 32 + 1);
+  nas::parallelRanges(static_cast<int64_t>(n), parts, 32, [&](int64_t b, int64_t e) { f(b, e - b); });
+}
+
+template <class F>
+void map1Serial(const float* x, float* y, size_t n, F f) {
   forFlat(n, [&](size_t i, auto nv, auto mk, const Mask& m) {
     constexpr int NV = decltype(nv)::value;
     constexpr bool MK = decltype(mk)::value;
@@ -28,13 +37,23 @@ void map1(const float* x, float* y, size_t n, F f) {
 }
 
 template <class F>
-void map2(const float* a, const float* b, float* y, size_t n, F f) {
+void map1(const float* x, float* y, size_t n, F f) {
+  parallelFlat(n, 2, [&](size_t b, size_t k) { map1Serial(x + b, y + b, k, f); });
+}
+
+template <class F>
+void map2Serial(const float* a, const float* b, float* y, size_t n, F f) {
   forFlat(n, [&](size_t i, auto nv, auto mk, const Mask& m) {
     constexpr int NV = decltype(nv)::value;
     constexpr bool MK = decltype(mk)::value;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) st<NV, MK>(y + i, v, f(ld<NV, MK>(a + i, v, m), ld<NV, MK>(b + i, v, m)), m);
   });
+}
+
+template <class F>
+void map2(const float* a, const float* b, float* y, size_t n, F f) {
+  parallelFlat(n, 3, [&](size_t i, size_t k) { map2Serial(a + i, b + i, y + i, k, f); });
 }
 
 // activationForward(heap, x, y, n, kind).

@@ -4,7 +4,8 @@
 //   dx = gamma * invstd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat)),  dgamma = sum(dy * xhat),  dbeta = sum(dy).
 // Each kernel makes two passes over the rows: the per-channel sums, then the elementwise output. A pass walks
 // blocks of rows (about 16 KB, so a block stays in L1) and, within a block, the channels in chunks of up to 32
-// held in registers. Sums are accumulated in float within a block and in double across blocks; the forward's
+// held in registers; passes split over the kernel threads at block boundaries (threads.h). Sums are accumulated
+// in float within a block and in double across blocks; the forward's
 // sums are shifted by the first row, so E[x^2] - E[x]^2 does not cancel.
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "addon.h"
 #include "f32x8.h"
+#include "threads.h"
 
 namespace {
 
@@ -43,13 +45,53 @@ struct Chunk {
   const Mask& m;
 };
 
-// Calls f(chunk, Int<NV>, bool_constant<MASKED>) for every block of rows and chunk of channels.
+// Calls f(chunk, Int<NV>, bool_constant<MASKED>) for every block of rows in [r0, r1) (r0 a block boundary) and chunk
+// of channels.
 template <class F>
-void forChunks(size_t M, size_t C, F&& f) {
+void forChunks(size_t r0, size_t r1, size_t C, F&& f) {
   const size_t B = blockRows(C);
-  for (size_t r0 = 0; r0 < M; r0 += B) {
-    const size_t r1 = std::min(M, r0 + B);
-    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) { f(Chunk{r0, r1, c0, m}, nv, mk); });
+  for (; r0 < r1; r0 += B) {
+    const size_t e = std::min(r1, r0 + B);
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) { f(Chunk{r0, e, c0, m}, nv, mk); });
+  }
+}
+
+// Parts of an [M, C] pass that touches `perElement` floats an element, split at block boundaries.
+int rowParts(size_t M, size_t C, double perElement) {
+  const size_t B = blockRows(C);
+  return nas::partsFor(perElement * M * C, nas::kMinFloatsPerPart, static_cast<int64_t>((M + B - 1) / B));
+}
+
+// An elementwise pass over the rows, split into parts at block boundaries: the same blocks as one thread walks.
+template <class F>
+void forChunksParallel(size_t M, size_t C, double perElement, F&& f) {
+  nas::parallelRanges(M, rowParts(M, C, perElement), blockRows(C),
+                      [&](int64_t b, int64_t e) { forChunks(b, e, C, f); });
+}
+
+// A pass that sums per channel into the double arrays s1 and s2: f(chunk, nv, mk, s1, s2). Each part sums its rows
+// into its own pair (part 0 into s1, s2), and the parts' sums are added in part order: deterministic for a thread
+// count, and within double rounding of the one-thread sums.
+template <class F>
+void sumsByParts(size_t M, size_t C, double* s1, double* s2, F&& f) {
+  static thread_local std::vector<double> extra;
+  const int parts = rowParts(M, C, 2);
+  const size_t n = C + 8;
+  extra.assign(2 * n * static_cast<size_t>(parts - 1), 0.0);
+  double* sums = extra.data();  // named inside a part, `extra` would be the running thread's
+  nas::runParts(parts, [&](int p) {
+    int64_t b = 0, e = 0;
+    nas::partRange(M, parts, p, blockRows(C), &b, &e);
+    double* a1 = p == 0 ? s1 : sums + 2 * n * (p - 1);
+    double* a2 = p == 0 ? s2 : a1 + n;
+    forChunks(b, e, C, [&](const Chunk& k, auto nv, auto mk) { f(k, nv, mk, a1, a2); });
+  });
+  for (int p = 1; p < parts; ++p) {
+    const double* a1 = sums + 2 * n * (p - 1);
+    for (size_t c = 0; c < C; ++c) {
+      s1[c] += a1[c];
+      s2[c] += a1[n + c];
+    }
   }
 }
 
@@ -166,7 +208,9 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   const auto [s1, s2] = ch.sum;
   const auto [shift, mu, scale, bias] = ch.vec;
   std::copy(x, x + C, shift);
-  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { statsChunk(k, nv, mk, x, C, shift, s1, s2); });
+  sumsByParts(M, C, s1, s2, [&](const Chunk& k, auto nv, auto mk, double* a1, double* a2) {
+    statsChunk(k, nv, mk, x, C, shift, a1, a2);
+  });
   const double invM = 1.0 / static_cast<double>(M);
   for (size_t c = 0; c < C; ++c) {
     const double d = s1[c] * invM;
@@ -176,7 +220,7 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     scale[c] = static_cast<float>(gamma[c] / std::sqrt(variance + eps));
     bias[c] = beta[c];
   }
-  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { normaliseChunk(k, nv, mk, x, y, C, mu, scale, bias); });
+  forChunksParallel(M, C, 2, [&](const Chunk& k, auto nv, auto mk) { normaliseChunk(k, nv, mk, x, y, C, mu, scale, bias); });
   return nullptr;
 }
 // batchNormBackward(heap, dy, x, gamma, mean, variance, dx, dgamma, dbeta, M, C, eps).
@@ -203,7 +247,9 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   const auto [sdy, sdyx] = ch.sum;
   const auto [mu, A, B, D] = ch.vec;
   std::copy(mean, mean + C, mu);
-  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { gradSumsChunk(k, nv, mk, dy, x, C, mu, sdy, sdyx); });
+  sumsByParts(M, C, sdy, sdyx, [&](const Chunk& k, auto nv, auto mk, double* a1, double* a2) {
+    gradSumsChunk(k, nv, mk, dy, x, C, mu, a1, a2);
+  });
   // dx = A * dy + B * (x - mean) + D with A = gamma * invstd, B = -A * invstd * dgamma / M, D = -A * dbeta / M.
   const double invM = 1.0 / static_cast<double>(M);
   for (size_t c = 0; c < C; ++c) {
@@ -217,7 +263,7 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     B[c] = static_cast<float>(-ga * invstd * dg * invM);
     D[c] = static_cast<float>(-ga * db * invM);
   }
-  forChunks(M, C, [&](const Chunk& k, auto nv, auto mk) { gradChunk(k, nv, mk, dy, x, dx, C, mu, A, B, D); });
+  forChunksParallel(M, C, 3, [&](const Chunk& k, auto nv, auto mk) { gradChunk(k, nv, mk, dy, x, dx, C, mu, A, B, D); });
   return nullptr;
 }
 

@@ -20,6 +20,7 @@
 #include "conv_common.h"
 #include "f32x8.h"
 #include "gemm.h"
+#include "threads.h"
 
 namespace nas {
 namespace {
@@ -160,49 +161,93 @@ void col2imAdd(const float* dcol, const ConvGeom& g, int64_t r0, int64_t rows, f
   });
 }
 
-// The forward convolution, with the epilogue (bias, activation) applied to each block of output rows right after
-// the block is computed, while it is in cache. Pointwise convolutions with an epilogue run the matrix product in
-// blocks of rows for that reason (B, the filter, is small next to the block's arithmetic).
-void conv2dForward(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& epi = {}) {
-  const int64_t rows = g.outRows();
-  if (rows == 0) return;
+// Output rows [r0, r1) of the forward convolution, with the epilogue (bias, activation) applied to each block of
+// rows right after the block is computed, while it is in cache. Pointwise convolutions with an epilogue run the
+// matrix product in blocks of rows for that reason (B, the filter, is small next to the block's arithmetic).
+void forwardRows(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& epi, int64_t r0,
+                 int64_t r1) {
   if (g.isPointwise()) {
-    const int64_t block = epi.active() ? std::max<int64_t>(48, (kColFloats / std::max(1, g.outC)) / 6 * 6) : rows;
-    for (int64_t r0 = 0; r0 < rows; r0 += block) {
-      const int64_t n = std::min(block, rows - r0);
-      matmul(false, false, static_cast<int>(n), g.outC, g.inC, x + r0 * g.inC, w, y + r0 * g.outC);
-      applyEpilogue(y + r0 * g.outC, n, g.outC, epi);
+    const int64_t block = epi.active() ? std::max<int64_t>(48, (kColFloats / std::max(1, g.outC)) / 6 * 6) : r1 - r0;
+    for (int64_t r = r0; r < r1; r += block) {
+      const int64_t n = std::min(block, r1 - r);
+      matmul(false, false, static_cast<int>(n), g.outC, g.inC, x + r * g.inC, w, y + r * g.outC);
+      applyEpilogue(y + r * g.outC, n, g.outC, epi);
     }
     return;
   }
   const int rowLen = g.filterH * g.filterW * g.inC;
   const int64_t chunk = chunkRows(g);
   float* col = colBuffer(static_cast<size_t>(chunk * rowLen));
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-    const int64_t n = std::min(chunk, rows - r0);
-    im2col(x, g, r0, n, col);
-    matmul(false, false, static_cast<int>(n), g.outC, rowLen, col, w, y + r0 * g.outC);
-    applyEpilogue(y + r0 * g.outC, n, g.outC, epi);
+  for (int64_t r = r0; r < r1; r += chunk) {
+    const int64_t n = std::min(chunk, r1 - r);
+    im2col(x, g, r, n, col);
+    matmul(false, false, static_cast<int>(n), g.outC, rowLen, col, w, y + r * g.outC);
+    applyEpilogue(y + r * g.outC, n, g.outC, epi);
   }
 }
 
-void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+// Multiply-adds of the convolution (the work the kernels split by).
+double convMacs(const ConvGeom& g) { return double(g.outRows()) * g.outC * g.filterH * g.filterW * g.inC; }
+
+// Split over output rows: each row is computed whole by one part, so the result is the one-thread result bit for bit.
+void conv2dForward(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& epi = {}) {
   const int64_t rows = g.outRows();
+  if (rows == 0) return;
+  const int parts = partsFor(convMacs(g), kMinMacsPerPart, rows / 6);
+  parallelRanges(rows, parts, 6, [&](int64_t b, int64_t e) { forwardRows(x, w, y, g, epi, b, e); });
+}
+
+// dw (rowLen x outC) = the sum over rows [r0, r1) of patch^T dy.
+void filterGradRows(const float* x, const float* dy, float* dw, const ConvGeom& g, int64_t r0, int64_t r1) {
   const int rowLen = g.filterH * g.filterW * g.inC;
-  if (rows == 0) {
-    std::memset(dw, 0, sizeof(float) * rowLen * g.outC);
-    return;
-  }
   if (g.isPointwise()) {
-    matmul(true, false, g.inC, g.outC, static_cast<int>(rows), x, dy, dw);
+    matmul(true, false, g.inC, g.outC, static_cast<int>(r1 - r0), x + r0 * g.inC, dy + r0 * g.outC, dw);
     return;
   }
+  if (r1 <= r0) std::memset(dw, 0, sizeof(float) * rowLen * g.outC);  // a part with no rows adds zeros
   const int64_t chunk = chunkRows(g);
   float* col = colBuffer(static_cast<size_t>(chunk * rowLen));
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-    const int64_t n = std::min(chunk, rows - r0);
-    im2col(x, g, r0, n, col);
-    matmul(true, false, rowLen, g.outC, static_cast<int>(n), col, dy + r0 * g.outC, dw, r0 > 0);
+  for (int64_t r = r0; r < r1; r += chunk) {
+    const int64_t n = std::min(chunk, r1 - r);
+    im2col(x, g, r, n, col);
+    matmul(true, false, rowLen, g.outC, static_cast<int>(n), col, dy + r * g.outC, dw, r > r0);
+  }
+}
+
+thread_local std::vector<float> tlsPartials;
+
+// A sum over the rows: each part sums its rows into its own partial (part 0 straight into dw), and the partials are
+// added in part order, so the result depends on the thread count (by float rounding) but not on the run.
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const int64_t rows = g.outRows();
+  const int64_t size = int64_t{g.filterH} * g.filterW * g.inC * g.outC;
+  if (rows == 0) {
+    std::memset(dw, 0, sizeof(float) * size);
+    return;
+  }
+  const int parts = partsFor(convMacs(g), kMinMacsPerPart, rows / 64);
+  if (parts > 1 && tlsPartials.size() < static_cast<size_t>((parts - 1) * size)) tlsPartials.resize((parts - 1) * size);
+  float* partials = tlsPartials.data();
+  runParts(parts, [&](int p) {
+    int64_t b = 0, e = 0;
+    partRange(rows, parts, p, 1, &b, &e);
+    filterGradRows(x, dy, p == 0 ? dw : partials + (p - 1) * size, g, b, e);
+  });
+  if (parts > 1) addPartials(dw, partials, parts - 1, size, size);
+}
+
+// dx of images [n0, n1): col2im scatters only into the images of its rows, so parts split by image never share an
+// element of dx, and each element sums its terms in the one-thread order.
+void inputGradImages(const float* dy, const float* w, float* dx, const ConvGeom& g, int64_t n0, int64_t n1) {
+  const int64_t imageIn = int64_t{g.inH} * g.inW * g.inC, imageRows = int64_t{g.outH} * g.outW;
+  std::memset(dx + n0 * imageIn, 0, sizeof(float) * (n1 - n0) * imageIn);
+  const int rowLen = g.filterH * g.filterW * g.inC;
+  const int64_t chunk = chunkRows(g);
+  float* dcol = colBuffer(static_cast<size_t>(chunk * rowLen));
+  for (int64_t r = n0 * imageRows; r < n1 * imageRows; r += chunk) {
+    const int64_t n = std::min(chunk, n1 * imageRows - r);
+    matmul(false, true, static_cast<int>(n), rowLen, g.outC, dy + r * g.outC, w, dcol);
+    col2imAdd(dcol, g, r, n, dx);
   }
 }
 
@@ -212,16 +257,8 @@ void conv2dBackpropInput(const float* dy, const float* w, float* dx, const ConvG
     if (rows > 0) matmul(false, true, static_cast<int>(rows), g.inC, g.outC, dy, w, dx);
     return;
   }
-  std::memset(dx, 0, sizeof(float) * g.inSize());
-  if (rows == 0) return;
-  const int rowLen = g.filterH * g.filterW * g.inC;
-  const int64_t chunk = chunkRows(g);
-  float* dcol = colBuffer(static_cast<size_t>(chunk * rowLen));
-  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-    const int64_t n = std::min(chunk, rows - r0);
-    matmul(false, true, static_cast<int>(n), rowLen, g.outC, dy + r0 * g.outC, w, dcol);
-    col2imAdd(dcol, g, r0, n, dx);
-  }
+  const int parts = rows == 0 ? 1 : partsFor(convMacs(g), kMinMacsPerPart, g.batch);
+  parallelRanges(g.batch, parts, 1, [&](int64_t b, int64_t e) { inputGradImages(dy, w, dx, g, b, e); });
 }
 
 napi_value Conv2d(napi_env env, napi_callback_info info) {

@@ -24,6 +24,7 @@
 #include "addon.h"
 #include "conv_common.h"
 #include "f32x8.h"
+#include "threads.h"
 
 namespace nas {
 namespace {
@@ -198,7 +199,54 @@ void forEachBlock(const Job& j) {
   });
 }
 
-thread_local std::vector<float> tlsAcc;
+thread_local std::vector<float> tlsAcc, tlsPartials;
+
+// The job restricted to images [n0, n1), given what its tensors are: every pixel loop walks the batch, so a part is
+// the same kernel on fewer images.
+Job imagesOf(const Job& j, Role ra, Role rb, Role rout, int64_t n0, int64_t n1) {
+  const auto skip = [&](Role r) {
+    return r == Role::Filter ? 0 : n0 * (r == Role::Input ? int64_t{j.g.inH} * j.g.inW * j.g.inC
+                                                          : int64_t{j.g.outH} * j.g.outW * j.g.outC);
+  };
+  Job s = j;
+  s.g.batch = static_cast<int>(n1 - n0);
+  s.a += skip(ra);
+  s.b += skip(rb);
+  s.out += skip(rout);
+  return s;
+}
+
+double depthwiseMacs(const ConvGeom& g) { return double(g.outSize()) * g.filterH * g.filterW; }
+
+// Forward and input gradient split by image: no output element is shared, each is the one-thread result bit for bit.
+template <template <int, bool> class Block>
+void byImages(const Job& j, Role ra, Role rout) {
+  const int parts = partsFor(depthwiseMacs(j.g), kMinMacsPerPart / 4, j.g.batch);
+  parallelRanges(j.g.batch, parts, 1, [&](int64_t b, int64_t e) {
+    const Job s = imagesOf(j, ra, Role::Filter, rout, b, e);
+    if (rout == Role::Input) std::memset(s.out, 0, sizeof(float) * s.g.inSize());
+    forEachBlock<Block>(s);
+  });
+}
+
+// The filter gradient sums over images: one partial per part (part 0 straight into the output), added in part order.
+void filterGradByImages(const Job& j) {
+  const int64_t size = j.g.filterSize();
+  const int parts = partsFor(depthwiseMacs(j.g), kMinMacsPerPart / 4, j.g.batch);
+  if (parts > 1 && tlsPartials.size() < static_cast<size_t>((parts - 1) * size)) tlsPartials.resize((parts - 1) * size);
+  float* partials = tlsPartials.data();
+  runParts(parts, [&](int p) {
+    int64_t b = 0, e = 0;
+    partRange(j.g.batch, parts, p, 1, &b, &e);
+    Job s = imagesOf(j, Role::Input, Role::Output, Role::Filter, b, e);
+    s.out = p == 0 ? j.out : partials + (p - 1) * size;
+    const size_t need = static_cast<size_t>(j.g.filterH) * j.g.filterW * 8 * kBlockVecs;
+    if (tlsAcc.size() < need) tlsAcc.resize(need);  // the running thread's own scratch
+    s.acc = tlsAcc.data();
+    forEachBlock<BackpropFilterBlock>(s);
+  });
+  if (parts > 1) addPartials(j.out, partials, parts - 1, size, size);
+}
 
 napi_value DepthwiseConv2d(napi_env env, napi_callback_info info) {
   ConvCall c;
@@ -207,7 +255,7 @@ napi_value DepthwiseConv2d(napi_env env, napi_callback_info info) {
     return nullptr;
   Job j{c.a, c.b, c.out, c.g};
   if (c.g.outC == c.g.inC)
-    forEachBlock<ForwardBlock>(j);
+    byImages<ForwardBlock>(j, Role::Input, Role::Output);
   else
     forwardMultiplier(j);
   return nullptr;
@@ -225,7 +273,7 @@ napi_value DepthwiseConv2dBiasAct(napi_env env, napi_callback_info info) {
   }
   Job j{c.a, c.b, c.out, c.g};
   if (!readEpilogue(env, info, 17, c.g.outC, &j.epi)) return nullptr;
-  forEachBlock<ForwardBlock>(j);
+  byImages<ForwardBlock>(j, Role::Input, Role::Output);
   return nullptr;
 }
 
@@ -235,13 +283,10 @@ napi_value DepthwiseConv2dBackpropInput(napi_env env, napi_callback_info info) {
                     Role::Input, &c))
     return nullptr;
   Job j{c.a, c.b, c.out, c.g};
-  if (c.g.outC == c.g.inC) {
-    const ConvGeom& g = c.g;
-    std::memset(c.out, 0, sizeof(float) * g.inSize());
-    forEachBlock<BackpropInputBlock>(j);
-  } else {
+  if (c.g.outC == c.g.inC)
+    byImages<BackpropInputBlock>(j, Role::Output, Role::Input);
+  else
     backpropInputMultiplier(j);
-  }
   return nullptr;
 }
 
@@ -251,14 +296,10 @@ napi_value DepthwiseConv2dBackpropFilter(napi_env env, napi_callback_info info) 
                     Role::Filter, &c))
     return nullptr;
   Job j{c.a, c.b, c.out, c.g};
-  if (c.g.outC == c.g.inC) {
-    const size_t need = static_cast<size_t>(c.g.filterH) * c.g.filterW * 8 * kBlockVecs;
-    if (tlsAcc.size() < need) tlsAcc.resize(need);
-    j.acc = tlsAcc.data();
-    forEachBlock<BackpropFilterBlock>(j);
-  } else {
+  if (c.g.outC == c.g.inC)
+    filterGradByImages(j);
+  else
     backpropFilterMultiplier(j);
-  }
   return nullptr;
 }
 

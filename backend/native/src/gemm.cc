@@ -13,6 +13,7 @@
 
 #include "addon.h"
 #include "f32x8.h"
+#include "threads.h"
 
 namespace nas {
 namespace {
@@ -231,9 +232,8 @@ void scaleC(int M, int N, float beta, float* C, int ldc) {
 
 }  // namespace
 
-void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-           int ldb, float beta, float* C, int ldc) {
-  if (M <= 0 || N <= 0) return;
+static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                        const float* B, int ldb, float beta, float* C, int ldc) {
   if (K <= 0 || alpha == 0.0f) {
     scaleC(M, N, beta, C, ldc);
     return;
@@ -310,6 +310,28 @@ void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const flo
         }
       }
     }
+  }
+}
+
+// Each element of C is computed by one part, with the same K slices and the same micro-kernel arithmetic whatever
+// the rows and columns around it: the split (over whole 6-row or 16-column panels) is bit for bit the serial product.
+void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  const int64_t mPanels = (M + kMR - 1) / kMR, nPanels = (N + kNR - 1) / kNR;
+  const bool byRows = mPanels >= nPanels;
+  const int parts = partsFor(double(M) * N * std::max(K, 1), kMinMacsPerPart, byRows ? mPanels : nPanels);
+  if (parts == 1) return sgemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (byRows) {
+    parallelRanges(M, parts, kMR, [&](int64_t b, int64_t e) {
+      const float* a = transA ? A + b : A + b * lda;
+      sgemmSerial(transA, transB, int(e - b), N, K, alpha, a, lda, B, ldb, beta, C + b * ldc, ldc);
+    });
+  } else {
+    parallelRanges(N, parts, kNR, [&](int64_t b, int64_t e) {
+      const float* bb = transB ? B + b * ldb : B + b;
+      sgemmSerial(transA, transB, M, int(e - b), K, alpha, A, lda, bb, ldb, beta, C + b, ldc);
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-// Single-threaded single-precision matrix product (SGEMM) for the native kernels.
+// Single-precision matrix product (SGEMM) for the native kernels, split over the kernel threads (threads.h).
 //
 // Row-major BLAS-like interface:  C = alpha * op(A) * op(B) + beta * C
 //   op(A) is M x K: A is M x K (row stride lda >= K), or K x M when transA (lda >= M).

@@ -13,6 +13,7 @@
 #include "f32x8.h"
 #include "gemm.h"
 #include "pool.h"
+#include "threads.h"
 
 namespace nas {
 namespace {
@@ -42,6 +43,33 @@ napi_value DenseBiasAct(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// One image of squeezeExciteInfer, with scratch for 2 C + R floats.
+void exciteImage(const float* xn, float* yn, size_t HW, size_t C, size_t R, const float* w1, const float* b1,
+                 const float* w2, const float* b2, int gate, float* scratch) {
+  float* s = scratch;
+  float* hid = s + C;
+  float* g = hid + R;
+  meanOverRows(xn, HW, C, s);
+  if (R > 0) {
+    matmul(false, false, 1, static_cast<int>(R), static_cast<int>(C), s, w1, hid);
+    applyEpilogue(hid, 1, static_cast<int>(R), Epilogue{b1, kRelu});
+    matmul(false, false, 1, static_cast<int>(C), static_cast<int>(R), hid, w2, g);
+  } else {
+    for (size_t c = 0; c < C; ++c) g[c] = 0.0f;
+  }
+  applyEpilogue(g, 1, static_cast<int>(C), Epilogue{b2, gate});
+  for (size_t r = 0; r < HW; ++r) {
+    const float* xp = xn + r * C;
+    float* yp = yn + r * C;
+    forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+      constexpr int NV = decltype(nv)::value;
+      constexpr bool MK = decltype(mk)::value;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) st<NV, MK>(yp + c0, v, ld<NV, MK>(xp + c0, v, m) * ld<NV, MK>(g + c0, v, m), m);
+    });
+  }
+}
+
 napi_value SqueezeExciteInfer(napi_env env, napi_callback_info info) {
   Args a(env, info);
   Heap h(a);
@@ -59,33 +87,12 @@ napi_value SqueezeExciteInfer(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if (HW == 0 || C == 0) return nullptr;
-  if (tlsSe.size() < 2 * C + R) tlsSe.resize(2 * C + R);
-  float* s = tlsSe.data();
-  float* hid = s + C;
-  float* g = hid + R;
-  for (size_t n = 0; n < N; ++n) {
-    const float* xn = x + n * HW * C;
-    float* yn = y + n * HW * C;
-    meanOverRows(xn, HW, C, s);
-    if (R > 0) {
-      matmul(false, false, 1, static_cast<int>(R), static_cast<int>(C), s, w1, hid);
-      applyEpilogue(hid, 1, static_cast<int>(R), Epilogue{b1, kRelu});
-      matmul(false, false, 1, static_cast<int>(C), static_cast<int>(R), hid, w2, g);
-    } else {
-      for (size_t c = 0; c < C; ++c) g[c] = 0.0f;
-    }
-    applyEpilogue(g, 1, static_cast<int>(C), Epilogue{b2, gate});
-    for (size_t r = 0; r < HW; ++r) {
-      const float* xp = xn + r * C;
-      float* yp = yn + r * C;
-      forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
-        constexpr int NV = decltype(nv)::value;
-        constexpr bool MK = decltype(mk)::value;
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) st<NV, MK>(yp + c0, v, ld<NV, MK>(xp + c0, v, m) * ld<NV, MK>(g + c0, v, m), m);
-      });
-    }
-  }
+  // Split by image; each image's squeeze and excite runs whole in one part, on that thread's scratch.
+  const int parts = partsFor(2.0 * N * HW * C, kMinFloatsPerPart, static_cast<int64_t>(N));
+  parallelRanges(static_cast<int64_t>(N), parts, 1, [&](int64_t b, int64_t e) {
+    if (tlsSe.size() < 2 * C + R) tlsSe.resize(2 * C + R);
+    for (int64_t n = b; n < e; ++n) exciteImage(x + n * HW * C, y + n * HW * C, HW, C, R, w1, b1, w2, b2, gate, tlsSe.data());
+  });
   return nullptr;
 }
 

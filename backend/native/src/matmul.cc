@@ -7,6 +7,7 @@
 //   out: max(batchA, batchB) matrices M x N. A batch of 1 broadcasts.
 #include "addon.h"
 #include "gemm.h"
+#include "threads.h"
 
 namespace nas {
 namespace {
@@ -33,9 +34,11 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   }
   const int64_t strideA = batchA == 1 ? 0 : int64_t{M} * K;
   const int64_t strideB = batchB == 1 ? 0 : int64_t{K} * N;
-  for (int i = 0; i < batch; ++i) {
-    matmul(transA, transB, M, N, K, a + i * strideA, b + i * strideB, out + int64_t{i} * M * N);
-  }
+  // Split over the batch (each product whole in one part); a single product splits itself (gemm.cc).
+  const int parts = partsFor(double(batch) * M * N * K, kMinMacsPerPart, batch);
+  parallelRanges(batch, parts, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) matmul(transA, transB, M, N, K, a + i * strideA, b + i * strideB, out + i * M * N);
+  });
   return nullptr;
 }
 

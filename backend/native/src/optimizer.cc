@@ -14,9 +14,12 @@
 //   sumSquares(heap, table, rows, stride, offCol, countCol) -> double: the sum of squares of the arrays named by
 //     rows of `stride` int32s (offset in column offCol, length in countCol): the squared global gradient norm.
 //   emaUpdate(heap, table, rows, k): rows [shadow, source, count]: shadow += (source - shadow) k.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "addon.h"
+#include "threads.h"
 
 namespace nas {
 namespace {
@@ -57,6 +60,82 @@ float* at(napi_env env, uint8_t* heap, size_t length, uint32_t off, size_t count
   return reinterpret_cast<float*>(heap + off);
 }
 
+struct Hyper {
+  float lr, mu, wd;
+  bool nesterov;
+  float oneMinusRho, eps, oneMinusB1, oneMinusB2, stepSize, invSqrtBc2, decayFactor, scale;
+};
+
+Hyper readHyper(const double* hy) {
+  const auto f = [&](int i) { return static_cast<float>(hy[i]); };
+  return {f(0), f(1), f(2), hy[3] != 0, f(4), f(5), f(6), f(7), f(8), f(9), f(10), f(11)};
+}
+
+// Elements [i0, i1) of one parameter (a row of the table): every element is updated on its own, so any split of
+// the elements gives the same result bit for bit.
+void updateRange(int kind, const Hyper& h, uint8_t* heap, const int32_t* row, size_t i0, size_t i1) {
+  const bool decay = (row[5] & 1) != 0;
+  float* w = reinterpret_cast<float*>(heap + offsetAt(row, 0));
+  const float* g = reinterpret_cast<const float*>(heap + offsetAt(row, 1));
+  float* s1 = offsetAt(row, 2) == kNoBuffer ? nullptr : reinterpret_cast<float*>(heap + offsetAt(row, 2));
+  float* s2 = kind == 0 ? nullptr : reinterpret_cast<float*>(heap + offsetAt(row, 3));
+  const float wdr = decay ? h.wd : 0.0f, lr = h.lr, mu = h.mu, scale = h.scale;
+  if (kind == 0 && s1 == nullptr) {
+    for (size_t i = i0; i < i1; ++i) w[i] -= lr * (g[i] * scale + wdr * w[i]);
+  } else if (kind == 0 && h.nesterov) {
+    for (size_t i = i0; i < i1; ++i) {
+      const float gi = g[i] * scale + wdr * w[i];
+      const float mi = mu * s1[i] + gi;
+      s1[i] = mi;
+      w[i] -= lr * (gi + mu * mi);
+    }
+  } else if (kind == 0) {
+    for (size_t i = i0; i < i1; ++i) {
+      const float mi = mu * s1[i] + (g[i] * scale + wdr * w[i]);
+      s1[i] = mi;
+      w[i] -= lr * mi;
+    }
+  } else if (kind == 1) {
+    for (size_t i = i0; i < i1; ++i) {
+      const float gi = g[i] * scale + wdr * w[i];
+      const float msi = s1[i] + (gi * gi - s1[i]) * h.oneMinusRho;
+      const float momi = s2[i] * mu + (gi * lr) / std::sqrt(msi + h.eps);
+      s1[i] = msi;
+      s2[i] = momi;
+      w[i] -= momi;
+    }
+  } else {
+    const float df = decay ? h.decayFactor : 1.0f;
+    for (size_t i = i0; i < i1; ++i) {
+      const float gi = g[i] * scale;
+      const float mi = s1[i] + (gi - s1[i]) * h.oneMinusB1;
+      const float vi = s2[i] + (gi * gi - s2[i]) * h.oneMinusB2;
+      s1[i] = mi;
+      s2[i] = vi;
+      w[i] = w[i] * df - h.stepSize * (mi / (std::sqrt(vi) * h.invSqrtBc2 + h.eps));
+    }
+  }
+}
+
+// Calls f(row, i0, i1) for the elements of all rows (`stride` int32s each, the count in column countCol), split into
+// parts of about equal numbers of elements (one big parameter may be split between parts); floatsPerElement is the
+// memory an element's update touches.
+template <class F>
+void forElementParts(const Table& t, size_t stride, size_t countCol, double floatsPerElement, F&& f) {
+  std::vector<size_t> start(t.count + 1, 0);
+  for (size_t r = 0; r < t.count; ++r) start[r + 1] = start[r] + static_cast<size_t>(std::max(0, t.rows[r * stride + countCol]));
+  const size_t total = start[t.count];
+  const int parts = partsFor(floatsPerElement * total, kMinFloatsPerPart, static_cast<int64_t>(total / 64 + 1));
+  parallelRanges(static_cast<int64_t>(total), parts, 64, [&](int64_t b, int64_t e) {
+    size_t r = std::upper_bound(start.begin(), start.end(), static_cast<size_t>(b)) - start.begin() - 1;
+    for (; r < t.count && start[r] < static_cast<size_t>(e); ++r) {
+      const size_t i0 = std::max(start[r], static_cast<size_t>(b)) - start[r];
+      const size_t i1 = std::min(start[r + 1], static_cast<size_t>(e)) - start[r];
+      if (i0 < i1) f(t.rows + r * stride, i0, i1);
+    }
+  });
+}
+
 napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t length = 0;
@@ -71,14 +150,7 @@ napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "bad optimizer kind or hyper-parameters");
     return nullptr;
   }
-  const double* hy = reinterpret_cast<const double*>(hp);
-  const float lr = static_cast<float>(hy[0]), mu = static_cast<float>(hy[1]), wd = static_cast<float>(hy[2]);
-  const bool nesterov = hy[3] != 0;
-  const float oneMinusRho = static_cast<float>(hy[4]), eps = static_cast<float>(hy[5]);
-  const float oneMinusB1 = static_cast<float>(hy[6]), oneMinusB2 = static_cast<float>(hy[7]);
-  const float stepSize = static_cast<float>(hy[8]), invSqrtBc2 = static_cast<float>(hy[9]);
-  const float decayFactor = static_cast<float>(hy[10]), scale = static_cast<float>(hy[11]);
-
+  const Hyper h = readHyper(reinterpret_cast<const double*>(hp));
   // Check every row before touching memory, so that a bad table changes nothing.
   for (size_t r = 0; r < t.count; ++r) {
     const int32_t* row = t.rows + r * kRow;
@@ -89,62 +161,12 @@ napi_value OptimizerUpdate(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   }
-  for (size_t r = 0; r < t.count; ++r) {
-    const int32_t* row = t.rows + r * kRow;
-    const size_t n = static_cast<size_t>(row[4]);
-    const bool decay = (row[5] & 1) != 0;
-    float* w = reinterpret_cast<float*>(heap + offsetAt(row, 0));
-    const float* g = reinterpret_cast<const float*>(heap + offsetAt(row, 1));
-    if (kind == 0) {
-      const float wdr = decay ? wd : 0.0f;
-      if (offsetAt(row, 2) == kNoBuffer) {
-        for (size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] * scale + wdr * w[i]);
-        continue;
-      }
-      float* m = reinterpret_cast<float*>(heap + offsetAt(row, 2));
-      if (nesterov) {
-        for (size_t i = 0; i < n; ++i) {
-          const float gi = g[i] * scale + wdr * w[i];
-          const float mi = mu * m[i] + gi;
-          m[i] = mi;
-          w[i] -= lr * (gi + mu * mi);
-        }
-      } else {
-        for (size_t i = 0; i < n; ++i) {
-          const float mi = mu * m[i] + (g[i] * scale + wdr * w[i]);
-          m[i] = mi;
-          w[i] -= lr * mi;
-        }
-      }
-    } else if (kind == 1) {
-      const float wdr = decay ? wd : 0.0f;
-      float* ms = reinterpret_cast<float*>(heap + offsetAt(row, 2));
-      float* mom = reinterpret_cast<float*>(heap + offsetAt(row, 3));
-      for (size_t i = 0; i < n; ++i) {
-        const float gi = g[i] * scale + wdr * w[i];
-        const float msi = ms[i] + (gi * gi - ms[i]) * oneMinusRho;
-        const float momi = mom[i] * mu + (gi * lr) / std::sqrt(msi + eps);
-        ms[i] = msi;
-        mom[i] = momi;
-        w[i] -= momi;
-      }
-    } else {
-      const float df = decay ? decayFactor : 1.0f;
-      float* m = reinterpret_cast<float*>(heap + offsetAt(row, 2));
-      float* v = reinterpret_cast<float*>(heap + offsetAt(row, 3));
-      for (size_t i = 0; i < n; ++i) {
-        const float gi = g[i] * scale;
-        const float mi = m[i] + (gi - m[i]) * oneMinusB1;
-        const float vi = v[i] + (gi * gi - v[i]) * oneMinusB2;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = w[i] * df - stepSize * (mi / (std::sqrt(vi) * invSqrtBc2 + eps));
-      }
-    }
-  }
+  forElementParts(t, kRow, 4, 6, [&](const int32_t* row, size_t i0, size_t i1) { updateRange(kind, h, heap, row, i0, i1); });
   return nullptr;
 }
 
+// The squared norm: each row's sum of squares is computed whole by one part (split by rows), and the rows' sums
+// are added in row order, so the result is the one-thread result bit for bit.
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t length = 0;
@@ -157,16 +179,27 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
   }
   Table t;
   if (!readTable(a, 1, static_cast<size_t>(rows), static_cast<size_t>(stride), &t)) return nullptr;
-  double total = 0;
+  std::vector<const float*> arrays(t.count);
+  std::vector<size_t> counts(t.count);
+  double elements = 0;
   for (size_t r = 0; r < t.count; ++r) {
     const int32_t* row = t.rows + r * stride;
-    const size_t n = row[countCol] < 0 ? 0 : static_cast<size_t>(row[countCol]);
-    const float* g = at(env, heap, length, offsetAt(row, static_cast<size_t>(offCol)), n);
-    if (!g) return nullptr;
-    double acc = 0;
-    for (size_t i = 0; i < n; ++i) acc += static_cast<double>(g[i]) * g[i];
-    total += acc;
+    counts[r] = row[countCol] < 0 ? 0 : static_cast<size_t>(row[countCol]);
+    arrays[r] = at(env, heap, length, offsetAt(row, static_cast<size_t>(offCol)), counts[r]);
+    if (!arrays[r]) return nullptr;
+    elements += static_cast<double>(counts[r]);
   }
+  std::vector<double> sums(t.count, 0.0);
+  const int parts = partsFor(elements, kMinFloatsPerPart, static_cast<int64_t>(t.count));
+  parallelRanges(static_cast<int64_t>(t.count), parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      double acc = 0;
+      for (size_t i = 0; i < counts[r]; ++i) acc += static_cast<double>(arrays[r][i]) * arrays[r][i];
+      sums[r] = acc;
+    }
+  });
+  double total = 0;
+  for (double v : sums) total += v;
   napi_value out;
   napi_create_double(env, total, &out);
   return out;
@@ -185,13 +218,11 @@ napi_value EmaUpdate(napi_env env, napi_callback_info info) {
     const size_t n = row[2] < 0 ? 0 : static_cast<size_t>(row[2]);
     if (!at(env, heap, length, offsetAt(row, 0), n) || !at(env, heap, length, offsetAt(row, 1), n)) return nullptr;
   }
-  for (size_t r = 0; r < t.count; ++r) {
-    const int32_t* row = t.rows + r * 3;
-    const size_t n = static_cast<size_t>(row[2]);
+  forElementParts(t, 3, 2, 3, [&](const int32_t* row, size_t i0, size_t i1) {
     float* s = reinterpret_cast<float*>(heap + offsetAt(row, 0));
     const float* w = reinterpret_cast<const float*>(heap + offsetAt(row, 1));
-    for (size_t i = 0; i < n; ++i) s[i] += (w[i] - s[i]) * k;
-  }
+    for (size_t i = i0; i < i1; ++i) s[i] += (w[i] - s[i]) * k;
+  });
   return nullptr;
 }
 

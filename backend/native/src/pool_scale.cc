@@ -6,11 +6,22 @@
 #include "addon.h"
 #include "f32x8.h"
 #include "pool.h"
+#include "threads.h"
 
 namespace {
 
 using namespace nas::f32x8;
 using nas::Heap;
+
+// Calls f(n) for each of N images, split over the kernel threads by image (each image's outputs are one part's):
+// bit for bit the one-thread result. floatsPerImage is the memory one image's pass touches.
+template <class F>
+void forImages(size_t N, double floatsPerImage, F&& f) {
+  const int parts = nas::partsFor(floatsPerImage * N, nas::kMinFloatsPerPart, static_cast<int64_t>(N));
+  nas::parallelRanges(static_cast<int64_t>(N), parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n) f(static_cast<size_t>(n));
+  });
+}
 
 // globalAvgPoolForward(heap, x, y, N, HW, C).
 napi_value GlobalAvgPoolForward(napi_env env, napi_callback_info info) {
@@ -20,7 +31,7 @@ napi_value GlobalAvgPoolForward(napi_env env, napi_callback_info info) {
   const float* x = h.at(1, N * HW * C);
   float* y = h.at(2, N * C);
   if (!h.ok()) return nullptr;
-  for (size_t n = 0; n < N; ++n) nas::meanOverRows(x + n * HW * C, HW, C, y + n * C);
+  forImages(N, double(HW) * C, [&](size_t n) { nas::meanOverRows(x + n * HW * C, HW, C, y + n * C); });
   return nullptr;
 }
 
@@ -33,7 +44,7 @@ napi_value GlobalAvgPoolBackward(napi_env env, napi_callback_info info) {
   float* dx = h.at(2, N * HW * C);
   if (!h.ok()) return nullptr;
   const V inv = set1(1.0f / static_cast<float>(HW));
-  for (size_t n = 0; n < N; ++n) {
+  forImages(N, 2.0 * HW * C, [&](size_t n) {
     const float* gn = dy + n * C;
     float* dxn = dx + n * HW * C;
     forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
@@ -47,7 +58,7 @@ napi_value GlobalAvgPoolBackward(napi_env env, napi_callback_info info) {
         for (int v = 0; v < NV; ++v) st<NV, MK>(q, v, g[v], m);
       }
     });
-  }
+  });
   return nullptr;
 }
 
@@ -60,7 +71,7 @@ napi_value ChannelScaleForward(napi_env env, napi_callback_info info) {
   const float* s = h.at(2, N * C);
   float* y = h.at(3, N * HW * C);
   if (!h.ok()) return nullptr;
-  for (size_t n = 0; n < N; ++n) {
+  forImages(N, 2.0 * HW * C, [&](size_t n) {
     const float* xn = x + n * HW * C;
     const float* sn = s + n * C;
     float* yn = y + n * HW * C;
@@ -76,7 +87,7 @@ napi_value ChannelScaleForward(napi_env env, napi_callback_info info) {
         for (int v = 0; v < NV; ++v) st<NV, MK>(q, v, ld<NV, MK>(p, v, m) * sv[v], m);
       }
     });
-  }
+  });
   return nullptr;
 }
 
@@ -91,7 +102,7 @@ napi_value ChannelScaleBackward(napi_env env, napi_callback_info info) {
   float* dx = h.at(4, N * HW * C);
   float* ds = h.at(5, N * C);
   if (!h.ok()) return nullptr;
-  for (size_t n = 0; n < N; ++n) {
+  forImages(N, 3.0 * HW * C, [&](size_t n) {
     const size_t base = n * HW * C;
     forChannelChunks<4>(C, [&](size_t c0, auto nv, auto mk, const Mask& m) {
       constexpr int NV = decltype(nv)::value;
@@ -114,7 +125,7 @@ napi_value ChannelScaleBackward(napi_env env, napi_callback_info info) {
       }
       for (int v = 0; v < NV; ++v) st<NV, MK>(ds + n * C + c0, v, acc[v], m);
     });
-  }
+  });
   return nullptr;
 }
 
