@@ -99,7 +99,7 @@ function optionsOf(args: PipelineArgs, dataset: DatasetName): Omit<PipelineOptio
     recipe: args.recipe,
     seed: args.seed,
     lut: d.lut,
-    proxy: args.proxy === undefined ? proxyOf(d.proxy, dataset, args.recipe) : proxyOf(args.proxy, dataset, args.recipe),
+    proxy: proxyOf(args.proxy ?? d.proxy, dataset, args.recipe),
     bnDecay: d.bnDecay,
     trainImages: d.trainImages,
     testImages: d.testImages,

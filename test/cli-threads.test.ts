@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 import { CLI, runCli } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nas-threads-'));
@@ -26,10 +27,38 @@ interface TrainResult {
   resumedFrom: string | null;
 }
 
+/** A command's --json output, checked to be an object. */
+function jsonOf(stdout: string): JsonObject {
+  const v: JsonValue = JSON.parse(stdout); // JSON.parse yields JSON; checked next
+  assert.ok(isJsonObject(v), stdout);
+  return v;
+}
+
+/** The `threads` field of a JSON object. */
+function threadsIn(v: JsonValue | undefined): number {
+  assert.ok(isJsonObject(v), JSON.stringify(v));
+  const t = v['threads'];
+  assert.equal(typeof t, 'number', JSON.stringify(v));
+  return Number(t);
+}
+
+function historyOf(v: JsonValue | undefined): TrainResult['history'] {
+  assert.ok(Array.isArray(v), JSON.stringify(v));
+  return v.map((h) => {
+    assert.ok(isJsonObject(h) && typeof h['epoch'] === 'number' && typeof h['trainLoss'] === 'number', JSON.stringify(h));
+    return { epoch: Number(h['epoch']), trainLoss: Number(h['trainLoss']) };
+  });
+}
+
 function trainAt(threads: number, out: string, extra: string[] = []): TrainResult {
   const r = runCli([...train, '--out', join(dir, out), '--threads', String(threads), ...extra]);
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as TrainResult;
+  const o = jsonOf(r.stdout);
+  const test = o['test'];
+  assert.ok(isJsonObject(test) && typeof test['loss'] === 'number' && typeof test['top1'] === 'number', r.stdout);
+  const resumedFrom = o['resumedFrom'] ?? null;
+  assert.ok(resumedFrom === null || typeof resumedFrom === 'string', r.stdout);
+  return { history: historyOf(o['history']), test: { loss: Number(test['loss']), top1: Number(test['top1']) }, resumedFrom };
 }
 
 function assertSameCurve(a: TrainResult, b: TrainResult, tol: number, what: string): void {
@@ -62,9 +91,9 @@ describe('--threads', () => {
   it('nas backend --json reports every core by default and --threads when given', () => {
     const dflt = runCli(['backend', '--backend', 'wasm', '--json']);
     assert.equal(dflt.status, 0, dflt.stderr);
-    assert.equal((JSON.parse(dflt.stdout) as { threads: number }).threads, availableParallelism());
+    assert.equal(threadsIn(jsonOf(dflt.stdout)), availableParallelism());
     const one = runCli(['backend', '--backend', 'wasm', '--threads', '1', '--json']);
-    assert.equal((JSON.parse(one.stdout) as { threads: number }).threads, 1);
+    assert.equal(threadsIn(jsonOf(one.stdout)), 1);
   });
 
   it('latency measure computes on one thread by default, and on --threads when asked', () => {
@@ -72,9 +101,9 @@ describe('--threads', () => {
     const threadsOf = (extra: string[]): number => {
       const r = runCli([...measure, ...extra]);
       assert.equal(r.status, 0, r.stderr);
-      const results = (JSON.parse(r.stdout) as { results: { threads: number }[] }).results;
-      assert.equal(results.length, 1);
-      return results[0]!.threads;
+      const results = jsonOf(r.stdout)['results'];
+      assert.ok(Array.isArray(results) && results.length === 1, r.stdout);
+      return threadsIn(results[0]);
     };
     assert.equal(threadsOf([]), 1);
     assert.equal(threadsOf(['--threads', '2']), 2);
@@ -125,6 +154,6 @@ describe('--threads', () => {
     const r = runCli(['backend', '--backend', 'wasm', '--threads', String(n), '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`warning: ${n} threads on ${n - 1} cores`));
-    assert.equal((JSON.parse(r.stdout) as { threads: number }).threads, n);
+    assert.equal(threadsIn(jsonOf(r.stdout)), n);
   });
 });
