@@ -7,11 +7,10 @@ import { NasError } from '../common/errors.js';
 import { guardWasmHeap } from './heapGuard.js';
 import { registerFusedOpKernels } from './ops/kernels.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
+import { type BackendChoice, type BackendName } from './choices.js';
 import { nativeStatus, nativeThreads, setNativeThreads } from './native.js';
 
-export const backendChoices = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof backendChoices)[number];
-export type BackendName = Exclude<BackendChoice, 'auto'>;
+export { backendChoices, type BackendChoice, type BackendName } from './choices.js';
 
 export interface TensorflowStatus {
   readonly loaded: boolean;

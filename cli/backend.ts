@@ -1,38 +1,14 @@
 // `nas backend`: which compute backend loads here, its version and threads, and why tensorflow did not.
 import type { CommandModule } from 'yargs';
-import { type BackendChoice, type BackendInfo, useBackend } from '../backend/select.js';
-import { backendOption, jsonOption, threadsFrom, threadsOption } from './options.js';
-import { emit } from './output.js';
-
-interface BackendArgs {
-  backend: BackendChoice;
-  threads: number | undefined;
-  json: boolean;
-}
-
-function toText(info: BackendInfo): string {
-  const lines = [
-    `backend:         ${info.name} (requested ${info.requested})`,
-    `tfjs:            ${info.tfjsVersion}; backend package ${info.backendVersion}`,
-    `threads:         ${info.threads === null ? 'chosen by libtensorflow' : `${info.threads} (native kernels; --threads)`}`,
-  ];
-  if (info.wasmSimd !== null) lines.push(`wasm SIMD:       ${info.wasmSimd ? 'yes' : 'no'}`);
-  const native = info.nativeKernels;
-  lines.push(`native kernels:  ${native.loaded ? native.version : `not loaded: ${native.reason}`}`);
-  if (native.loaded) lines.push(`native ISA:      ${native.isa} (CPU: ${native.cpuIsa}; NAS_NATIVE_ISA lowers it)`);
-  lines.push(
-    `tensorflow:      ${info.tensorflow.loaded ? `${info.tensorflow.package} ${info.tensorflow.version}` : info.tensorflow.reason}`,
-  );
-  return lines.join('\n');
-}
+import { backendOption, jsonOption, threadsOption } from './options.js';
+import type { BackendArgs } from './run/backend.js';
 
 export const backendCommand: CommandModule<object, BackendArgs> = {
   command: 'backend',
   describe: 'Show which compute backend loads, its version and threads',
   builder: (y) => y.option('backend', backendOption).option('threads', threadsOption).option('json', jsonOption),
   handler: async (args) => {
-    // The threads a computing command (train-final, eval, predict) uses with the same --threads.
-    const info = await useBackend(args.backend, { threads: threadsFrom(args.threads) });
-    emit(info, args.json, toText);
+    const { runBackend } = await import('./run/backend.js');
+    await runBackend(args);
   },
 };

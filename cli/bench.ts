@@ -2,14 +2,14 @@
 // with PyTorch in one run). `nas bench search`: the search strategies on a tabular NAS benchmark, through the real
 // search loop (bench/searchHarness.ts).
 import type { CommandModule } from 'yargs';
-import { type BackendChoice, useBackend } from '../backend/select.js';
-import { type BenchSearchResult, benchSearch, type SeedRun } from '../bench/searchHarness.js';
-import { type TrainBenchResult, benchTrain } from '../bench/trainSpeed.js';
+import type { BackendChoice } from '../backend/choices.js';
+import type { BenchSearchResult, SeedRun } from '../bench/searchHarness.js';
+import type { TrainBenchResult } from '../bench/trainSpeed.js';
 import { UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import type { JsonValue } from '../common/json.js';
 import type { RewardMode } from '../search/reward.js';
-import { STRATEGY_NAMES } from '../search/strategies/index.js';
+import { STRATEGY_NAMES } from '../search/strategies/names.js';
 import type { StrategyName } from '../search/types.js';
 import { loadArch } from '../results/archRef.js';
 import { backendOption, jsonOption } from './options.js';
@@ -70,6 +70,7 @@ const trainCommand: CommandModule<object, BenchTrainArgs> = {
       classes: args.classes,
       ...(args.width !== undefined ? { width: args.width } : {}),
     });
+    const [{ useBackend }, { benchTrain }] = await Promise.all([import('../backend/select.js'), import('../bench/trainSpeed.js')]);
     const info = await useBackend(args.backend, { threads: args.threads });
     const status = new StatusLine();
     const onStep = args.json
@@ -187,6 +188,7 @@ const searchCommand: CommandModule<object, BenchSearchArgs> = {
     const unknown = names.find((n) => !(STRATEGY_NAMES as readonly string[]).includes(n));
     if (unknown !== undefined) throw new UsageError(`--strategy ${unknown}: expected one of ${STRATEGY_NAMES.join(', ')}`);
     const strategies = names as StrategyName[];
+    const { benchSearch } = await import('../bench/searchHarness.js');
     const result = await benchSearch({
       ...(args.table === undefined ? {} : { table: args.table }),
       ...(args.adapter === undefined ? {} : { adapter: args.adapter }),

@@ -5,7 +5,7 @@ import { UsageError } from '../common/errors.js';
 import { checkOutput } from '../common/outputPath.js';
 import { type DatasetName, isDatasetName } from '../data/load.js';
 import { DEFAULT_PROXY_SETTINGS } from '../bench/fidelity/settings.js';
-import { isStudyDir, proxyFidelity, type ProxyFidelityOptions, type ProxyFidelityResult } from '../bench/proxyFidelity.js';
+import type { ProxyFidelityOptions, ProxyFidelityResult } from '../bench/proxyFidelity.js';
 import { openStore } from '../results/store.js';
 import { databaseReads, dbOption, jsonOption } from './options.js';
 import { emit, table } from './output.js';
@@ -151,6 +151,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
       if (Array.isArray(args[k])) throw new UsageError(`--${k} is given more than once; give it once`);
     }
     if (!isDatasetName(args.data)) throw new UsageError(`--data ${args.data}: unknown dataset; use mnist, fashion-mnist or cifar10`);
+    const { isStudyDir, proxyFidelity } = await import('../bench/proxyFidelity.js');
     checkOutput(args.out, { option: '--out', kind: 'into', force: false, reads: databaseReads(args.db), isOwn: isStudyDir });
     const store = openStore(args.db);
     try {

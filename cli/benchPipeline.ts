@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { FULL_LUT, SMOKE_LUT } from '../bench/pipeline/lutStage.js';
-import { isPipelineDir, type PipelineOptions, type PipelineResult, runPipeline } from '../bench/pipeline.js';
+import type { PipelineOptions, PipelineResult } from '../bench/pipeline.js';
 import { UsageError } from '../common/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js';
 import { checkOutput } from '../common/outputPath.js';
@@ -155,6 +155,7 @@ export const pipelineCommand: CommandModule<object, PipelineArgs> = {
       if (Array.isArray(args[k])) throw new UsageError(`--${k} is given more than once; give it once`);
     }
     if (!isDatasetName(args.data)) throw new UsageError(`--data ${args.data}: unknown dataset; use fashion-mnist, mnist or cifar10`);
+    const { isPipelineDir, runPipeline } = await import('../bench/pipeline.js');
     checkOutput(args.out, { option: '--out', kind: 'into', force: false, reads: databaseReads(args.db), isOwn: isPipelineDir });
     const options = optionsOf(args, args.data);
     const store = openStore(args.db);

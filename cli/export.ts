@@ -2,36 +2,10 @@
 // for a browser page that imports dist/web/nas.js (web/README.md), or as an ONNX model (model.onnx) for ONNX Runtime
 // and the converters that read ONNX.
 import type { CommandModule } from 'yargs';
-import { type BackendChoice, useBackend } from '../backend/select.js';
-import { exportFormats } from '../model/export.js';
-import { type ExportResult, exportModel } from '../train/exportCheckpoint.js';
-import { describeFallback } from '../train/checkpoint.js';
+import { exportFormats } from '../model/exportFormats.js';
 import { allowFallbackOption } from './checkpointOptions.js';
 import { backendOption, forceOption, jsonOption } from './options.js';
-import { emit, table, thousands } from './output.js';
-
-interface ExportArgs {
-  checkpoint: string;
-  format: string;
-  out: string;
-  weights: 'ema' | 'raw';
-  force: boolean;
-  'allow-fallback': boolean;
-  fold: boolean;
-  backend: BackendChoice;
-  json: boolean;
-}
-
-function toText(r: ExportResult): string {
-  const { size, channels } = r.input;
-  const note = describeFallback(r.checkpoint, r.fallback);
-  return [
-    ...(note === null ? [] : [note]),
-    `exported ${r.checkpoint} (${r.weights} weights${r.folded ? ', batch norm folded' : ''}) to ${r.out}`,
-    `${r.arch}: ${thousands(r.parameters)} parameters, ${size}x${size}x${channels} input, ${r.classes} classes (${r.dataset})`,
-    table(['file', 'bytes'], r.files.map((f) => [f.name, thousands(f.bytes)])),
-  ].join('\n');
-}
+import type { ExportArgs } from './run/export.js';
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
@@ -57,16 +31,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('backend', { ...backendOption, default: 'cpu' })
       .option('json', jsonOption) as never,
   handler: async (args) => {
-    await useBackend(args.backend);
-    const result = await exportModel({
-      checkpoint: args.checkpoint,
-      out: args.out,
-      format: args.format,
-      weights: args.weights,
-      force: args.force,
-      allowFallback: args['allow-fallback'],
-      fold: args.fold,
-    });
-    emit(result, args.json, toText);
+    const { runExport } = await import('./run/export.js');
+    await runExport(args);
   },
 };

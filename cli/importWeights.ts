@@ -1,44 +1,14 @@
 // `nas import-weights --from torchvision|timm --arch A --weights F.safetensors --out DIR`: PyTorch MobileNetV3
 // weights as a run directory of ours (one checkpoint plus the model card), which predict, eval, export and
 // fine-tuning read like any training run.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { useBackend } from '../backend/select.js';
 import { NasError, UsageError } from '../common/errors.js';
-import { preprocessingFor } from '../data/load.js';
-import { makeModelCard, writeModelCard } from '../model/card.js';
-import { importWeights, type WeightSource, weightSources } from '../model/importWeights.js';
-import { encodeArch } from '../space/blockString.js';
+import { weightSources } from '../model/weightSources.js';
 import { loadArch } from '../results/archRef.js';
-import { dropoutStates, epochCheckpointName, writeCheckpoint } from '../train/checkpoint.js';
-import { defaultTrainConfig } from '../train/config.js';
 import { jsonOption } from './options.js';
-import { emit } from './output.js';
-
-interface ImportArgs {
-  readonly from: WeightSource;
-  readonly arch: string;
-  readonly weights: string;
-  readonly out: string;
-  readonly input: number;
-  readonly 'class-names': string | undefined;
-  readonly json: boolean;
-}
-
-export interface ImportResult {
-  readonly out: string;
-  readonly checkpoint: string;
-  readonly from: WeightSource;
-  readonly weights: string;
-  readonly arch: string;
-  readonly canonical: string;
-  readonly input: number;
-  readonly classes: number;
-  /** Trainable parameters (without BN moving statistics). */
-  readonly params: number;
-}
+import type { ImportArgs } from './run/importWeights.js';
 
 /** Class names from a file, one a line (blank lines at the end ignored). */
 async function readClassNames(path: string): Promise<string[]> {
@@ -68,13 +38,6 @@ async function checkOut(out: string): Promise<void> {
   }
 }
 
-function toText(r: ImportResult): string {
-  return (
-    `imported ${r.from} weights ${r.weights} as ${r.arch} (${r.classes} classes, ${r.params.toLocaleString('en-US')} ` +
-    `params, input ${r.input}) into ${r.out}`
-  );
-}
-
 export const importWeightsCommand: CommandModule<object, ImportArgs> = {
   command: 'import-weights',
   describe: 'Import PyTorch MobileNetV3 weights (torchvision or timm, safetensors) as a checkpoint',
@@ -92,60 +55,7 @@ export const importWeightsCommand: CommandModule<object, ImportArgs> = {
     await checkOut(out);
     const arch = loadArch([args.arch], { input: args.input });
     const names = args['class-names'] === undefined ? null : await readClassNames(args['class-names']);
-    await useBackend('cpu');
-    const { model, spec } = importWeights(args.from, arch, args.weights);
-    try {
-      const classNames = names ?? Array.from({ length: spec.classes }, (_, i) => `class ${i}`);
-      if (classNames.length !== spec.classes) {
-        throw new UsageError(`--class-names lists ${classNames.length} names; the weights have ${spec.classes} classes`);
-      }
-      // ImageNet's evaluation preprocessing, under the dataset name of ImageNet-style folders (what `nas eval` loads).
-      const preprocessing = preprocessingFor('folder', { input: spec.input, smallImages: false });
-      const card = makeModelCard(preprocessing.dataset, classNames, preprocessing);
-
-      // Everything goes into a temporary sibling that is renamed into place, so --out is either absent or complete.
-      await mkdir(dirname(out), { recursive: true });
-      const tmp = join(dirname(out), `.${basename(out)}.tmp-${randomBytes(4).toString('hex')}`);
-      let checkpoint: string;
-      try {
-        const written = await writeCheckpoint(tmp, epochCheckpointName(0), model, {
-          arch: spec,
-          config: defaultTrainConfig,
-          loop: {
-            epoch: 0,
-            stepInEpoch: 0,
-            step: 0,
-            epochLossSum: 0,
-            epochLossCount: 0,
-            dropout: dropoutStates(model),
-            history: [],
-            seed: defaultTrainConfig.seed,
-          },
-          optimizer: null,
-          ema: null,
-        });
-        await writeModelCard(tmp, card);
-        await rename(tmp, out);
-        checkpoint = join(out, basename(written));
-      } catch (e) {
-        await rm(tmp, { recursive: true, force: true });
-        if (e instanceof NasError) throw e;
-        throw new NasError('E_IO', `cannot write ${out}: ${(e as Error).message}`);
-      }
-      const result: ImportResult = {
-        out,
-        checkpoint,
-        from: args.from,
-        weights: resolvePath(args.weights),
-        arch: spec.name,
-        canonical: encodeArch(spec),
-        input: spec.input.size,
-        classes: spec.classes,
-        params: model.trainableWeights.reduce((n, w) => n + w.read().size, 0),
-      };
-      emit(result, args.json, toText);
-    } finally {
-      model.dispose();
-    }
+    const { runImport } = await import('./run/importWeights.js');
+    await runImport(args, { out, arch, names });
   },
 };

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { type BackendChoice, useBackend } from '../backend/select.js';
+import type { BackendChoice } from '../backend/choices.js';
 import { availableCores } from '../backend/threads.js';
 import { UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
@@ -11,18 +11,16 @@ import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
 import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
-import { resumeNetadapt, startNetadapt } from '../netadapt/loop.js';
 import { netadaptText } from '../netadapt/report.js';
 import { fineTuneRecipe } from '../netadapt/recipes.js';
-import type { DataKey, NetadaptSession, NetadaptSettings } from '../netadapt/types.js';
+import type { DataKey, NetadaptResult, NetadaptSession, NetadaptSettings } from '../netadapt/types.js';
 import { openStore, type Store } from '../results/store.js';
 import { engineOptionsFrom } from '../search/engine/factory.js';
 import { checkReachable } from '../search/engine/queue/connection.js';
 import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../results/archRef.js';
-import { type Checkpoint, readCheckpoint, resolveCheckpoint } from '../train/checkpoint.js';
+import type { Checkpoint } from '../train/checkpoint.js';
 import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
-import { trainFinal } from '../train/final.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
 import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
@@ -127,6 +125,7 @@ function seedRef(args: NetadaptArgs, checkpoint: string | null, ck: Checkpoint |
 /** Without seed weights, the seed is trained first with the training engine, as train-final would. */
 async function trainSeed(args: NetadaptArgs, seed: SeedRef, base: TrainConfig, out: string, ctx: Ctx): Promise<SeedRef & { checkpoint: string }> {
   if (seed.checkpoint !== null) return { ...seed, checkpoint: seed.checkpoint };
+  const [{ useBackend }, { trainFinal }] = await Promise.all([import('../backend/select.js'), import('../train/final.js')]);
   await useBackend(args.backend, { threads: threadsFrom(args['train-threads'], '--train-threads') });
   const input = { size: args.input ?? 32, channels: 3 };
   const dataset = await loadDataset(args.data as DatasetName, { input, dataDir: args['data-dir'], seed: args.seed });
@@ -176,13 +175,20 @@ interface Ctx {
   readonly log: (line: string) => void;
 }
 
+/** The checkpoint --checkpoint names and its contents (train/checkpoint.ts loads tfjs: only when one is given). */
+async function seedCheckpoint(given: string | undefined): Promise<{ checkpoint: string | null; ck: Checkpoint | null }> {
+  if (given === undefined) return { checkpoint: null, ck: null };
+  const { readCheckpoint, resolveCheckpoint } = await import('../train/checkpoint.js');
+  const checkpoint = await resolveCheckpoint(given);
+  return { checkpoint, ck: await readCheckpoint(checkpoint) };
+}
+
 /** The options that make a new run: checked before anything is loaded or trained. */
 async function settingsFrom(args: NetadaptArgs, ctx: Ctx): Promise<NetadaptSettings> {
   const target = checkOptions(args);
   const latency = parseLatencySource(args.latency);
   const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, DEFAULT_WORKERS);
-  const checkpoint = args.checkpoint === undefined ? null : await resolveCheckpoint(args.checkpoint);
-  const ck = checkpoint === null ? null : await readCheckpoint(checkpoint);
+  const { checkpoint, ck } = await seedCheckpoint(args.checkpoint);
   const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(join(CONFIGS_DIR, 'small-data.json'), 'utf8')));
   const out = resolvePath(args.out ?? join('runs', `netadapt-${args.data}-s${args.seed}`));
   if (existsSync(join(out, 'final.arch.json'))) throw new UsageError(`${out} already holds a netadapt run: use --resume RUN or another --out`);
@@ -255,10 +261,15 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
     const { hooks, finish } = netadaptProgress(reporter);
     try {
       const session = await sessionOf(args);
-      const result =
-        args.resume !== undefined
-          ? await resumeNetadapt(args.resume, store, hooks, session)
-          : await startNetadapt(await settingsFrom(args, { store, log: (line) => reporter.note(line) }), store, hooks, session);
+      let result: NetadaptResult;
+      if (args.resume !== undefined) {
+        const { resumeNetadapt } = await import('../netadapt/loop.js');
+        result = await resumeNetadapt(args.resume, store, hooks, session);
+      } else {
+        const settings = await settingsFrom(args, { store, log: (line) => reporter.note(line) });
+        const { startNetadapt } = await import('../netadapt/loop.js');
+        result = await startNetadapt(settings, store, hooks, session);
+      }
       finish(result);
       emit(result, args.json, netadaptText);
     } finally {

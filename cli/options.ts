@@ -1,7 +1,7 @@
 // Options shared by the commands: backend, JSON output, the results database, and --force for output files.
 import { existsSync } from 'node:fs';
 import type { Options } from 'yargs';
-import { backendChoices } from '../backend/select.js';
+import { backendChoices } from '../backend/choices.js';
 import { availableCores, checkThreads, oversubscribed } from '../backend/threads.js';
 import type { ReadPath } from '../common/outputPath.js';
 import { DEFAULT_DB_PATH } from '../results/store.js';

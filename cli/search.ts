@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice } from '../backend/choices.js';
 import { ArchError, UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import { absoluteTargets, resolvePairedSource } from '../latency/pairedSource.js';
@@ -14,24 +14,14 @@ import type { JsonValue } from '../common/json.js';
 import { openStore, type Store } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
-import {
-  type CandidateSummary,
-  type EngineOptions,
-  failedRunError,
-  parseDuration,
-  resolveSpace,
-  resumeSearch,
-  runSearch,
-  type SearchResult,
-  type SearchSettings,
-  type SpaceRef,
-} from '../search/loop.js';
+import type { CandidateSummary, EngineOptions, SearchResult, SearchSettings, SpaceRef } from '../search/loop.js';
+import { parseDuration, resolveSpace } from '../search/settings.js';
 import { DEFAULT_BATCH } from '../search/defaults.js';
 import { isBuiltinEvaluator } from '../search/evaluators.js';
 import { describeSplit, engineOptionsFrom } from '../search/engine/factory.js';
 import { checkReachable } from '../search/engine/queue/connection.js';
 import type { RewardMode } from '../search/reward.js';
-import { STRATEGY_NAMES } from '../search/strategies/index.js';
+import { STRATEGY_NAMES } from '../search/strategies/names.js';
 import type { StrategyName } from '../search/types.js';
 import { withConfigFile } from './configFile.js';
 import { backendOption, dbOption, jsonOption } from './options.js';
@@ -39,6 +29,9 @@ import { emit, table, thousands } from './output.js';
 import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 import { searchProgress } from './progressSearch.js';
 import { checkSearchCsv, withSearchCsv } from './searchCsv.js';
+
+/** The search loop, loaded once the command line is checked (its rl strategy loads tfjs): a bad one fails at once. */
+const searchLoop = (): Promise<typeof import('../search/loop.js')> => import('../search/loop.js');
 
 /** The embedded default: 32 proxy-trained candidates of the small-input MnasNet space on MNIST. */
 export const DEFAULT_SPACE = 'mnasnet-small-input';
@@ -279,6 +272,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       checkInteger('--budget', args.budget, 1);
       checkInteger('--max-failures', args['max-failures'], 0);
       checkInteger('--patience', args.patience, 1);
+      const { resumeSearch } = await searchLoop();
       const store = openStore(args.db);
       const { hooks, flush } = outputs(store);
       try {
@@ -300,6 +294,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       }
     } else {
       const settings = await withPairedReference(settingsFrom(args), args.db, args.json);
+      const { runSearch } = await searchLoop();
       const store = openStore(args.db);
       const { hooks, flush } = outputs(store);
       try {
@@ -313,6 +308,6 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
     progress.finish(result);
     const split = describeSplit(engine);
     emit(result, args.json, (r) => (split === null ? toText(r) : `${toText(r)}\nevaluations: ${split}`));
-    if (result.status === 'failed') throw failedRunError(result);
+    if (result.status === 'failed') throw (await searchLoop()).failedRunError(result);
   },
 };

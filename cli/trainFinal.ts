@@ -3,42 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { type BackendChoice, useBackend } from '../backend/select.js';
 import { UsageError } from '../common/errors.js';
 import { checkOutput, pathComponent } from '../common/outputPath.js';
-import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
-import { openStore } from '../results/store.js';
+import { datasetNames, type DatasetName } from '../data/load.js';
 import { loadArch } from '../results/archRef.js';
 import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
-import { type FinalTrainingOptions, type FinalTrainingResult, isRunDir, trainFinal } from '../train/final.js';
-import type { StepProgress } from '../train/loop.js';
-import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption, threadsFrom, threadsOption } from './options.js';
-import { emit } from './output.js';
-import { finite, makeProgress, type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
-
-interface TrainFinalArgs {
-  variant: 'large' | 'small';
-  arch: string[] | undefined;
-  width: number | undefined;
-  data: string;
-  'data-dir': string | undefined;
-  input: number | undefined;
-  'small-input': boolean;
-  config: string | undefined;
-  set: string[];
-  epochs: number | undefined;
-  batch: number | undefined;
-  limit: number | undefined;
-  out: string | undefined;
-  resume: boolean;
-  force: boolean;
-  seed: number;
-  backend: BackendChoice;
-  threads: number | undefined;
-  db: string;
-  json: boolean;
-  progress: ProgressChoice;
-}
+import { isRunDir } from '../train/runDir.js';
+import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption, threadsOption } from './options.js';
+import { progressOption } from './progress.js';
+import type { TrainFinalArgs } from './run/trainFinal.js';
 
 /** The recipe a dataset gets by default: ours for small images, MindCV's for ImageNet-style folders. */
 function defaultConfigPath(data: DatasetName, variant: 'large' | 'small'): string {
@@ -65,15 +38,6 @@ function isDataset(name: string): name is DatasetName {
   return (datasetNames as readonly string[]).includes(name);
 }
 
-function toText(r: FinalTrainingResult): string {
-  const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
-  return [
-    `run ${r.runId}: ${r.arch} on ${r.dataset}, ${r.epochs} epochs (${r.steps} steps)${r.resumedFrom ? `, resumed from ${r.resumedFrom}` : ''}`,
-    `test top-1 ${pct(r.test.top1)}, top-5 ${pct(r.test.top5)}, loss ${r.test.loss.toFixed(4)} (${r.test.count} images)`,
-    `training ${r.imagesPerSec.toFixed(0)} images/s; checkpoint ${r.checkpoint ?? 'none'}`,
-  ].join('\n');
-}
-
 /** --out: a new, empty or run directory (any other only with --force), and never one of the files training reads. */
 function checkOut(args: TrainFinalArgs, outDir: string, archRefs: readonly string[]): void {
   checkOutput(outDir, {
@@ -89,26 +53,6 @@ function checkOut(args: TrainFinalArgs, outDir: string, archRefs: readonly strin
     ],
     isOwn: isRunDir,
   });
-}
-
-/** Training's hooks on a reporter: the step line (a terminal), the epoch lines, an `epoch` event per epoch (json). */
-function trainProgress(r: Reporter): Pick<FinalTrainingOptions, 'onStep' | 'onEpoch' | 'onEpochRecord'> {
-  const progress = makeProgress();
-  return {
-    ...(r.mode === 'tty'
-      ? {
-          onStep: (p: StepProgress) => {
-            const text = progress(p);
-            r.live(() => text);
-          },
-        }
-      : {}),
-    onEpoch: (line) => r.note(line),
-    onEpochRecord: (e) => {
-      const { runId, epoch, step, trainLoss, valLoss, valTop1, valTop5, lr, imagesPerSec, wallSeconds } = e;
-      r.event({ type: 'epoch', runId, epoch, step, trainLoss, valLoss, valTop1, valTop5, lr, imagesPerSec: finite(imagesPerSec), wallSeconds });
-    },
-  };
 }
 
 export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
@@ -154,32 +98,7 @@ export const trainFinalCommand: CommandModule<object, TrainFinalArgs> = {
     // The name comes from a spec file (or a database): one safe path component, so the run stays under runs/.
     const outDir = args.out ?? join('runs', `${data}-${pathComponent(named.name, 'arch')}-s${config.seed}`);
     checkOut(args, outDir, archRefs);
-    await useBackend(args.backend, { threads: threadsFrom(args.threads) });
-    const dataset = await loadDataset(data, {
-      input: { size: input, channels: 3 },
-      dataDir: args['data-dir'],
-      seed: config.seed,
-      ...(args.limit !== undefined ? { limit: { train: args.limit, test: args.limit } } : {}),
-    });
-    const arch = loadArch(archRefs, {
-      db: args.db,
-      input,
-      classes: dataset.classes,
-      channels: 3,
-      width: args.width,
-      smallInput: args['small-input'],
-    });
-    const store = openStore(args.db);
-    // With --json and no --progress, the epoch lines only, as before (no step line even on a terminal).
-    const reporter = new Reporter(args.json && args.progress === 'auto' ? 'plain' : progressMode(args.progress));
-    try {
-      const result = await trainFinal({ arch, config, data: dataset, outDir, resume: args.resume, store, ...trainProgress(reporter) });
-      reporter.event({ type: 'end', runId: result.runId, epochs: result.epochs, steps: result.steps, testTop1: result.test.top1, testTop5: result.test.top5 });
-      reporter.end();
-      emit(result, args.json, toText);
-    } finally {
-      reporter.end();
-      store.close();
-    }
+    const { runTrainFinal } = await import('./run/trainFinal.js');
+    await runTrainFinal(args, { data, config, input, archRefs, outDir });
   },
 };

@@ -1,17 +1,16 @@
-// Whole-network latency on the local tfjs backend (the `node` runner): batch 1, input already on the backend,
-// untimed warm-up, then timed forward passes that include reading the result back (the loop is timing.ts, shared
-// with the browser runner's page).
-import type * as tf from '@tensorflow/tfjs';
-import type { BackendChoice } from '../backend/select.js';
+// Whole-network latency on an open runner: batch 1, input already on the backend, untimed warm-up, then timed
+// forward passes that include reading the result back (the loop is timing.ts, shared with the browser runner's page).
+// The local tfjs backend's own entry points (measureArch, measureLatency) are runners/node.ts, so that the checks
+// here load without tfjs.
+import type { BackendChoice } from '../backend/choices.js';
 import { UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch } from '../space/blockString.js';
 import { resolve } from '../space/resolve.js';
 import type { LatencyRunner } from './runners/interface.js';
-import { openNodeRunner } from './runners/node.js';
-import { type LatencyStats, summarize } from './stats.js';
-import { type TimingOptions, timeForward } from './timing.js';
+import type { LatencyStats } from './stats.js';
+import type { TimingOptions } from './timing.js';
 
 export type MeasureOptions = TimingOptions;
 
@@ -21,14 +20,6 @@ export function checkMeasureCounts(opts: { warmup: number; runs: number; minSeco
   checkInteger('--runs', opts.runs, 1);
   const min = opts.minSeconds ?? 0;
   if (!(Number.isFinite(min) && min >= 0)) throw new UsageError(`--min-seconds must be >= 0, got ${min}`);
-}
-
-/** Time `model`'s forward pass on the current backend. */
-export function measureLatency(model: tf.LayersModel, opts: MeasureOptions): LatencyStats {
-  checkMeasureCounts(opts);
-  for (const d of opts.input) checkInteger('--input', d, 1);
-  const samplesMs = timeForward(model, opts);
-  return { ...summarize(samplesMs), runs: samplesMs.length, samplesMs };
 }
 
 export interface MeasureArchOptions {
@@ -73,12 +64,4 @@ export async function measureArchOn(
   });
   if (stats === undefined) throw new Error(`runner ${runner.name} returned no measurement`);
   return { arch: encodeArch(spec), name: spec.name, runner: runner.name, backend: runner.backend, threads: runner.threads, input, ...stats };
-}
-
-/** Select the local backend (the node runner), build `spec`, time it, dispose it. */
-export async function measureArch(spec: ArchSpec, opts: MeasureArchOptions): Promise<ArchLatency> {
-  checkMeasureCounts(opts);
-  if (opts.threads !== undefined) checkInteger('--threads', opts.threads, 1);
-  const runner = await openNodeRunner(opts.backend ?? 'wasm', opts.threads ?? 1);
-  return measureArchOn(runner, spec, opts);
 }

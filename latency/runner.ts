@@ -2,7 +2,7 @@
 // and times models there. `node` is the local tfjs backend in this process; `browser` is tfjs inside a page of
 // headless Chromium, the latency a web deployment sees; `onnxruntime` is ONNX Runtime's CPU provider in this
 // process, timing the exported ONNX form.
-import { backendChoices } from '../backend/select.js';
+import { backendChoices } from '../backend/choices.js';
 import { NasError, UsageError } from '../common/errors.js';
 import { type LatencyRunner, ortBackendName, ortOptLevels, type RunnerName, runnerNames } from './runners/interface.js';
 

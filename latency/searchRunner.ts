@@ -4,7 +4,6 @@ import { UsageError } from '../common/errors.js';
 import type { WithRunner } from './paired.js';
 import { checkRunner, defaultBackend, openRunner } from './runner.js';
 import type { LatencyRunner, RunnerName } from './runners/interface.js';
-import { openNodeRunner } from './runners/node.js';
 import type { SourceRunner } from './sourceRunner.js';
 
 /** What the user typed for the runner (each undefined when not given). */
@@ -48,7 +47,11 @@ function checkedInSearch(name: string, backend: string, threads: number): Runner
 /** Lends a runner for each measurement: opened for it and closed after (a browser holds Chromium and a server). */
 export function lendRunner(r: SourceRunner | undefined): WithRunner {
   return async <T>(fn: (runner: LatencyRunner) => Promise<T>): Promise<T> => {
-    if (r === undefined) return fn(await openNodeRunner('wasm', 1));
+    if (r === undefined) {
+      // The node runner (tfjs) is loaded when first lent, so that a search's checks run without it.
+      const { openNodeRunner } = await import('./runners/node.js');
+      return fn(await openNodeRunner('wasm', 1));
+    }
     const runner = await openRunner(r.name, { backend: r.backend, threads: r.threads });
     try {
       return await fn(runner);

@@ -14,9 +14,6 @@ import { resolve } from '../space/resolve.js';
 import { MODEL_CARD_FILE, type ModelCard, readModelCard } from './card.js';
 import { foldModel } from './fold.js';
 
-export const exportFormats = ['tfjs', 'onnx'] as const;
-export type ExportFormat = (typeof exportFormats)[number];
-
 /** tfjs-converter's default shard size. */
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
@@ -39,10 +36,6 @@ export interface ModelShape {
   readonly size: number;
   readonly channels: number;
   readonly classes: number;
-}
-
-export function isExportFormat(format: string): format is ExportFormat {
-  return (exportFormats as readonly string[]).includes(format);
 }
 
 /** The shard file names tfjs-converter gives a group of `count` shards. */

@@ -9,9 +9,7 @@ import { buildModel } from './build.js';
 import { timmMobileNetV3Names, timmSpec } from './importTimm.js';
 import { copyPyTorchWeights, type PyTorchNames, torchvisionMobileNetV3Names } from './importTorchvision.js';
 import { readSafetensors } from './safetensors.js';
-
-export const weightSources = ['torchvision', 'timm'] as const;
-export type WeightSource = (typeof weightSources)[number];
+import type { WeightSource } from './weightSources.js';
 
 export interface ImportedModel {
   readonly model: tf.LayersModel;

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice } from '../backend/choices.js';
 import type { LatencyRunner } from '../latency/runner.js';
 import { measureArchsInterleaved } from '../latency/validate.js';
 import { widthVariants } from '../latency/buildLutFile.js';

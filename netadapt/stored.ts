@@ -1,7 +1,7 @@
 // NetAdapt's records read back from the results store, each field checked (netadapt/fields.ts): the run's settings
 // (its config), each step's proposals and choice, the finished result, and the fine-tune task built from them. A
 // damaged row is one line naming the run, the row and the field, not a crash several steps later.
-import { backendChoices } from '../backend/select.js';
+import { backendChoices } from '../backend/choices.js';
 import { NasError } from '../common/errors.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import type { NetadaptIterationRecord } from '../results/netadapt.js';

@@ -1,7 +1,7 @@
 // What a NetAdapt run keeps: its settings (the run's config in the store, all that `--resume RUN` reads back), each
 // step's proposals and choice (netadapt_iterations), the fine-tune task a proposal is (netadapt/finetune.ts), and the
 // result. All plain JSON data; netadapt/stored.ts checks each on its way back in.
-import type { BackendChoice } from '../backend/select.js';
+import type { BackendChoice } from '../backend/choices.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
 import type { ArchSpec } from '../space/arch.js';
 import type { TrainConfig } from '../train/config.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackendChoice, backendChoices } from '../backend/select.js';
+import { type BackendChoice, backendChoices } from '../backend/choices.js';
 import { UsageError } from '../common/errors.js';
 import { type DatasetName, datasetNames } from '../data/load.js';
 import type { JsonValue } from '../common/json.js';

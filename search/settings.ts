@@ -8,7 +8,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../common/json.js
 import { type SearchSpace, validateSpace } from '../space/searchSpace.js';
 import { builtinSpace } from '../space/spaces.js';
 import type { RewardOptions } from './reward.js';
-import { strategyFactory } from './strategies/index.js';
+import { checkStrategyName } from './strategies/names.js';
 import type { StrategyName } from './types.js';
 
 /** A built-in space by name, or a user's space file with its validated JSON (kept in the run, so resume needs no file). */
@@ -70,7 +70,7 @@ export function checkSettings(s: SearchSettings): Target[] {
   if (rel !== undefined) {
     throw new UsageError(`--target ${rel.text}: a relative target needs a reference network: give an absolute value, e.g. latency=15ms, or --latency paired:REF`);
   }
-  strategyFactory(s.strategy);
+  checkStrategyName(s.strategy);
   return targets;
 }
 

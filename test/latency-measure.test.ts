@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../backend/select.js';
-import { measureArch, measureLatency } from '../latency/measure.js';
+import { measureArch, measureLatency } from '../latency/runners/node.js';
 import { buildModel } from '../model/build.js';
 import { encodeArch } from '../space/blockString.js';
 import { loadArch } from '../space/load.js';

@@ -2,7 +2,8 @@
 // reading the checkpoint is train/'s; writing the model in a runtime's format is model/export.ts's.
 import { UsageError } from '../common/errors.js';
 import { checkOutput } from '../common/outputPath.js';
-import { type ExportedFile, type ExportFormat, exportFormats, exportLayersModel, isExportFormat } from '../model/export.js';
+import { type ExportedFile, exportLayersModel } from '../model/export.js';
+import { type ExportFormat, exportFormats, isExportFormat } from '../model/exportFormats.js';
 import { exportOnnxModel } from '../model/exportOnnx.js';
 import { type CheckpointChoice, loadCheckpointModel } from './checkpoint.js';
 

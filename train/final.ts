@@ -1,9 +1,6 @@
 // Full training of one architecture on a dataset (`nas train-final`): data, model, recipe, the training loop with
 // checkpoints in a run directory, every epoch recorded in the results store, and a final test evaluation.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { replaceFile } from '../common/atomicFs.js';
+import { mkdir } from 'node:fs/promises';
 import { NasError } from '../common/errors.js';
 import type { LoadedDataset } from '../data/load.js';
 import { makeModelCard, writeModelCard } from '../model/card.js';
@@ -18,10 +15,8 @@ import type { TrainConfig } from './config.js';
 import { type EvalMetrics, evaluateModel } from './evaluate.js';
 import { explainHeapFull } from './heapFull.js';
 import { type StepProgress, trainModel } from './loop.js';
+import { RUN_FILE, readRunId, writeRunId } from './runDir.js';
 import { writeSummaryCsv } from './summaryCsv.js';
-
-/** The run directory remembers its run id, so `--resume` continues the same database record. */
-const RUN_FILE = 'run.json';
 
 export interface FinalTrainingOptions {
   readonly arch: ArchSpec;
@@ -55,25 +50,6 @@ export interface FinalTrainingResult {
   readonly checkpoint: string | null;
   readonly resumedFrom: string | null;
   readonly test: EvalMetrics;
-}
-
-/** Whether `dir` is a run directory train-final made (it may resume it): the only non-empty --out it takes without --force. */
-export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, RUN_FILE));
-}
-
-/** The run id a run directory records, or null. */
-export async function readRunId(outDir: string): Promise<string | null> {
-  try {
-    const json = JSON.parse(await readFile(join(outDir, RUN_FILE), 'utf8')) as { runId?: unknown };
-    return typeof json.runId === 'string' ? json.runId : null;
-  } catch {
-    return null;
-  }
-}
-
-async function writeRunId(outDir: string, runId: string): Promise<void> {
-  await replaceFile(join(outDir, RUN_FILE), `${JSON.stringify({ runId }, null, 2)}\n`);
 }
 
 async function makeRunDir(outDir: string): Promise<void> {

@@ -1,6 +1,6 @@
 // The settings of the zero-cost evaluators (`--evaluator zero-cost:NAME`), read from the run's evaluator config
 // (plain JSON) with defaults. Every problem is a one-line UsageError naming the key.
-import { type BackendChoice, backendChoices } from '../backend/select.js';
+import { type BackendChoice, backendChoices } from '../backend/choices.js';
 import { UsageError } from '../common/errors.js';
 import type { JsonValue } from '../common/json.js';
 import { type DatasetName, datasetNames } from '../data/load.js';

@@ -1,7 +1,7 @@
 // One training of a fidelity study or pipeline as a worker thread gets it (bench/fidelity/trainWorker.ts), and what
 // the worker posts back. Plain data only: the architecture travels as its block string and the recipe as JSON, and
 // the worker reads both back with the same checks as a user's input.
-import { backendChoices, type BackendName } from '../../backend/select.js';
+import { backendChoices, type BackendName } from '../../backend/choices.js';
 import { type DatasetName, isDatasetName } from '../../data/load.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { decodeArch, encodeArch } from '../../space/blockString.js';

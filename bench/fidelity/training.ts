@@ -12,7 +12,7 @@ import type { Store } from '../../results/store.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { encodeArch } from '../../space/blockString.js';
 import { applyOverrides, type TrainConfig } from '../../train/config.js';
-import { isRunDir, readRunId } from '../../train/final.js';
+import { isRunDir, readRunId } from '../../train/runDir.js';
 import { makeTrainJob } from './trainJob.js';
 import { trainInThread } from './trainThread.js';
 

@@ -1,11 +1,15 @@
 // The `node` runner: the local tfjs backend, in this process.
+import type * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, useBackend } from '../../backend/select.js';
+import { checkInteger } from '../../common/intOption.js';
 import { buildModel } from '../../model/build.js';
+import type { ArchSpec } from '../../space/arch.js';
 import { resolve } from '../../space/resolve.js';
 import { entryInput, entryModel } from '../entryModels.js';
+import { type ArchLatency, checkMeasureCounts, type MeasureArchOptions, measureArchOn, type MeasureOptions } from '../measure.js';
+import { type LatencyStats, statsOf, summarize } from '../stats.js';
+import { timeBuilt, timeForward } from '../timing.js';
 import { type LatencyRunner, machineName } from './interface.js';
-import { statsOf } from '../stats.js';
-import { timeBuilt } from '../timing.js';
 
 export async function openNodeRunner(backend: BackendChoice, threads: number): Promise<LatencyRunner> {
   const info = await useBackend(backend, { threads });
@@ -38,4 +42,20 @@ export async function openNodeRunner(backend: BackendChoice, threads: number): P
       ),
     close: async () => undefined,
   };
+}
+
+/** Time `model`'s forward pass on the current backend. */
+export function measureLatency(model: tf.LayersModel, opts: MeasureOptions): LatencyStats {
+  checkMeasureCounts(opts);
+  for (const d of opts.input) checkInteger('--input', d, 1);
+  const samplesMs = timeForward(model, opts);
+  return { ...summarize(samplesMs), runs: samplesMs.length, samplesMs };
+}
+
+/** Select the local backend (the node runner), build `spec`, time it, dispose it. */
+export async function measureArch(spec: ArchSpec, opts: MeasureArchOptions): Promise<ArchLatency> {
+  checkMeasureCounts(opts);
+  if (opts.threads !== undefined) checkInteger('--threads', opts.threads, 1);
+  const runner = await openNodeRunner(opts.backend ?? 'wasm', opts.threads ?? 1);
+  return measureArchOn(runner, spec, opts);
 }
