@@ -1,7 +1,7 @@
 // The kernels' thread pool (threads.h): one per JS thread that sets a thread count above 1 (the main thread, or each
 // search worker), so that concurrent workers never wait for each other's pool. A fork is one atomic store, and the
 // parts are claimed by whichever thread comes first: on a loaded machine a pool thread may not get a core for
-// milliseconds, and a fixed part per thread made the caller wait for it (2 threads were 0.5-0.85x as fast as 1 on
+// milliseconds, and a fixed part per thread made the caller wait for it (2 threads were 0.5-0.9x as fast as 1 on
 // this 2-core machine under load; claimed parts: 0.9-1.1x). The pool threads spin for a short while after each job
 // (a training step calls the kernels back to back, with some microseconds of JavaScript between them) and then
 // sleep on a condition variable.
