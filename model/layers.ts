@@ -3,9 +3,9 @@
 // kernels on wasm and stock tfjs ops elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { fusedMovingStats, fusedUpdatesAvailable } from '../backend/kernels/optimizerUpdate.js';
 import { activation as applyActivation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
-import { fusedMovingStats, fusedUpdatesAvailable } from '../backend/kernels/optimizerUpdate.js';
 import { convBiasAct, denseBiasAct, squeezeExciteInfer } from '../backend/ops/inference.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
 import type { Activation, Padding } from '../space/arch.js';

@@ -1,7 +1,8 @@
-// Fused, in-place optimizer and EMA updates on the wasm heap (native optimizerUpdate / sumSquares / emaUpdate,
-// optimizer.cc): one native call per step instead of five or six tfjs kernels per parameter. Not tfjs kernels:
-// they overwrite variables' memory, which is safe only for data no other tensor shares, so every target is
-// checked (ownData) before each call. Other backends, or an addon built without these functions, use tfjs ops.
+// Fused, in-place optimizer, EMA and batch-norm moving-average updates on the wasm heap (native optimizerUpdate /
+// sumSquares / emaUpdate / movingStatsUpdate, optimizer.cc): one native call per step (or per batch-norm layer)
+// instead of several tfjs kernels per parameter. Not tfjs kernels: they overwrite variables' memory, which is safe
+// only for data no other tensor shares, so every target is checked (ownData) before each call. Other backends, or an
+// addon built without these functions, use tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import { nativeAddon } from '../native.js';
 import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
@@ -154,7 +155,7 @@ const statsTable = new Int32Array(4);
 /**
  * A batch-norm layer's moving averages, in place: movingMean = movingMean * d + mean * a, movingVariance =
  * movingVariance * d + variance * b, rounded as the tfjs ops round them (one native call instead of six kernels,
- * four scalars and two variable writes a layer, which at 32 px were a tenth of a step's one-thread work).
+ * four scalars and two variable writes a layer: at 32 px a fifth of a step's one-thread CPU time).
  */
 export function fusedMovingStats(moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.Tensor, tf.Tensor], d: number, a: number, b: number): void {
   const w = wasm();
