@@ -88,6 +88,11 @@ export function nativeThreads(): number {
   return nativeFn<() => number>('threads')();
 }
 
+/** Kernel calls that have split into more than one part since the addon loaded (tests check that a shape splits). */
+export function nativeForks(): number {
+  return nativeFn<() => number>('forks')();
+}
+
 /** setNativeThreads where the addon loads (a worker's backend may be tensorflow, without it); whether it did. */
 export function setNativeThreadsIfLoaded(n: number): boolean {
   if (!nativeStatus().loaded) return false;

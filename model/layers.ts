@@ -3,6 +3,7 @@
 // kernels on wasm and stock tfjs ops elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { fusedMovingStats, fusedUpdatesAvailable } from '../backend/kernels/optimizerUpdate.js';
 import { activation as applyActivation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
 import { convBiasAct, denseBiasAct, squeezeExciteInfer } from '../backend/ops/inference.js';
@@ -194,9 +195,14 @@ export class ConvBn extends tf.layers.Layer {
     const { movingMean, movingVariance } = this.weightsOrThrow();
     const d = this.cfg.bnDecay;
     const unbias = count > 1 ? count / (count - 1) : 1;
+    const [m, v] = [movingMean.read(), movingVariance.read()];
+    if (fusedUpdatesAvailable() && m instanceof tf.Variable && v instanceof tf.Variable) {
+      fusedMovingStats([m, v], [mean, variance], d, 1 - d, (1 - d) * unbias);
+      return;
+    }
     tf.tidy(() => {
-      movingMean.write(tf.add(tf.mul(movingMean.read(), d), tf.mul(mean, 1 - d)));
-      movingVariance.write(tf.add(tf.mul(movingVariance.read(), d), tf.mul(variance, (1 - d) * unbias)));
+      movingMean.write(tf.add(tf.mul(m, d), tf.mul(mean, 1 - d)));
+      movingVariance.write(tf.add(tf.mul(v, d), tf.mul(variance, (1 - d) * unbias)));
     });
   }
 

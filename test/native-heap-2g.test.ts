@@ -5,19 +5,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../backend/select.js';
-import { fusedOptimizerUpdate, fusedSumSquares, fusedUpdatesAvailable, FusedTables, OptimizerKind } from '../backend/kernels/optimizerUpdate.js';
+import { fusedMovingStats, fusedOptimizerUpdate, fusedSumSquares, fusedUpdatesAvailable, FusedTables, OptimizerKind } from '../backend/kernels/optimizerUpdate.js';
 import { nativeStatus } from '../backend/native.js';
 import { offsetOf, type WasmBackend } from '../backend/wasmHeap.js';
 
 const TWO_GIB = 2 ** 31;
 
-/** One conv2d, one SGD-with-momentum step (Nesterov, weight decay) and a sum of squares, on fresh copies of the data. */
+/**
+ * One conv2d, one SGD-with-momentum step (Nesterov, weight decay), a sum of squares and a batch-norm moving-average
+ * update, on fresh copies of the data.
+ */
 interface Outcome {
   readonly offsets: number[];
   readonly conv: Float32Array;
   readonly weights: Float32Array;
   readonly momentum: Float32Array;
   readonly squares: number;
+  readonly moving: Float32Array[];
   /** The tensors, kept until the end so that the second run cannot reuse their places low in the heap. */
   readonly tensors: tf.Tensor[];
 }
@@ -32,14 +36,17 @@ function runKernels(x: Float32Array, w: Float32Array, g: Float32Array): Outcome 
   const tables = new FusedTables(1);
   tables.hyper.set([0.1, 0.9, 4e-5, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
   fusedOptimizerUpdate(OptimizerKind.sgd, [{ w: wv, g: gv, s1: mv, s2: null, decay: true }], tables);
+  const moving = [tf.variable(tf.tensor1d(g.map((v) => v + 1))), tf.variable(tf.tensor1d(g.map((v) => v * v)))] as const;
+  fusedMovingStats(moving, [gv, mv], 0.99, 0.01, 0.0101);
   const b = tf.backend() as unknown as WasmBackend;
-  const tensors = [xt, wt, conv, wv, gv, mv];
+  const tensors = [xt, wt, conv, wv, gv, mv, ...moving];
   return {
     offsets: tensors.map((t) => offsetOf(b, t)),
     conv: conv.dataSync() as Float32Array,
     weights: wv.dataSync() as Float32Array,
     momentum: mv.dataSync() as Float32Array,
     squares: fusedSumSquares([gv, xt]),
+    moving: moving.map((m) => m.dataSync() as Float32Array),
     tensors,
   };
 }
@@ -62,6 +69,7 @@ test('native kernels read byte offsets above 2 GiB', { skip: nativeStatus().load
     assert.deepEqual(high.weights, low.weights);
     assert.deepEqual(high.momentum, low.momentum);
     assert.equal(high.squares, low.squares);
+    assert.deepEqual(high.moving, low.moving);
     high.tensors.forEach((t) => t.dispose());
   } finally {
     [...ballast, ...low.tensors].forEach((t) => t.dispose());

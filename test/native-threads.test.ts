@@ -3,11 +3,11 @@
 // (convolution and depthwise forward and input gradient, matrix products, add, activations, pooling, channel scale,
 // the optimizer update) must be bit for bit equal; those that sum partials over the batch (convolution and
 // depthwise filter gradients, batch-norm statistics and their gradients) within 1e-5 relative error, and the same
-// on a rerun.
+// on a rerun. Each shape is above the work threshold: the test checks that the kernel calls did split into parts.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { nativeThreads, setNativeThreads } from '../backend/native.js';
+import { nativeForks, nativeThreads, setNativeThreads } from '../backend/native.js';
 import { activation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
@@ -28,11 +28,22 @@ function valueAndGrads(inputs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor
   });
 }
 
-/** f's outputs at each thread count, computed on fresh copies of the same seeded inputs. */
-function atThreads(counts: number[], shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor): Float32Array[][] {
+/** Runs f at each thread count and checks that, above one thread, at least `splits` native calls split into parts. */
+function splitting<T>(counts: number[], splits: number, f: () => T): T[] {
   return counts.map((n) => {
     setNativeThreads(n);
     assert.equal(nativeThreads(), n);
+    const before = nativeForks();
+    const out = f();
+    const forks = nativeForks() - before;
+    if (n > 1) assert.ok(forks >= splits, `${n} threads: ${forks} kernel calls split, expected ${splits}`);
+    return out;
+  });
+}
+
+/** f's outputs at each thread count, computed on fresh copies of the same seeded inputs (`splits`: splitting). */
+function atThreads(counts: number[], shapes: number[][], splits: number, f: (...xs: tf.Tensor[]) => tf.Tensor): Float32Array[][] {
+  return splitting(counts, splits, () => {
     const inputs = shapes.map((s, i) => tf.tensor(randn(sizeOf(s), 7 + i), s));
     const out = valueAndGrads(inputs, f);
     tf.dispose(inputs);
@@ -65,27 +76,29 @@ describe('native kernels with threads', () => {
     assert.throws(() => setNativeThreads(257), /thread count must be 1\.\.256/);
   });
 
-  for (const [name, strides, k] of [['3x3 stride 1', 1, 3], ['3x3 stride 2', 2, 3], ['5x5 stride 2', 2, 5], ['pointwise', 1, 1]] as const) {
+  // Forward (twice: the value and inside the gradient), input gradient and filter gradient each split.
+  const convCases = [['3x3 stride 1', 1, 3, 19], ['3x3 stride 2', 2, 3, 19], ['5x5 stride 2', 2, 5, 19], ['pointwise', 1, 1, 64]] as const;
+  for (const [name, strides, k, cin] of convCases) {
     test(`conv2d ${name}: forward and input gradient exact, filter gradient within ${SUMMED_TOL}`, () => {
-      const runs = atThreads(counts, [[5, 17, 15, 19], [k, k, 19, 27]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, 'same'));
+      const runs = atThreads(counts, [[5, 17, 15, cin], [k, k, cin, 3 * cin]], 4, (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, 'same'));
       assertMatches(runs, [true, true, false], `conv2d ${name}`);
     });
   }
 
   test('depthwise 3x3 stride 1 and 5x5 stride 2: forward and input gradient exact, filter gradient summed', () => {
     for (const [k, s] of [[3, 1], [5, 2]] as const) {
-      const runs = atThreads(counts, [[5, 19, 17, 43], [k, k, 43, 1]], (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same'));
+      const runs = atThreads(counts, [[6, 23, 21, 48], [k, k, 48, 1]], 4, (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, 'same'));
       assertMatches(runs, [true, true, false], `depthwise ${k}x${k} stride ${s}`);
     }
   });
 
   test('matMul (dense layer and its gradients) is exact', () => {
-    const runs = atThreads(counts, [[37, 300], [300, 130]], (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D));
+    const runs = atThreads(counts, [[64, 300], [300, 200]], 4, (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D));
     assertMatches(runs, [true, true, true], 'matMul');
   });
 
   test('add (same shapes native, broadcasts stock) is exact, and is the float32 sum', () => {
-    const runs = atThreads(counts, [[4, 31, 29, 37], [4, 31, 29, 37]], (a, b) => tf.add(a!, b!));
+    const runs = atThreads(counts, [[4, 31, 29, 37], [4, 31, 29, 37]], 2, (a, b) => tf.add(a!, b!));
     assertMatches(runs, [true, true, true], 'add');
     const [a, b] = [randn(64, 1), randn(64, 2)];
     const sum = tf.tidy(() => tf.add(tf.tensor(a), tf.tensor(b)).dataSync());
@@ -96,28 +109,27 @@ describe('native kernels with threads', () => {
 
   test('activations forward and backward are exact', () => {
     for (const kind of ['relu', 'hswish', 'sigmoid'] as const) {
-      const runs = atThreads(counts, [[3, 33, 31, 37]], (x) => activation(x, kind));
+      const runs = atThreads(counts, [[4, 40, 38, 40]], 3, (x) => activation(x, kind));
       assertMatches(runs, [true, true], kind);
     }
   });
 
   test('batch norm: statistics and gradients summed over parts, within 1e-5', () => {
-    const runs = atThreads(counts, [[5, 23, 21, 37], [37], [37]], (x, g, b) => batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3).y);
+    const runs = atThreads(counts, [[6, 33, 31, 40], [40], [40]], 6, (x, g, b) => batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3).y);
     assertMatches(runs, [false, false, false, false], 'batch norm');
   });
 
   test('global average pooling and channel scale, forward and backward, are exact', () => {
-    const pool = atThreads(counts, [[6, 19, 17, 45]], (x) => globalAvgPool(x as tf.Tensor4D));
+    const pool = atThreads(counts, [[8, 33, 31, 48]], 3, (x) => globalAvgPool(x as tf.Tensor4D));
     assertMatches(pool, [true, true], 'globalAvgPool');
-    const scale = atThreads(counts, [[6, 19, 17, 45], [6, 45]], (x, s) => channelScale(x as tf.Tensor4D, s as tf.Tensor2D));
+    const scale = atThreads(counts, [[8, 33, 31, 48], [8, 48]], 3, (x, s) => channelScale(x as tf.Tensor4D, s as tf.Tensor2D));
     assertMatches(scale, [true, true, true], 'channelScale');
   });
 
   test('fused optimizer updates (sgd, rmsprop, adamw; a parameter split between parts) are exact', () => {
     for (const type of ['sgd', 'rmsprop', 'adamw'] as const) {
-      const weights = counts.map((n) => {
-        setNativeThreads(n);
-        const shapes = [[3, 3, 40, 60], [60], [7000]];
+      const weights = splitting(counts, 3, () => {
+        const shapes = [[3, 3, 96, 160], [60], [7000]];
         const params = shapes.map((s, i) => ({ name: `p${i}/kernel`, variable: tf.variable(tf.tensor(randn(sizeOf(s), 20 + i), s)), decay: i !== 1 }));
         const opt = createOptimizer(params, { ...defaultTrainConfig.optimizer, type, lr: 0.05 }, 1e-3);
         assert.ok(opt.fused, 'the update is not the fused native one');
@@ -135,10 +147,11 @@ describe('native kernels with threads', () => {
     }
   });
 
-  test('filter gradients are the same on a rerun with the same thread count', () => {
+  // The parts go to whichever thread claims them first, differently from run to run: the sums must not change.
+  test('filter gradients are the same on reruns with the same thread count', () => {
     const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
-    const [a, b] = atThreads([2, 2], [[5, 17, 15, 19], [3, 3, 19, 27]], f);
-    assert.deepEqual(a, b);
+    const [a, ...reruns] = atThreads([2, 2, 2, 2, 2], [[5, 17, 15, 19], [3, 3, 19, 57]], 4, f);
+    for (const b of reruns) assert.deepEqual(b, a);
     setNativeThreads(1);
   });
 });

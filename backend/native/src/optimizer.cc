@@ -226,7 +226,41 @@ napi_value EmaUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The batch-norm moving averages of one layer, in place: movingMean = movingMean * d + mean * a and movingVariance =
+// movingVariance * d + variance * b, each product and the sum rounded to float32 as tfjs's Multiply and Add round
+// them (so no fused multiply-add here): the same numbers as the tfjs ops, in one call instead of six kernels.
+__attribute__((optimize("fp-contract=off"))) void movingAverages(float* m, float* v, const float* mean,
+                                                                 const float* var, size_t n, float d, float a,
+                                                                 float b) {
+  for (size_t i = 0; i < n; ++i) {
+    const float pm = m[i] * d, qm = mean[i] * a;
+    const float pv = v[i] * d, qv = var[i] * b;
+    m[i] = pm + qm;
+    v[i] = pv + qv;
+  }
+}
+
+// movingStatsUpdate(heap, table, channels, d, a, b): table holds the byte offsets of the moving mean, the moving
+// variance, the batch mean and the batch variance, each `channels` floats.
+napi_value MovingStatsUpdate(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t length = 0;
+  uint8_t* heap = a.buffer(0, &length);
+  const int32_t channels = a.i32(2);
+  const float d = static_cast<float>(a.f64(3)), ka = static_cast<float>(a.f64(4)), kb = static_cast<float>(a.f64(5));
+  Table t;
+  if (!a.ok() || channels < 0 || !readTable(a, 1, 1, 4, &t)) return nullptr;
+  float* p[4];
+  for (size_t k = 0; k < 4; ++k) {
+    p[k] = at(env, heap, length, offsetAt(t.rows, k), static_cast<size_t>(channels));
+    if (!p[k]) return nullptr;
+  }
+  movingAverages(p[0], p[1], p[2], p[3], static_cast<size_t>(channels), d, ka, kb);
+  return nullptr;
+}
+
 NAS_EXPORT(OptimizerUpdate);
+NAS_EXPORT(MovingStatsUpdate);
 NAS_EXPORT(SumSquares);
 NAS_EXPORT(EmaUpdate);
 

@@ -18,17 +18,25 @@ int threadCount();
 // Sets it (1..kMaxThreads), starting or stopping pool threads.
 void setThreadCount(int n);
 
-// Runs f(p) for p in [0, parts): part 0 on the calling thread, the others on the pool. When the pool is busy (a
-// kernel called from inside a part), all parts run here, in order: same parts, same result.
+constexpr int kMaxParts = 0xFFFF;
+
+// Runs f(p) for p in [0, parts) on the calling thread and the pool, each part claimed by the first thread free (the
+// calling thread runs whatever the pool has not started, so a sleeping or descheduled pool thread costs no wait).
+// A kernel called from inside a part splits into one part (partsFor), on any thread: so which thread runs a part
+// never changes its result. Parts run here, in order, without a pool or above kMaxParts.
 void runParts(int parts, const std::function<void(int)>& f);
 
 // Parts worth splitting `work` into, at least `perPart` units each (multiply-adds for matrix products, floats for
 // memory-bound passes), at most threadCount() and maxParts: 1 below the threshold, so tiny layers pay no dispatch.
 int partsFor(double work, double perPart, int64_t maxParts);
 
-// Units of work below which a part is not worth a thread's wake-up (about 10-20 us of work either way).
-constexpr double kMinMacsPerPart = 1 << 17;    // multiply-adds (matrix products, convolutions)
-constexpr double kMinFloatsPerPart = 1 << 14;  // floats read and written (elementwise and reduction passes)
+// Units of work below which a part is not worth a fork (about 30-50 us of one core's work either way). Measured on
+// MobileNetV3-Small training steps (2 cores, under load): kernel calls split into parts of under about 80 us of
+// one-thread time took 1.2-2x as long with 2 threads as with 1 (the fork, and the data left in the other core's
+// cache), and 8x the former thresholds (2^17, 2^14) made 32 px steps 1.0-1.6x as fast at 2 threads against 0.8-1.0x
+// with no change at 224 px, where nearly all the work is in calls of over 300 us.
+constexpr double kMinMacsPerPart = 1 << 20;    // multiply-adds (matrix products, convolutions)
+constexpr double kMinFloatsPerPart = 1 << 17;  // floats read and written (elementwise and reduction passes)
 
 // Range [begin, end) of part p of `parts` over [0, n), aligned to multiples of `align` (except the end).
 inline void partRange(int64_t n, int parts, int p, int64_t align, int64_t* begin, int64_t* end) {
