@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { setNativeThreadsIfLoaded } from '../backend/native.js';
+import { CONTENTION_CORES, withContention } from '../latency/contention.js';
 import { buildModel } from '../model/build.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch, encodeBlock } from '../space/blockString.js';
@@ -16,7 +17,7 @@ import { recalibrateBatchNorm } from './batchNorm.js';
 import { pct, type RunContext, type Start, type State, writeSpecFile } from './context.js';
 import { netadaptData } from './finetune.js';
 import type { NetadaptLatency } from './latency.js';
-import { measureTogether } from './measure.js';
+import { disturbed, measureAgainstSeed } from './measure.js';
 import { materialise } from './proposals.js';
 import { judgeMeasured } from './verdict.js';
 import type { IterationSummary, NetadaptResult, NetadaptStatus, TrainedResult } from './types.js';
@@ -131,7 +132,7 @@ async function trainAndTest(run: RunContext, spec: ArchSpec, from: string | null
       arch: encodeArch(spec),
       blocks: spec.stages.flat().map(encodeBlock),
       latencyPredictedMs: await run.latency.latency(spec),
-      // Measured afterwards, together with the seed and the other network (measureTogether).
+      // Measured afterwards, against the seed (measureAgainstSeed).
       latencyMeasuredMs: null,
       valAccuracy: val.top1,
       test,
@@ -178,12 +179,14 @@ interface Trained {
 const JOINT_RUNS = 6;
 
 /**
- * One joint measurement of the seed, the result and the baseline (whatever was trained), so that the ratio final /
- * seed, which a relative target constrains, is on one clock; and the verdict on it.
+ * The result and the baseline (whatever was trained) each timed in alternation with the seed, so that the ratio
+ * final / seed, which a relative target constrains, is on one clock and is the ratio the loop judged; and the verdict.
  */
 async function measureJoint(run: RunContext, start: Start, finalSpec: ArchSpec, t: Trained, baselineSpec: ArchSpec | null): Promise<Trained> {
-  const specs = [start.seedSpec, finalSpec, ...(baselineSpec === null ? [] : [baselineSpec])];
-  const [seedM = Number.NaN, finalM = Number.NaN, baseM] = await measureTogether(specs, JOINT_RUNS * run.settings.measureRuns, run.settings.backend);
+  const others = [finalSpec, ...(baselineSpec === null ? [] : [baselineSpec])];
+  const { value: m, otherCores } = await withContention(() => measureAgainstSeed(start.seedSpec, others, JOINT_RUNS * run.settings.measureRuns, run.settings.backend));
+  if (otherCores !== null && otherCores > CONTENTION_CORES) run.log(disturbed('the measurement at the end', otherCores));
+  const [seedM, finalM = Number.NaN, baseM] = [m.seedMs, ...m.ms];
   const measured = judgeMeasured(start.target, { seedMs: seedM, finalMs: finalM, baselineMs: baseM ?? null });
   run.log(
     `measured together (p10): seed ${seedM.toFixed(3)} ms, netadapt ${finalM.toFixed(3)} ms` +

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArchError, NasError } from '../common/errors.js';
 import { evalKeyOf } from '../common/json.js';
+import { CONTENTION_CORES, withContention } from '../latency/contention.js';
 import { parseTarget } from '../latency/targets.js';
 import { startHeartbeat } from '../results/runs.js';
 import type { Store } from '../results/store.js';
@@ -25,6 +26,7 @@ import { DELTA_HALVINGS, finishRun, finishUnchanged, type Walk } from './final.j
 import { ensureBackend, netadaptData } from './finetune.js';
 import { openNetadaptLatency } from './latency.js';
 import { type Judged, type Judgement, pooledJudgement } from './pooledJudgement.js';
+import { disturbed } from './measure.js';
 import { makeProposals, materialise, type Proposal, smallestReachable } from './proposals.js';
 import { runStep } from './step.js';
 import { readResult, readSettings, readStep } from './stored.js';
@@ -150,7 +152,7 @@ function settle(run: RunContext, start: Start): Settled {
  * end under it. `history` gets this judgement.
  */
 async function judge(run: RunContext, start: Start, state: State, history: Judged[]): Promise<Judgement & { met: boolean }> {
-  const c = await run.latency.confirm(state.spec);
+  const { value: c, otherCores } = await withContention(() => run.latency.confirm(state.spec));
   history.push({ ...c, tableMs: await run.latency.latency(state.spec) });
   const j = pooledJudgement(history);
   const met = j.upperMs <= start.targetMs;
@@ -160,6 +162,7 @@ async function judge(run: RunContext, start: Start, state: State, history: Judge
       `iteration ${state.iteration}: judged ${c.ms.toFixed(3)} ms, at most ${c.upperMs.toFixed(3)} ms (95%${pooled}; ` +
         `the step's figure ${state.latencyMs.toFixed(3)} ms)${met ? ': the target is met' : ', not surely under the target: going on'}`,
     );
+    if (otherCores !== null && otherCores > CONTENTION_CORES) run.log(disturbed(`iteration ${state.iteration}'s judgement`, otherCores));
   }
   return { ...j, met };
 }

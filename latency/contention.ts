@@ -1,0 +1,43 @@
+// How busy the machine's other cores were while a latency was measured. Timing networks in alternation cancels a
+// slow spell that falls on both, but not a process on another core: it shares the caches and the memory bus, and it
+// slows a larger network more. On this 2-core machine a NetAdapt result judged 0.66x of its seed while other work
+// (at nice 19) ran on the second core read 0.81-0.85x on the idle machine. /proc/stat says how much time the cores
+// spent busy; the measurement itself keeps `own` of them busy.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+/** Busy and total time of all cores, in clock ticks (/proc/stat's first line); null where there is none. */
+export interface CpuTimes {
+  readonly busy: number;
+  readonly total: number;
+}
+
+export function cpuTimes(): CpuTimes | null {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  } catch {
+    return null;
+  }
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  if (!line.startsWith('cpu ') || f.length < 4 || f.some((v) => !Number.isFinite(v))) return null;
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** Cores busy on average between two readings beyond the `own` the measurement used; null without readings. */
+export function otherBusyCores(from: CpuTimes | null, to: CpuTimes | null, own = 1, cores = availableParallelism()): number | null {
+  if (from === null || to === null || to.total <= from.total) return null;
+  return Math.max(0, ((to.busy - from.busy) / (to.total - from.total)) * cores - own);
+}
+
+/** Above this many busy cores besides the measurement's, a latency figure is called disturbed. */
+export const CONTENTION_CORES = 0.25;
+
+/** `fn`, and how many other cores were busy while it ran (null where that cannot be read). */
+export async function withContention<T>(fn: () => Promise<T>, own = 1): Promise<{ value: T; otherCores: number | null }> {
+  const from = cpuTimes();
+  const value = await fn();
+  return { value, otherCores: otherBusyCores(from, cpuTimes(), own) };
+}
