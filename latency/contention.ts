@@ -1,8 +1,9 @@
 // How busy the machine's other cores were while a latency was measured. Timing networks in alternation cancels a
-// slow spell that falls on both, but not a process on another core: it shares the caches and the memory bus, and it
-// slows a larger network more. On this 2-core machine a NetAdapt result judged 0.66x of its seed while other work
-// (at nice 19) ran on the second core read 0.81-0.85x on the idle machine. /proc/stat says how much time the cores
-// spent busy; the measurement itself keeps `own` of them busy.
+// slow spell that falls on both, but not the effect of a process on another core, which shares the caches, the memory
+// bus and the chip's clock with the measurement and changes the ratio of two networks, either way. On this 2-core
+// machine a NetAdapt result and its seed, timed as a pair: 0.68-0.73x with the machine idle (9 repeats), 0.81-0.85x
+// while a test process at nice 19 kept 0.1-0.2 of the other core busy (5 repeats). /proc/stat says how much time the
+// cores spent busy; the measurement itself keeps `own` of them busy.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 

@@ -72,6 +72,6 @@ export async function measureAgainstSeed(seed: ArchSpec, others: readonly ArchSp
 
 /** The warning for a latency measured while other processes kept cores busy (latency/contention.ts). */
 export function disturbed(what: string, otherCores: number): string {
-  return `warning: other processes kept ${otherCores.toFixed(1)} cores busy during ${what}: a process on another core slows a larger network more, so its ratio to the seed is not reliable; run NetAdapt on an otherwise idle machine`;
+  return `warning: other processes kept ${otherCores.toFixed(1)} cores busy during ${what}: other processes change a network's ratio to the seed (docs/NETADAPT.md), so this figure is not reliable; run NetAdapt on an otherwise idle machine`;
 }
 
