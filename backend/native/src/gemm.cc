@@ -313,11 +313,76 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
   }
 }
 
+// One row of C (M == 1, neither operand transposed): C[0, j] = sum_k A[k] B[k, j]. The micro-kernel would walk a
+// 16-column panel of B down its K rows, a row stride apart (4 KB for 1024 columns: one page, and one L1 set, per
+// row), and compute 6 rows of which 5 are padding; here the rows of B are read whole, in order, into a block of
+// sums kept in L1. Each sum is the micro-kernel's: one FMA chain per K slice from zero, the slices added in order,
+// alpha and beta as its store applies them, so the result is bit for bit sgemmSerial's.
+constexpr int kGemvCols = 2048;  // columns of C summed at once (8 KB of sums)
+static thread_local Scratch tlsGemv;
+
+// t[0, n) += sum over r < R of x[r] * b[r * ldb + (0, n)], each element's terms added in order of r.
+template <int R>
+static void addRows(float* t, size_t n, const float* x, const float* b, int ldb) {
+  using namespace f32x8;
+  V xs[R];
+  for (int r = 0; r < R; ++r) xs[r] = set1(x[r]);
+  forFlat(n, [&](size_t i, auto nv, auto mk, const Mask& m) {
+    constexpr int NV = decltype(nv)::value;
+    constexpr bool MK = decltype(mk)::value;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      V a = ld<NV, MK>(t + i, v, m);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) a = fma(xs[r], ld<NV, MK>(b + static_cast<ptrdiff_t>(r) * ldb + i, v, m), a);
+      st<NV, MK>(t + i, v, a, m);
+    }
+  });
+}
+
+// C[0, j] = alpha * t[j] + betaK * C[0, j], as the micro-kernel stores a tile (betaK == 0: C not read).
+static void storeRow(float* c, const float* t, size_t n, float alpha, float betaK) {
+  using namespace f32x8;
+  forFlat(n, [&](size_t i, auto nv, auto mk, const Mask& m) {
+    constexpr int NV = decltype(nv)::value;
+    constexpr bool MK = decltype(mk)::value;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      V r = ld<NV, MK>(t + i, v, m);
+      if (alpha != 1.0f) r = r * set1(alpha);
+      if (betaK != 0.0f) r = fma(set1(betaK), ld<NV, MK>(c + i, v, m), r);
+      st<NV, MK>(c + i, v, r, m);
+    }
+  });
+}
+
+static void gemvRow(int N, int K, float alpha, const float* A, const float* B, int ldb, float beta, float* C) {
+  const int kSlices = (K + kKC - 1) / kKC;
+  const int kcStep = (K + kSlices - 1) / kSlices;
+  float* t = tlsGemv.get(kGemvCols);
+  for (int j0 = 0; j0 < N; j0 += kGemvCols) {
+    const size_t nb = static_cast<size_t>(std::min(kGemvCols, N - j0));
+    for (int pc = 0; pc < K; pc += kcStep) {
+      const int kEnd = std::min(K, pc + kcStep);
+      std::memset(t, 0, sizeof(float) * nb);
+      int k = pc;
+      for (; k + 4 <= kEnd; k += 4) addRows<4>(t, nb, A + k, B + static_cast<ptrdiff_t>(k) * ldb + j0, ldb);
+      for (; k < kEnd; ++k) addRows<1>(t, nb, A + k, B + static_cast<ptrdiff_t>(k) * ldb + j0, ldb);
+      storeRow(C + j0, t, nb, alpha, pc == 0 ? beta : 1.0f);
+    }
+  }
+}
+
 // Each element of C is computed by one part, with the same K slices and the same micro-kernel arithmetic whatever
 // the rows and columns around it: the split (over whole 6-row or 16-column panels) is bit for bit the serial product.
 void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
            int ldb, float beta, float* C, int ldc) {
   if (M <= 0 || N <= 0) return;
+  if (M == 1 && !transA && !transB && K > 0 && alpha != 0.0f) {
+    const int parts = partsFor(double(N) * K, kMinMacsPerPart, (N + kNR - 1) / kNR);
+    parallelRanges(N, parts, kNR, [&](int64_t b, int64_t e) { gemvRow(int(e - b), K, alpha, A, B + b, ldb, beta, C + b); });
+    return;
+  }
   const int64_t mPanels = (M + kMR - 1) / kMR, nPanels = (N + kNR - 1) / kNR;
   const bool byRows = mPanels >= nPanels;
   const int parts = partsFor(double(M) * N * std::max(K, 1), kMinMacsPerPart, byRows ? mPanels : nPanels);
