@@ -117,32 +117,33 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
 #if defined(__AVX512F__)
 
 // One zmm per row holds the tile's 16 columns (NV = 2; NV = 1: an 8-wide panel, its upper lanes zero). The FMAs
-// per element are the AVX2 kernel's, in the same order, so its results are bit for bit the same.
-template <int NV, bool kColContig>
+// per element are the AVX2 kernel's, in the same order, so its results are bit for bit the same. MR = 6 computes
+// only the first 6 rows of a ragged last panel (every layer's pixel count leaves one of 1 or 4 rows: 49, 196, 784).
+template <int NV, bool kColContig, int MR = kMR>
 void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
                  float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta) {
   const __mmask16 bm = NV == 2 ? 0xFFFF : 0x00FF;
-  __m512 acc[kMR];
+  __m512 acc[MR];
 #pragma GCC unroll 12
-  for (int r = 0; r < kMR; ++r) acc[r] = _mm512_setzero_ps();
+  for (int r = 0; r < MR; ++r) acc[r] = _mm512_setzero_ps();
   if (kColContig) {
     for (int k = 0; k < kc; ++k, a += s, b += bs) {
       const __m512 b0 = _mm512_maskz_loadu_ps(bm, b);
 #pragma GCC unroll 12
-      for (int r = 0; r < kMR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
+      for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
     }
   } else {
     for (int k = 0; k < kc; ++k, b += bs) {
       const __m512 b0 = _mm512_maskz_loadu_ps(bm, b);
 #pragma GCC unroll 12
-      for (int r = 0; r < kMR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * s + k]), b0, acc[r]);
+      for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * s + k]), b0, acc[r]);
     }
   }
   const __mmask16 cm = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
   const __m512 va = _mm512_set1_ps(alpha);
   const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 12
-  for (int r = 0; r < kMR; ++r) {
+  for (int r = 0; r < MR; ++r) {
     if (r >= m) break;
     float* cr = c + r * ldc;
     __m512 x = alpha != 1.0f ? _mm512_mul_ps(acc[r], va) : acc[r];
@@ -257,6 +258,15 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
 template <bool kColContig>
 inline void runKernel(int nr, int kc, const float* a, ptrdiff_t s, const float* b, ptrdiff_t bs, float* c,
                       ptrdiff_t ldc, int m, float alpha, float beta) {
+#ifdef __AVX512F__
+  if (m <= 6) {
+    if (nr > 8)
+      microKernel<2, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+    else
+      microKernel<1, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+    return;
+  }
+#endif
   if (nr > 8)
     microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
   else
