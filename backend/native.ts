@@ -10,7 +10,7 @@ import { NasError } from '../common/errors.js';
 export type NativeAddon = Readonly<Record<string, unknown>> & { version(): string; isa(): string; cpuIsa(): string };
 
 /** The addon builds (binding.gyp), lowest level first; baseline runs on any CPU the compiler targets. */
-export const nativeIsaLevels = ['baseline', 'avx2'] as const;
+export const nativeIsaLevels = ['baseline', 'avx2', 'avx512'] as const;
 export type NativeIsa = (typeof nativeIsaLevels)[number];
 
 const buildDir = new URL('../../backend/native/build/Release/', import.meta.url);

@@ -40,7 +40,7 @@ export interface BackendInfo {
 export interface NativeKernelsInfo {
   readonly loaded: boolean;
   readonly version: string | null;
-  /** The instruction-set level of the loaded addon (baseline, avx2) and the best this CPU runs. */
+  /** The instruction-set level of the loaded addon (baseline, avx2, avx512) and the best this CPU runs. */
   readonly isa: string | null;
   readonly cpuIsa: string | null;
   readonly reason: string | null;

@@ -27,3 +27,20 @@ export function makeOutput(backend: WasmBackend, shape: number[]): { info: tf.Te
   const info = backend.makeOutput(shape, 'float32');
   return { info, offset: offsetOf(backend, info) };
 }
+
+/** Whether `b` has the parts of the wasm backend our kernels use (checked, not assumed). */
+function isWasmBackend(b: unknown): b is WasmBackend {
+  if (typeof b !== 'object' || b === null || !('wasm' in b) || !('dataIdMap' in b)) return false;
+  const wasm = b.wasm;
+  return (
+    typeof wasm === 'object' && wasm !== null && 'HEAPU8' in wasm && wasm.HEAPU8 instanceof Uint8Array &&
+    'makeOutput' in b && typeof b.makeOutput === 'function' && 'disposeData' in b && typeof b.disposeData === 'function'
+  );
+}
+
+/** The current backend as the wasm backend; throws when it is another. */
+export function currentWasmBackend(): WasmBackend {
+  const b: unknown = tf.backend();
+  if (!isWasmBackend(b)) throw new Error(`expected the wasm backend, the backend is '${tf.getBackend()}'`);
+  return b;
+}

@@ -17,6 +17,14 @@ export interface TimingOptions {
    * entry). One element still waits for the whole computation on asynchronous backends.
    */
   readonly readBack?: 'all' | 'one';
+  /** The model compiled for this input (the node runner's model/inferencePlan.ts), timed in place of model.execute. */
+  readonly compiled?: CompiledForward;
+}
+
+/** A compiled forward pass: the same outputs as the model's, read back as TimingOptions.readBack says. */
+export interface CompiledForward {
+  run(x: tf.Tensor, readBack: 'all' | 'one'): unknown;
+  dispose(): void;
 }
 
 /**
@@ -31,7 +39,12 @@ export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[
   // execute, not predict: predict copies its input into batches first (a Slice as large as the input), a cost a
   // layer inside a network never pays; summed over a network's entries it overstated wide early stages.
   const outputs = model.outputs.map((o) => o.name);
+  const compiled = opts.compiled;
   const once = (): void => {
+    if (compiled !== undefined) {
+      compiled.run(x, one ? 'one' : 'all');
+      return;
+    }
     tf.tidy(() => {
       const y = model.execute(x, outputs);
       for (const t of Array.isArray(y) ? y : [y]) {
@@ -75,6 +88,7 @@ export interface TimedModel {
   readonly model: tf.LayersModel;
   readonly input: readonly [number, number, number];
   readonly readBack?: 'all' | 'one';
+  readonly compiled?: CompiledForward;
 }
 
 /** The interleaved rounds of `opts`, at least one and at most `runs`. */
@@ -102,6 +116,7 @@ export function timeInterleaved(
       const xs = timeForward(m.model, {
         input: m.input,
         ...(m.readBack === undefined ? {} : { readBack: m.readBack }),
+        ...(m.compiled === undefined ? {} : { compiled: m.compiled }),
         ...roundTiming(opts, r),
       });
       samples[i]?.push(...xs);
@@ -121,6 +136,9 @@ export function timeBuilt<T>(
     for (const item of items) models.push(make(item));
     return timeInterleaved(models, opts);
   } finally {
-    for (const m of models) m.model.dispose();
+    for (const m of models) {
+      m.compiled?.dispose();
+      m.model.dispose();
+    }
   }
 }

@@ -6,7 +6,8 @@ import type { ResolvedArch } from '../space/resolve.js';
 import { buildModel } from './build.js';
 import { type BatchNormWeights, ConvBn, foldBatchNorm } from './layers.js';
 
-function weightByName(layer: tf.layers.Layer, suffix: string): tf.Tensor {
+/** The value of `layer`'s weight whose name ends in `/suffix`. */
+export function weightByName(layer: tf.layers.Layer, suffix: string): tf.Tensor {
   const w = layer.weights.find((v) => v.originalName.endsWith(`/${suffix}`) || v.name.endsWith(`/${suffix}`));
   if (!w) throw new Error(`${layer.name}: no weight '${suffix}'`);
   return w.read();

@@ -49,7 +49,7 @@ test('nas doctor --json lists the components and agrees with this machine', () =
   for (const n of ['node', 'wasm backend', 'native kernels', 'cpu backend', 'threads', 'onnxruntime-node', 'dataset mnist']) {
     assert.equal(byName.get(n)?.status, 'ok', `${n}: ${byName.get(n)?.detail}`);
   }
-  assert.match(byName.get('native kernels')?.detail ?? '', /ISA (baseline|avx2)/);
+  assert.match(byName.get('native kernels')?.detail ?? '', /ISA (baseline|avx2|avx512)/);
   const torch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
   assert.equal(byName.get('pytorch torch')?.status, status(torch));
   assert.equal(byName.get('chromium')?.status, status(existsSync(process.env['NAS_CHROMIUM'] || '/usr/bin/chromium')));

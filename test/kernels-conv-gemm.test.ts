@@ -1,6 +1,6 @@
 // The addon's SGEMM (gemm.cc, exported to JS as `sgemm`) against a float64 reference: random shapes around the
 // micro-tile (6x16) and blocking (KC 256, MC 144) edges, both transposes, alpha/beta, padded leading dimensions,
-// beta = 0 ignoring NaN in C, and bounds checking.
+// beta = 0 ignoring NaN in C, the one-row path, and bounds checking.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nativeFn } from '../backend/native.js';
@@ -90,6 +90,28 @@ test('sgemm matches a float64 reference', () => {
   check(sgemm, { M: 64, N: 96, K: 576, tA: false, tB: true, pad: 0, alpha: 1, beta: 0 }, 1002);
   check(sgemm, { M: 27, N: 16, K: 4096, tA: true, tB: false, pad: 0, alpha: 1, beta: 0 }, 1003);
   check(sgemm, { M: 300, N: 200, K: 100, tA: false, tB: false, pad: 1, alpha: 1, beta: 1 }, 1004);
+});
+
+test('sgemm: a one-row product (its own path) matches the reference and the tiled path bit for bit', () => {
+  const sgemm = nativeFn<Sgemm>('sgemm');
+  // Head and squeeze-excite shapes at batch 1, K over several slices, N over several column blocks.
+  for (const [N, K, alpha, beta, pad] of [[1000, 1280, 1, 0, 0], [1280, 960, 1, 0, 3], [4100, 300, 0.5, -0.75, 1], [7, 5, -2, 1, 0]] as const) {
+    check(sgemm, { M: 1, N, K, tA: false, tB: false, pad, alpha, beta }, N + K);
+    const ldb = N + pad;
+    const heap = new ArrayBuffer(4 * (2 * K + K * ldb + 3 * N));
+    const A = new Float32Array(heap, 0, 2 * K);
+    const B = new Float32Array(heap, 8 * K, K * ldb);
+    const r = lcg(K);
+    A.forEach((_, i) => (A[i] = r()));
+    B.forEach((_, i) => (B[i] = r()));
+    const offC = 8 * K + 4 * K * ldb;
+    const C = new Float32Array(heap, offC, 3 * N);
+    C.forEach((_, i) => (C[i] = r()));
+    C.copyWithin(2 * N, 0, N);
+    sgemm(heap, 0, 8 * K, offC, 2, N, K, 0, 0, K, ldb, N, alpha, beta); // rows 0 and 1: the tiled path
+    sgemm(heap, 0, 8 * K, offC + 8 * N, 1, N, K, 0, 0, K, ldb, N, alpha, beta); // row 0 again: the row path
+    for (let j = 0; j < N; j++) assert.ok(Object.is(C[2 * N + j], C[j]), `N=${N} K=${K}: column ${j} differs`);
+  }
 });
 
 test('sgemm: K = 0 scales C by beta; bad arguments throw', () => {

@@ -125,6 +125,9 @@ test('NAS_NATIVE_ISA lowers the level, never raises it past the CPU, and must na
   assert.equal(chooseNativeIsa('avx2', ''), 'avx2');
   assert.equal(chooseNativeIsa('avx2', 'baseline'), 'baseline');
   assert.equal(chooseNativeIsa('baseline', 'avx2'), 'baseline');
+  assert.equal(chooseNativeIsa('avx2', 'avx512'), 'avx2');
+  assert.equal(chooseNativeIsa('avx512', undefined), 'avx512');
+  assert.equal(chooseNativeIsa('avx512', 'avx2'), 'avx2');
   assert.equal(chooseNativeIsa('an unknown CPU', undefined), 'baseline');
-  assert.throws(() => chooseNativeIsa('avx2', 'avx512'), { code: 'E_USAGE', message: /baseline, avx2.*'avx512'/ });
+  assert.throws(() => chooseNativeIsa('avx2', 'sse9'), { code: 'E_USAGE', message: /baseline, avx2, avx512.*'sse9'/ });
 });

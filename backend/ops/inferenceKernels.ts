@@ -29,29 +29,67 @@ type NativeSe = (
   N: number, HW: number, C: number, R: number, gate: number,
 ) => void;
 
-let natives: { conv: NativeConvBiasAct; dw: NativeConvBiasAct; dense: NativeDense; se: NativeSe } | null = null;
+type NativePool = (heap: ArrayBuffer, x: number, y: number, N: number, HW: number, C: number) => void;
+type NativeAdd = (heap: ArrayBuffer, a: number, b: number, out: number, n: number) => void;
 
-function native(): NonNullable<typeof natives> {
+/** The native functions of the inference path (also called directly by model/inferencePlan.ts). */
+export interface InferenceNatives {
+  readonly conv: NativeConvBiasAct;
+  readonly dw: NativeConvBiasAct;
+  readonly dense: NativeDense;
+  readonly se: NativeSe;
+  readonly pool: NativePool;
+  readonly add: NativeAdd;
+}
+
+let natives: InferenceNatives | null = null;
+
+export function inferenceNatives(): InferenceNatives {
   natives ??= {
     conv: nativeFn<NativeConvBiasAct>('conv2dBiasAct'),
     dw: nativeFn<NativeConvBiasAct>('depthwiseConv2dBiasAct'),
     dense: nativeFn<NativeDense>('denseBiasAct'),
     se: nativeFn<NativeSe>('squeezeExciteInfer'),
+    pool: nativeFn<NativePool>('globalAvgPoolForward'),
+    add: nativeFn<NativeAdd>('addArrays'),
   };
   return natives;
 }
+
+const native = inferenceNatives;
 
 function optional(args: KernelArgs, name: string, kernel: string): tf.TensorInfo | null {
   return args.inputs[name] === undefined ? null : kernelInput(args, kernel, name);
 }
 
-function actCode(v: unknown, kernel: string): number {
+export function actCode(v: unknown, kernel: string): number {
   const code = typeof v === 'string' ? ACT_CODES[v as InferenceActivation] : undefined;
   if (code === undefined) throw new Error(`${kernel}: unknown activation '${String(v)}'`);
   return code;
 }
 
 type Shape4 = [number, number, number, number];
+
+/** The geometry arguments of the native convolutions (batch ... padLeft), and the output shape. */
+export function convGeometry(
+  xShape: readonly number[], filterShape: readonly number[], strides: number, pad: ConvPad, depthwise: boolean,
+): { args: number[]; outShape: number[] } {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as Shape4, filterShape as Shape4, strides, 1,
+    pad === 'same' ? 'same' : [[0, 0], [pad, pad], [pad, pad], [0, 0]], undefined, depthwise, 'channelsLast',
+  );
+  const args = [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  ];
+  return { args, outShape: info.outShape };
+}
+
+/** One native convolution call: geometry as convGeometry gives it, bias offset (-1: none), activation code. */
+export function callConv(depthwise: boolean, h: ArrayBuffer, x: number, filter: number, y: number, geom: readonly number[], bias: number, kind: number): void {
+  const [n = 0, ih = 0, iw = 0, ic = 0, oh = 0, ow = 0, oc = 0, fh = 0, fw = 0, sh = 0, sw = 0, pt = 0, pl = 0] = geom;
+  (depthwise ? native().dw : native().conv)(h, x, filter, y, n, ih, iw, ic, oh, ow, oc, fh, fw, sh, sw, pt, pl, bias, kind);
+}
 
 /** inputs {x, filter, bias?}, attrs {strides, pad: 'same' | p, depthwise, activation} -> y. */
 function convBiasAct(args: KernelArgs): tf.TensorInfo {
@@ -63,25 +101,16 @@ function convBiasAct(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as { strides: number; pad: ConvPad; depthwise: boolean; activation: InferenceActivation };
   const kind = actCode(attrs.activation, k);
   if (x.shape.length !== 4 || filter.shape.length !== 4) throw new Error(`${k}: x and filter must have rank 4`);
-  const p = attrs.pad;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1,
-    p === 'same' ? 'same' : [[0, 0], [p, p], [p, p], [0, 0]], undefined, attrs.depthwise, 'channelsLast',
-  );
+  const geom = convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.depthwise);
   if (attrs.depthwise && filter.shape[3] !== 1) throw new Error(`${k}: depthwise filters must have multiplier 1`);
-  if (bias !== null) expectShape(k, 'bias', bias.shape, [info.outChannels]);
+  if (bias !== null) expectShape(k, 'bias', bias.shape, [geom.outShape[3] ?? 0]);
   const xo = offsetOf(b, x);
   const fo = offsetOf(b, filter);
   const bo = bias === null ? -1 : offsetOf(b, bias);
-  const y = b.makeOutput(info.outShape, 'float32');
-  if (info.outShape.some((d) => d === 0)) return y;
+  const y = b.makeOutput(geom.outShape, 'float32');
+  if (geom.outShape.some((d) => d === 0)) return y;
   const yo = offsetOf(b, y);
-  (attrs.depthwise ? native().dw : native().conv)(
-    heap(b), xo, fo, yo,
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    bo, kind,
-  );
+  callConv(attrs.depthwise, heap(b), xo, fo, yo, geom.args, bo, kind);
   return y;
 }
 

@@ -1,15 +1,23 @@
-// The `node` runner: the local tfjs backend, in this process.
+// The `node` runner: the local tfjs backend, in this process. On wasm with our kernels it times the folded model
+// compiled to native calls (model/inferencePlan.ts: the same outputs, without tfjs's per-layer overhead).
 import type * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, useBackend } from '../../backend/select.js';
 import { checkInteger } from '../../common/intOption.js';
 import { buildModel } from '../../model/build.js';
+import { compileInference } from '../../model/inferencePlan.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { resolve } from '../../space/resolve.js';
 import { entryInput, entryModel } from '../entryModels.js';
 import { type ArchLatency, checkMeasureCounts, type MeasureArchOptions, measureArchOn, type MeasureOptions } from '../measure.js';
 import { type LatencyStats, statsOf, summarize } from '../stats.js';
-import { timeBuilt, timeForward } from '../timing.js';
+import { type TimedModel, timeBuilt, timeForward } from '../timing.js';
 import { type LatencyRunner, machineName } from './interface.js';
+
+/** `t` with its model compiled to native calls where it compiles (wasm with our kernels, folded layers only). */
+function compiled(t: TimedModel): TimedModel {
+  const plan = compileInference(t.model, [1, ...t.input]);
+  return plan === null ? t : { ...t, compiled: plan };
+}
 
 export async function openNodeRunner(backend: BackendChoice, threads: number): Promise<LatencyRunner> {
   const info = await useBackend(backend, { threads });
@@ -24,7 +32,7 @@ export async function openNodeRunner(backend: BackendChoice, threads: number): P
           entries,
           (e) => {
             const a = resolve(e.arch);
-            return { model: entryModel(a, e.piece), input: entryInput(a, e.piece), readBack: 'one' };
+            return compiled({ model: entryModel(a, e.piece), input: entryInput(a, e.piece), readBack: 'one' });
           },
           opts,
         ),
@@ -35,7 +43,7 @@ export async function openNodeRunner(backend: BackendChoice, threads: number): P
           archs,
           (spec) => {
             const a = resolve(spec);
-            return { model: buildModel(a, { seed: opts.seed ?? 0, folded: true }), input: [a.inputSize, a.inputSize, a.inputChannels] };
+            return compiled({ model: buildModel(a, { seed: opts.seed ?? 0, folded: true }), input: [a.inputSize, a.inputSize, a.inputChannels] });
           },
           opts,
         ),

@@ -161,18 +161,12 @@ void col2imAdd(const float* dcol, const ConvGeom& g, int64_t r0, int64_t rows, f
   });
 }
 
-// Output rows [r0, r1) of the forward convolution, with the epilogue (bias, activation) applied to each block of
-// rows right after the block is computed, while it is in cache. Pointwise convolutions with an epilogue run the
-// matrix product in blocks of rows for that reason (B, the filter, is small next to the block's arithmetic).
+// Output rows [r0, r1) of the forward convolution, the epilogue (bias, activation) applied by the matrix product to
+// each tile of output as it is finished, while it is in L1.
 void forwardRows(const float* x, const float* w, float* y, const ConvGeom& g, const Epilogue& epi, int64_t r0,
                  int64_t r1) {
   if (g.isPointwise()) {
-    const int64_t block = epi.active() ? std::max<int64_t>(48, (kColFloats / std::max(1, g.outC)) / 6 * 6) : r1 - r0;
-    for (int64_t r = r0; r < r1; r += block) {
-      const int64_t n = std::min(block, r1 - r);
-      matmul(false, false, static_cast<int>(n), g.outC, g.inC, x + r * g.inC, w, y + r * g.outC);
-      applyEpilogue(y + r * g.outC, n, g.outC, epi);
-    }
+    matmulEpilogue(static_cast<int>(r1 - r0), g.outC, g.inC, x + r0 * g.inC, w, y + r0 * g.outC, epi);
     return;
   }
   const int rowLen = g.filterH * g.filterW * g.inC;
@@ -181,8 +175,7 @@ void forwardRows(const float* x, const float* w, float* y, const ConvGeom& g, co
   for (int64_t r = r0; r < r1; r += chunk) {
     const int64_t n = std::min(chunk, r1 - r);
     im2col(x, g, r, n, col);
-    matmul(false, false, static_cast<int>(n), g.outC, rowLen, col, w, y + r * g.outC);
-    applyEpilogue(y + r * g.outC, n, g.outC, epi);
+    matmulEpilogue(static_cast<int>(n), g.outC, rowLen, col, w, y + r * g.outC, epi);
   }
 }
 

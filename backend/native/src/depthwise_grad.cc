@@ -2,8 +2,8 @@
 //
 // With channel multiplier 1 (the usual case) every loop is vectorised over channels, which NHWC keeps
 // contiguous: channels are processed in blocks of up to 64 (8 AVX vectors, the last one masked when C is not
-// a multiple of 8), and within a block the loops run over pixels and the filter taps that fall inside the
-// input, so padding costs nothing:
+// a multiple of 8; blocks of nearly equal size, forBalancedChunks), and within a block the loops run over pixels
+// and the filter taps that fall inside the input, so padding costs nothing:
 //   forward          y[n,oh,ow,c]  = sum_taps x[n, oh*sh-pt+kh, ow*sw-pl+kw, c] * w[kh,kw,c]   (accumulated
 //                    in registers per output pixel)
 //   backprop input   dx[n, oh*sh-pt+kh, ow*sw-pl+kw, c] += dy[n,oh,ow,c] * w[kh,kw,c]  (dy kept in
@@ -194,7 +194,7 @@ void backpropFilterMultiplier(const Job& j) {
 // Runs Block<NV, MASKED>::run(c0, mask, j) for each channel block of the job.
 template <template <int, bool> class Block>
 void forEachBlock(const Job& j) {
-  forChannelChunks<kBlockVecs>(j.g.inC, [&](size_t c0, auto nv, auto mk, const Mask& m) {
+  forBalancedChunks<kBlockVecs>(j.g.inC, [&](size_t c0, auto nv, auto mk, const Mask& m) {
     Block<decltype(nv)::value, decltype(mk)::value>::run(static_cast<int>(c0), m, j);
   });
 }

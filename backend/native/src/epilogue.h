@@ -35,14 +35,18 @@ struct Epilogue {
   const float* bias = nullptr;  // [C] or null
   int kind = kLinear;
   bool active() const { return bias != nullptr || kind != kLinear; }
+  // The epilogue of columns [c0, ...): the same activation, the bias from column c0 on.
+  Epilogue from(int64_t c0) const { return Epilogue{bias == nullptr ? nullptr : bias + c0, kind}; }
 };
 
-// y[r, c] = act(y[r, c] + bias[c]) for rows [0, rows) of a dense rows x C block.
-inline void applyEpilogue(float* y, int64_t rows, int C, const Epilogue& e) {
+// y[r, c] = act(y[r, c] + bias[c]) for rows [0, rows) of a rows x C block whose rows are `stride` floats apart
+// (default C).
+inline void applyEpilogue(float* y, int64_t rows, int C, const Epilogue& e, int64_t stride = -1) {
   using namespace f32x8;
   if (!e.active()) return;
+  if (stride < 0) stride = C;
   for (int64_t r = 0; r < rows; ++r) {
-    float* row = y + r * C;
+    float* row = y + r * stride;
     forChannelChunks<4>(static_cast<size_t>(C), [&](size_t c0, auto nv, auto mk, const Mask& m) {
       constexpr int NV = decltype(nv)::value;
       constexpr bool MK = decltype(mk)::value;

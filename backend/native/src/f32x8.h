@@ -5,6 +5,7 @@
 // up to NV vectors held in registers, the last vector of a chunk masked when C is not a multiple of 8
 // (forChannelChunks).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -164,6 +165,19 @@ inline void forChannelChunks(size_t C, Body&& body) {
   size_t c0 = 0;
   for (; c0 + 8 * MaxNV <= C; c0 += 8 * MaxNV) body(c0, Int<MaxNV>{}, std::false_type{}, full);
   if (c0 < C) detail::lastChunk<MaxNV>(c0, static_cast<int>(C - c0), body);
+}
+
+// As forChannelChunks, with as many chunks (ceil(C / (8 MaxNV))) but of nearly equal vectors: C = 72 is 40 + 32, not
+// 64 + 8, whose one-vector tail is a single chain of dependent FMAs where a kernel keeps a chain per vector.
+template <int MaxNV, class Body>
+inline void forBalancedChunks(size_t C, Body&& body) {
+  const size_t vecs = (C + 7) / 8, chunks = (vecs + MaxNV - 1) / MaxNV;
+  size_t c0 = 0;
+  for (size_t i = 0; i < chunks && c0 < C; ++i) {
+    const size_t nv = vecs * (i + 1) / chunks - vecs * i / chunks;
+    detail::lastChunk<MaxNV>(c0, static_cast<int>(std::min(C - c0, nv * 8)), body);
+    c0 += nv * 8;
+  }
 }
 
 // Calls body(p_offset, Int<NV>, masked, mask) over a flat array of n floats: blocks of 32, then the rest.

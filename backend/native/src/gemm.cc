@@ -1,8 +1,10 @@
 // SGEMM: see gemm.h. Blocking follows Goto/BLIS: for each NC-wide column block of C and KC-deep slice of K,
 // B is packed into KC x 16 micro-panels (8 wide at the right edge); for each MC-high row block, A is either
-// packed into 6-row micro-panels or, when the block is used against few B panels (small N), read in place by
+// packed into kMR-row micro-panels or, when the block is used against few B panels (small N), read in place by
 // the micro-kernel (packing would cost as much as the arithmetic). The micro-kernel keeps a 6x16 tile of C in
-// twelve ymm registers and does 12 FMAs per step of k.
+// twelve ymm registers and does 12 FMAs per step of k (AVX2), or a 12x16 tile in twelve zmm registers (AVX-512).
+// Each element of C is the same FMA chain in every build with FMA: tile shapes change only which elements are
+// computed together.
 #include "gemm.h"
 
 #include <algorithm>
@@ -18,13 +20,17 @@
 namespace nas {
 namespace {
 
+#ifdef __AVX512F__
+constexpr int kMR = 12;    // rows of the micro-tile: twelve zmm accumulators, enough to cover the FMA latency
+#else
 constexpr int kMR = 6;     // rows of the micro-tile
+#endif
 constexpr int kNR = 16;    // columns of the micro-tile (two ymm)
 constexpr int kKC = 256;   // depth of a packed slice: a 6 x KC panel of A and a KC x 16 panel of B fit in L1
 constexpr int kMC = 144;   // rows of an A block (multiple of kMR): an MC x KC block of A fits in L2
 constexpr int kNC = 4096;  // columns of a packed B block (multiple of kNR)
 // A is read in place (not packed) when it meets at most this many 16-wide panels of B, and B (when not
-// transposed) is read in place when it meets at most this many 6-row panels of A: packing costs about as
+// transposed) is read in place when it meets at most this many kMR-row panels of A: packing costs about as
 // much as the arithmetic then.
 constexpr int kDirectAMaxPanels = 6;
 constexpr int kDirectBMaxPanels = 12;
@@ -108,7 +114,45 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
 // pack edge tiles). Bpanel element (k, j) is b[k * bs + j] for j < 8 * NV (packed: bs = 8 * NV; B in place:
 // bs = ldb, and the panel is full width).
 
-#ifdef NAS_F32X8_AVX2
+#if defined(__AVX512F__)
+
+// One zmm per row holds the tile's 16 columns (NV = 2; NV = 1: an 8-wide panel, its upper lanes zero). The FMAs
+// per element are the AVX2 kernel's, in the same order, so its results are bit for bit the same. MR = 6 computes
+// only the first 6 rows of a ragged last panel (every layer's pixel count leaves one of 1 or 4 rows: 49, 196, 784).
+template <int NV, bool kColContig, int MR = kMR>
+void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
+                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta) {
+  const __mmask16 bm = NV == 2 ? 0xFFFF : 0x00FF;
+  __m512 acc[MR];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) acc[r] = _mm512_setzero_ps();
+  if (kColContig) {
+    for (int k = 0; k < kc; ++k, a += s, b += bs) {
+      const __m512 b0 = _mm512_maskz_loadu_ps(bm, b);
+#pragma GCC unroll 12
+      for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
+    }
+  } else {
+    for (int k = 0; k < kc; ++k, b += bs) {
+      const __m512 b0 = _mm512_maskz_loadu_ps(bm, b);
+#pragma GCC unroll 12
+      for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * s + k]), b0, acc[r]);
+    }
+  }
+  const __mmask16 cm = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    if (r >= m) break;
+    float* cr = c + r * ldc;
+    __m512 x = alpha != 1.0f ? _mm512_mul_ps(acc[r], va) : acc[r];
+    if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cm, cr), x);
+    _mm512_mask_storeu_ps(cr, cm, x);
+  }
+}
+
+#elif defined(NAS_F32X8_AVX2)
 
 template <int NV, bool kColContig>
 void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
@@ -214,6 +258,15 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
 template <bool kColContig>
 inline void runKernel(int nr, int kc, const float* a, ptrdiff_t s, const float* b, ptrdiff_t bs, float* c,
                       ptrdiff_t ldc, int m, float alpha, float beta) {
+#ifdef __AVX512F__
+  if (m <= 6) {
+    if (nr > 8)
+      microKernel<2, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+    else
+      microKernel<1, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+    return;
+  }
+#endif
   if (nr > 8)
     microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
   else
@@ -233,9 +286,10 @@ void scaleC(int M, int N, float beta, float* C, int ldc) {
 }  // namespace
 
 static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
-                        const float* B, int ldb, float beta, float* C, int ldc) {
+                        const float* B, int ldb, float beta, float* C, int ldc, const Epilogue& epi) {
   if (K <= 0 || alpha == 0.0f) {
     scaleC(M, N, beta, C, ldc);
+    applyEpilogue(C, M, N, epi, ldc);
     return;
   }
   // Balance the K slices (e.g. K = 288 -> 144 + 144 rather than 256 + 32).
@@ -254,6 +308,7 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
     for (int pc = 0; pc < K; pc += kcStep) {
       const int kc = std::min(kcStep, K - pc);
       const float betaK = pc == 0 ? beta : 1.0f;
+      const bool last = pc + kc >= K;
       float* bp = nullptr;
       if (!directB) {
         bp = tlsPackB.get(static_cast<size_t>(ncPanels) * kNR * kc);
@@ -306,6 +361,7 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
               const float* a = A + static_cast<ptrdiff_t>(ic + ir) * lda + pc;
               runKernel<false>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
             }
+            if (last) applyEpilogue(cTile, mr, nr, epi.from(jc + jr), ldc);
           }
         }
       }
@@ -313,24 +369,91 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
   }
 }
 
+// One row of C (M == 1, neither operand transposed): C[0, j] = sum_k A[k] B[k, j]. The micro-kernel would walk a
+// 16-column panel of B down its K rows, a row stride apart (4 KB for 1024 columns: one page, and one L1 set, per
+// row), and compute 6 rows of which 5 are padding; here the rows of B are read whole, in order, into a block of
+// sums kept in L1. Each sum is the micro-kernel's: one FMA chain per K slice from zero, the slices added in order,
+// alpha and beta as its store applies them, so the result is bit for bit sgemmSerial's.
+constexpr int kGemvCols = 2048;  // columns of C summed at once (8 KB of sums)
+static thread_local Scratch tlsGemv;
+
+// t[0, n) += sum over r < R of x[r] * b[r * ldb + (0, n)], each element's terms added in order of r.
+template <int R>
+static void addRows(float* t, size_t n, const float* x, const float* b, int ldb) {
+  using namespace f32x8;
+  V xs[R];
+  for (int r = 0; r < R; ++r) xs[r] = set1(x[r]);
+  forFlat(n, [&](size_t i, auto nv, auto mk, const Mask& m) {
+    constexpr int NV = decltype(nv)::value;
+    constexpr bool MK = decltype(mk)::value;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      V a = ld<NV, MK>(t + i, v, m);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) a = fma(xs[r], ld<NV, MK>(b + static_cast<ptrdiff_t>(r) * ldb + i, v, m), a);
+      st<NV, MK>(t + i, v, a, m);
+    }
+  });
+}
+
+// C[0, j] = alpha * t[j] + betaK * C[0, j], as the micro-kernel stores a tile (betaK == 0: C not read).
+static void storeRow(float* c, const float* t, size_t n, float alpha, float betaK) {
+  using namespace f32x8;
+  forFlat(n, [&](size_t i, auto nv, auto mk, const Mask& m) {
+    constexpr int NV = decltype(nv)::value;
+    constexpr bool MK = decltype(mk)::value;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      V r = ld<NV, MK>(t + i, v, m);
+      if (alpha != 1.0f) r = r * set1(alpha);
+      if (betaK != 0.0f) r = fma(set1(betaK), ld<NV, MK>(c + i, v, m), r);
+      st<NV, MK>(c + i, v, r, m);
+    }
+  });
+}
+
+static void gemvRow(int N, int K, float alpha, const float* A, const float* B, int ldb, float beta, float* C,
+                    const Epilogue& epi) {
+  const int kSlices = (K + kKC - 1) / kKC;
+  const int kcStep = (K + kSlices - 1) / kSlices;
+  float* t = tlsGemv.get(kGemvCols);
+  for (int j0 = 0; j0 < N; j0 += kGemvCols) {
+    const size_t nb = static_cast<size_t>(std::min(kGemvCols, N - j0));
+    for (int pc = 0; pc < K; pc += kcStep) {
+      const int kEnd = std::min(K, pc + kcStep);
+      std::memset(t, 0, sizeof(float) * nb);
+      int k = pc;
+      for (; k + 4 <= kEnd; k += 4) addRows<4>(t, nb, A + k, B + static_cast<ptrdiff_t>(k) * ldb + j0, ldb);
+      for (; k < kEnd; ++k) addRows<1>(t, nb, A + k, B + static_cast<ptrdiff_t>(k) * ldb + j0, ldb);
+      storeRow(C + j0, t, nb, alpha, pc == 0 ? beta : 1.0f);
+    }
+    applyEpilogue(C + j0, 1, static_cast<int>(nb), epi.from(j0));
+  }
+}
+
 // Each element of C is computed by one part, with the same K slices and the same micro-kernel arithmetic whatever
-// the rows and columns around it: the split (over whole 6-row or 16-column panels) is bit for bit the serial product.
+// the rows and columns around it: the split (over whole kMR-row or 16-column panels) is bit for bit the serial product.
 void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-           int ldb, float beta, float* C, int ldc) {
+           int ldb, float beta, float* C, int ldc, const Epilogue& epi) {
   if (M <= 0 || N <= 0) return;
+  if (M == 1 && !transA && !transB && K > 0 && alpha != 0.0f) {
+    const int parts = partsFor(double(N) * K, kMinMacsPerPart, (N + kNR - 1) / kNR);
+    parallelRanges(N, parts, kNR, [&](int64_t b, int64_t e) { gemvRow(int(e - b), K, alpha, A, B + b, ldb, beta, C + b, epi.from(b)); });
+    return;
+  }
   const int64_t mPanels = (M + kMR - 1) / kMR, nPanels = (N + kNR - 1) / kNR;
   const bool byRows = mPanels >= nPanels;
   const int parts = partsFor(double(M) * N * std::max(K, 1), kMinMacsPerPart, byRows ? mPanels : nPanels);
-  if (parts == 1) return sgemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (parts == 1) return sgemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi);
   if (byRows) {
     parallelRanges(M, parts, kMR, [&](int64_t b, int64_t e) {
       const float* a = transA ? A + b : A + b * lda;
-      sgemmSerial(transA, transB, int(e - b), N, K, alpha, a, lda, B, ldb, beta, C + b * ldc, ldc);
+      sgemmSerial(transA, transB, int(e - b), N, K, alpha, a, lda, B, ldb, beta, C + b * ldc, ldc, epi);
     });
   } else {
     parallelRanges(N, parts, kNR, [&](int64_t b, int64_t e) {
       const float* bb = transB ? B + b * ldb : B + b;
-      sgemmSerial(transA, transB, M, int(e - b), K, alpha, A, lda, bb, ldb, beta, C + b, ldc);
+      sgemmSerial(transA, transB, M, int(e - b), K, alpha, A, lda, bb, ldb, beta, C + b, ldc, epi.from(b));
     });
   }
 }

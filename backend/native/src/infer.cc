@@ -38,8 +38,7 @@ napi_value DenseBiasAct(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if (M == 0 || N == 0) return nullptr;
-  matmul(false, false, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), x, w, y);
-  applyEpilogue(y, static_cast<int64_t>(M), static_cast<int>(N), Epilogue{bias, kind});
+  matmulEpilogue(static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), x, w, y, Epilogue{bias, kind});
   return nullptr;
 }
 
@@ -51,8 +50,7 @@ void exciteImage(const float* xn, float* yn, size_t HW, size_t C, size_t R, cons
   float* g = hid + R;
   meanOverRows(xn, HW, C, s);
   if (R > 0) {
-    matmul(false, false, 1, static_cast<int>(R), static_cast<int>(C), s, w1, hid);
-    applyEpilogue(hid, 1, static_cast<int>(R), Epilogue{b1, kRelu});
+    matmulEpilogue(1, static_cast<int>(R), static_cast<int>(C), s, w1, hid, Epilogue{b1, kRelu});
     matmul(false, false, 1, static_cast<int>(C), static_cast<int>(R), hid, w2, g);
   } else {
     for (size_t c = 0; c < C; ++c) g[c] = 0.0f;

@@ -6,7 +6,9 @@
 
 namespace {
 
-#ifdef NAS_F32X8_AVX2
+#if defined(__AVX512F__)
+constexpr const char* kIsa = "avx512";
+#elif defined(NAS_F32X8_AVX2)
 constexpr const char* kIsa = "avx2";
 #else
 constexpr const char* kIsa = "baseline";
@@ -29,7 +31,9 @@ napi_value Isa(napi_env env, napi_callback_info) { return jsString(env, kIsa); }
 napi_value CpuIsa(napi_env env, napi_callback_info) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return jsString(env, "avx2");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2 && __builtin_cpu_supports("avx512f")) return jsString(env, "avx512");
+  if (avx2) return jsString(env, "avx2");
 #endif
   return jsString(env, "baseline");
 }

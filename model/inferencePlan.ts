@@ -1,0 +1,214 @@
+// A folded model (model/fold.ts) compiled to a list of native kernel calls on the wasm heap: the forward pass
+// without tfjs-layers' graph walk and tfjs-core's per-op bookkeeping (tensor tracking, scopes, kernel lookup), which
+// at batch 1 cost about 30 us a layer, as much as MobileNetV3-Small's arithmetic (measured: 1.9 of its 5.8 ms).
+// The calls are those the layers' inference ops make (backend/ops/inference.ts), so the outputs equal
+// model.execute's bit for bit. Buffers are allocated at compile time and reused once their last reader has run
+// (the activations of a network fit in a few of them, which stay in cache); a run allocates nothing, so the heap
+// cannot grow under it. Node only: the wasm backend with our native kernels.
+import * as tf from '@tensorflow/tfjs';
+import { actCode, callConv, convGeometry, inferenceNatives } from '../backend/ops/inferenceKernels.js';
+import { useFusedKernels } from '../backend/ops/fused.js';
+import { currentWasmBackend, heap, offsetOf, type WasmBackend } from '../backend/wasmHeap.js';
+import { weightByName } from './fold.js';
+import { ConvBn, DenseAct, Dropout, GlobalAvgPool, SqueezeExcite } from './layers.js';
+
+export interface InferencePlan {
+  /** The input shape the plan was compiled for (batch included). */
+  readonly inputShape: readonly number[];
+  /** Runs the network on `x` (float32, on the wasm backend); the outputs' data, or only their first element. */
+  run(x: tf.Tensor, readBack?: 'all' | 'one'): Float32Array[];
+  /** Frees the plan's buffers (the model's weights are the model's). */
+  dispose(): void;
+}
+
+/** Where a value lives at run time: the input tensor's data, or a buffer of the plan. */
+type Slot = { readonly kind: 'input' } | { readonly kind: 'buffer'; readonly buffer: Buffer };
+
+interface Buffer {
+  readonly info: tf.TensorInfo;
+  readonly offset: number;
+  readonly floats: number;
+  /** Readers still to run (steps, or the plan's outputs, which hold theirs to the end). */
+  readers: number;
+}
+
+/** One native call; `at` gives a slot's byte offset in this run. */
+type Step = (h: ArrayBuffer, at: (s: Slot) => number) => void;
+
+interface Value {
+  readonly slot: Slot;
+  readonly shape: number[];
+}
+
+/** What compiling a layer needs: its values, and buffers for its output. */
+interface Compiler {
+  readonly backend: WasmBackend;
+  output(shape: number[]): Value;
+}
+
+/** A weight's offset, read at each run: setWeights gives the variable new data (a new place on the heap). */
+const weightOffset = (b: WasmBackend, layer: tf.layers.Layer, suffix: string): (() => number) => {
+  const w = weightByName(layer, suffix);
+  return () => offsetOf(b, w);
+};
+
+function convStep(c: Compiler, layer: ConvBn, x: Value): [Step, Value] | null {
+  if (layer.cfg.folded !== true) return null;
+  const kernel = weightByName(layer, 'kernel');
+  const pad = layer.cfg.padding === 'same' ? 'same' : Math.floor(layer.cfg.kernelSize / 2);
+  const geom = convGeometry(x.shape, kernel.shape, layer.cfg.strides, pad, layer.cfg.depthwise);
+  const y = c.output(geom.outShape);
+  const kind = actCode(layer.cfg.activation, layer.name);
+  const [w, bias] = [weightOffset(c.backend, layer, 'kernel'), weightOffset(c.backend, layer, 'bias')];
+  return [(h, at) => callConv(layer.cfg.depthwise, h, at(x.slot), w(), at(y.slot), geom.args, bias(), kind), y];
+}
+
+function squeezeExciteStep(c: Compiler, layer: SqueezeExcite, x: Value): [Step, Value] {
+  const [n = 0, hh = 0, ww = 0, ch = 0] = x.shape;
+  const r = weightByName(layer, 'reduce_bias').shape[0] ?? 0;
+  const ws = ['reduce_kernel', 'reduce_bias', 'expand_kernel', 'expand_bias'].map((s) => weightOffset(c.backend, layer, s));
+  const [w1, b1, w2, b2] = ws as [() => number, () => number, () => number, () => number];
+  const gate = actCode(layer.cfg.gate, layer.name);
+  const y = c.output(x.shape);
+  return [(h, at) => inferenceNatives().se(h, at(x.slot), w1(), b1(), w2(), b2(), at(y.slot), n, hh * ww, ch, r, gate), y];
+}
+
+function denseStep(c: Compiler, layer: DenseAct, x: Value): [Step, Value] {
+  const [m = 0, k = 0] = x.shape;
+  const units = layer.cfg.units;
+  const [w, bias] = [weightOffset(c.backend, layer, 'kernel'), weightOffset(c.backend, layer, 'bias')];
+  const kind = actCode(layer.cfg.activation, layer.name);
+  const y = c.output([m, units]);
+  return [(h, at) => inferenceNatives().dense(h, at(x.slot), w(), bias(), at(y.slot), m, k, units, kind), y];
+}
+
+function poolStep(c: Compiler, x: Value): [Step, Value] {
+  const [n = 0, hh = 0, ww = 0, ch = 0] = x.shape;
+  const y = c.output([n, ch]);
+  return [(h, at) => inferenceNatives().pool(h, at(x.slot), at(y.slot), n, hh * ww, ch), y];
+}
+
+function addStep(c: Compiler, a: Value, b: Value): [Step, Value] | null {
+  if (a.shape.join() !== b.shape.join()) return null;
+  const y = c.output(a.shape);
+  const n = tf.util.sizeFromShape(a.shape);
+  return [(h, at) => inferenceNatives().add(h, at(a.slot), at(b.slot), at(y.slot), n), y];
+}
+
+/** The step of one layer (no step: its output is its input), or null when the plan cannot run the layer. */
+function layerStep(c: Compiler, layer: tf.layers.Layer, xs: Value[]): [Step | null, Value] | null {
+  const [x, second] = xs;
+  if (x === undefined) return null;
+  if (xs.length === 2 && second !== undefined && layer.getClassName() === 'Add') return addStep(c, x, second);
+  if (xs.length !== 1) return null;
+  if (layer instanceof ConvBn) return convStep(c, layer, x);
+  if (layer instanceof SqueezeExcite) return squeezeExciteStep(c, layer, x);
+  if (layer instanceof DenseAct) return denseStep(c, layer, x);
+  if (layer instanceof GlobalAvgPool) return poolStep(c, x);
+  if (layer instanceof Dropout) return [null, x];
+  return null;
+}
+
+const symbolic = (t: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor[] => (Array.isArray(t) ? t : [t]);
+
+/** Buffers reused once free: by size, allocated on the heap when none is free. */
+class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  readonly all: Buffer[] = [];
+
+  constructor(readonly backend: WasmBackend) {}
+
+  take(shape: number[]): Buffer {
+    const floats = tf.util.sizeFromShape(shape);
+    const reused = this.free.get(floats)?.pop();
+    if (reused !== undefined) return reused;
+    const info = this.backend.makeOutput(shape, 'float32');
+    const b: Buffer = { info, offset: offsetOf(this.backend, info), floats, readers: 0 };
+    this.all.push(b);
+    return b;
+  }
+
+  /** One reader of the slot has run; its buffer is free after the last. */
+  read(slot: Slot): void {
+    if (slot.kind !== 'buffer' || --slot.buffer.readers > 0) return;
+    const list = this.free.get(slot.buffer.floats) ?? [];
+    list.push(slot.buffer);
+    this.free.set(slot.buffer.floats, list);
+  }
+}
+
+interface Compiled {
+  readonly steps: Step[];
+  readonly outputs: Value[];
+}
+
+/** Readers of each symbolic tensor: the layers that take it, and the model outputs. */
+function readerCounts(model: tf.LayersModel): Map<number, number> {
+  const counts = new Map<number, number>();
+  const count = (t: tf.SymbolicTensor): void => void counts.set(t.id, (counts.get(t.id) ?? 0) + 1);
+  for (const layer of model.layers) if (layer.inboundNodes.length > 0 && layer.getClassName() !== 'InputLayer') symbolic(layer.input).forEach(count);
+  model.outputs.forEach(count);
+  return counts;
+}
+
+function compileLayers(model: tf.LayersModel, inputShape: number[], pool: BufferPool): Compiled | null {
+  const [input] = model.inputs;
+  if (input === undefined || model.inputs.length !== 1) return null;
+  const readers = readerCounts(model);
+  const values = new Map<number, Value>([[input.id, { slot: { kind: 'input' }, shape: inputShape }]]);
+  const steps: Step[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    if (layer.inboundNodes.length !== 1) return null;
+    const ins = symbolic(layer.input).map((t) => values.get(t.id));
+    const xs = ins.filter((v): v is Value => v !== undefined);
+    if (xs.length !== ins.length) return null;
+    const compiler: Compiler = { backend: pool.backend, output: (shape) => ({ slot: { kind: 'buffer', buffer: pool.take(shape) }, shape }) };
+    const r = layerStep(compiler, layer, xs);
+    if (r === null) return null;
+    const [step, y] = r;
+    if (step !== null) steps.push(step);
+    const [sym] = symbolic(layer.output);
+    if (sym === undefined) return null;
+    if (y.slot.kind === 'buffer') y.slot.buffer.readers += readers.get(sym.id) ?? 0;
+    values.set(sym.id, y);
+    for (const x of xs) pool.read(x.slot);
+  }
+  const outputs = model.outputs.map((t) => values.get(t.id));
+  return outputs.every((v): v is Value => v !== undefined) ? { steps, outputs } : null;
+}
+
+/**
+ * `model` (its folded form) compiled for inputs of `inputShape` (batch included), or null when the backend is not
+ * wasm with our kernels or a layer has no native step (an unfolded convolution, a layer of another kind).
+ */
+export function compileInference(model: tf.LayersModel, inputShape: readonly number[]): InferencePlan | null {
+  if (!useFusedKernels()) return null;
+  const backend = currentWasmBackend();
+  const pool = new BufferPool(backend);
+  const free = (): void => pool.all.forEach((b) => backend.disposeData(b.info.dataId, true));
+  const compiled = compileLayers(model, [...inputShape], pool);
+  if (compiled === null) {
+    free();
+    return null;
+  }
+  return {
+    inputShape: [...inputShape],
+    run: (x, readBack = 'all') => runPlan(backend, compiled, inputShape, x, readBack),
+    dispose: free,
+  };
+}
+
+function runPlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, readBack: 'all' | 'one'): Float32Array[] {
+  if (x.dtype !== 'float32' || x.shape.join() !== inputShape.join()) {
+    throw new Error(`inference plan: expected a float32 input of shape [${inputShape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`);
+  }
+  const xo = offsetOf(b, x);
+  const h = heap(b);
+  const at = (s: Slot): number => (s.kind === 'input' ? xo : s.buffer.offset);
+  for (const step of c.steps) step(h, at);
+  return c.outputs.map((v) => {
+    const n = readBack === 'one' ? Math.min(1, tf.util.sizeFromShape(v.shape)) : tf.util.sizeFromShape(v.shape);
+    return new Float32Array(h, at(v.slot), n).slice();
+  });
+}
