@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { fusedMovingStats, fusedUpdatesAvailable } from '../backend/kernels/optimizerUpdate.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
 import { registerFusedOpKernels, setFusedOpsEnabled } from '../backend/ops/kernels.js';
 import { assertClose, assertEvaluationsClose, evaluate, randn, setBackend, sizeOf, type Input } from './ops-helpers.js';
@@ -136,5 +137,25 @@ describe('batchNormTrain', () => {
       })(x);
       assert.deepEqual(Array.from(g.dataSync()), [0, 0, 0, 0, 0, 0]);
     });
+  });
+
+  // The in-place native update the layer uses on wasm must round as the tfjs ops it replaces, and must not change a
+  // tensor that shares the moving statistics' data (a clone).
+  it('updates moving statistics in place with the numbers of the tfjs ops, leaving clones as they were', async () => {
+    await setBackend('wasm');
+    assert.ok(fusedUpdatesAvailable());
+    const c = 37;
+    const moving = [tf.variable(tf.randomNormal([c], 0, 1, 'float32', 5)), tf.variable(tf.randomUniform([c], 0.5, 2, 'float32', 6))] as const;
+    const batch = [tf.randomNormal([c], 0, 1, 'float32', 7), tf.randomUniform([c], 0.1, 3, 'float32', 8)] as const;
+    const [d, unbias] = [0.99, 288 / 287];
+    const expectMean = tf.add(tf.mul(moving[0], d), tf.mul(batch[0], 1 - d));
+    const expectVar = tf.add(tf.mul(moving[1], d), tf.mul(batch[1], (1 - d) * unbias));
+    const before = moving.map((m) => tf.clone(m));
+    const kept = before.map((t) => t.dataSync().slice());
+    fusedMovingStats(moving, batch, d, 1 - d, (1 - d) * unbias);
+    assert.deepEqual(moving[0].dataSync(), expectMean.dataSync());
+    assert.deepEqual(moving[1].dataSync(), expectVar.dataSync());
+    before.forEach((t, i) => assert.deepEqual(t.dataSync(), kept[i]));
+    tf.dispose([...moving, ...batch, expectMean, expectVar, ...before]);
   });
 });
