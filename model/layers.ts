@@ -3,9 +3,9 @@
 // kernels on wasm and stock tfjs ops elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { fusedMovingStats, fusedUpdatesAvailable } from '../backend/kernels/optimizerUpdate.js';
 import { activation as applyActivation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
+import { updateMovingStatsInPlace } from '../backend/ops/fused.js';
 import { convBiasAct, denseBiasAct, squeezeExciteInfer } from '../backend/ops/inference.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
 import type { Activation, Padding } from '../space/arch.js';
@@ -196,10 +196,8 @@ export class ConvBn extends tf.layers.Layer {
     const d = this.cfg.bnDecay;
     const unbias = count > 1 ? count / (count - 1) : 1;
     const [m, v] = [movingMean.read(), movingVariance.read()];
-    if (fusedUpdatesAvailable() && m instanceof tf.Variable && v instanceof tf.Variable) {
-      fusedMovingStats([m, v], [mean, variance], d, 1 - d, (1 - d) * unbias);
-      return;
-    }
+    // In place by the native kernel where Node installed it (backend/ops/kernels.ts); the tfjs ops in a browser.
+    if (m instanceof tf.Variable && v instanceof tf.Variable && updateMovingStatsInPlace([m, v], [mean, variance], d, 1 - d, (1 - d) * unbias)) return;
     tf.tidy(() => {
       movingMean.write(tf.add(tf.mul(m, d), tf.mul(mean, 1 - d)));
       movingVariance.write(tf.add(tf.mul(v, d), tf.mul(variance, (1 - d) * unbias)));

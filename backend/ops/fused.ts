@@ -68,3 +68,18 @@ export function adoptIntoScope<T extends tf.Tensor>(t: T): T {
   (tf.engine() as unknown as { track(t: tf.Tensor): tf.Tensor }).track(t);
   return t;
 }
+
+/** A batch-norm layer's moving statistics updated in place: moving = moving * d + batch * (a, b); false: not done. */
+export type MovingStatsUpdate = (moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.Tensor, tf.Tensor], d: number, a: number, b: number) => boolean;
+
+let movingStatsUpdate: MovingStatsUpdate | null = null;
+
+/** Called by kernels.ts when it loads: the native update (backend/kernels/optimizerUpdate.ts), Node only. */
+export function installMovingStatsUpdate(update: MovingStatsUpdate): void {
+  movingStatsUpdate = update;
+}
+
+/** The moving statistics updated in place by the native kernel where it is installed and runs; false otherwise. */
+export function updateMovingStatsInPlace(moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.Tensor, tf.Tensor], d: number, a: number, b: number): boolean {
+  return movingStatsUpdate !== null && movingStatsUpdate(moving, batch, d, a, b);
+}

@@ -4,9 +4,10 @@
 // is loaded; until then, on other backends, and in a browser they compose stock tfjs ops with the same formulas.
 // Node-only (the addon): the ops themselves import fused.ts, never this module.
 import * as tf from '@tensorflow/tfjs';
+import { fusedMovingStats, fusedUpdatesAvailable } from '../kernels/optimizerUpdate.js';
 import { nativeFn } from '../native.js';
 import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
-import { type ActivationKind, installFusedKernels, kernelNames } from './fused.js';
+import { type ActivationKind, installFusedKernels, installMovingStatsUpdate, kernelNames } from './fused.js';
 import { inferenceKernels, loadInferenceNatives } from './inferenceKernels.js';
 
 export {
@@ -290,4 +291,10 @@ installFusedKernels(() => {
   registerFusedOpKernels();
   native();
   loadInferenceNatives();
+});
+
+installMovingStatsUpdate((moving, batch, d, a, b) => {
+  if (!fusedUpdatesAvailable()) return false;
+  fusedMovingStats(moving, batch, d, a, b);
+  return true;
 });
