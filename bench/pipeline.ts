@@ -203,7 +203,8 @@ async function netadapted(c: Ctx, ref: ArchSpec, best: Network, lutPath: string,
 
 async function measured(c: Ctx, networks: readonly Network[]): Promise<Measured> {
   const runs = c.o.measureRuns;
-  return booked(c, 'measure', { archs: networks.map((n) => [n.name, n.arch]), runs }, parseMeasured, () => measureStage(networks, runs, c.say), 'redo');
+  const settings = { archs: networks.map((n) => [n.name, n.arch]), runs, pairedWith: networks[0]?.name ?? null };
+  return booked(c, 'measure', settings, parseMeasured, () => measureStage(networks, runs, c.say), 'redo');
 }
 
 async function referenceAndLut(c: Ctx, ref: ArchSpec): Promise<{ lut: LutStageResult; reference: Network }> {

@@ -2,8 +2,8 @@
 // slow spell that falls on both, but not the effect of a process on another core, which shares the caches, the memory
 // bus and the chip's clock with the measurement and changes the ratio of two networks, either way. On this 2-core
 // machine a NetAdapt result and its seed, timed as a pair: 0.68-0.73x with the machine idle (9 repeats), 0.81-0.85x
-// while a test process at nice 19 kept 0.1-0.2 of the other core busy (5 repeats). /proc/stat says how much time the
-// cores spent busy; the measurement itself keeps `own` of them busy.
+// while a test process at nice 19 kept 0.1-0.2 of the other core busy (5 repeats). /proc/stat says how much time all
+// cores spent busy; process.cpuUsage how much of it was this process's.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
@@ -36,9 +36,31 @@ export function otherBusyCores(from: CpuTimes | null, to: CpuTimes | null, own =
 /** Above this many busy cores besides the measurement's, a latency figure is called disturbed. */
 export const CONTENTION_CORES = 0.25;
 
-/** `fn`, and how many other cores were busy while it ran (null where that cannot be read). */
-export async function withContention<T>(fn: () => Promise<T>, own = 1): Promise<{ value: T; otherCores: number | null }> {
+/** The warning for a latency measured while other processes kept `otherCores` cores busy. */
+export function disturbed(what: string, otherCores: number): string {
+  return `warning: other processes kept ${otherCores.toFixed(1)} cores busy during ${what}: they change a network's ratio to its reference (docs/NETADAPT.md, "Other processes"), so this figure is not reliable; measure on an otherwise idle machine`;
+}
+
+/**
+ * `fn`, and how many cores other processes kept busy while it ran (null where that cannot be read). This process's
+ * own time, all its threads, is taken out as measured rather than assumed to be one core: NetAdapt runs with no
+ * other process running read 0.3-0.8 other busy cores in 6 of 83 judgements that way (3 runs, 2026-12-07) (the threads of the
+ * process besides the timing one). NetAdapt's fine-tune workers are idle while it times networks.
+ */
+export async function withContention<T>(fn: () => Promise<T>): Promise<{ value: T; otherCores: number | null }> {
   const from = cpuTimes();
+  const own = ownCores();
   const value = await fn();
-  return { value, otherCores: otherBusyCores(from, cpuTimes(), own) };
+  return { value, otherCores: otherBusyCores(from, cpuTimes(), own()) };
+}
+
+/** A clock of this process's busy cores (all its threads) from now: each call gives the average so far. */
+export function ownCores(): () => number {
+  const usage = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  return () => {
+    const used = process.cpuUsage(usage);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return seconds > 0 ? (used.user + used.system) / 1e6 / seconds : 0;
+  };
 }

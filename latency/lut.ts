@@ -62,6 +62,11 @@ export interface Lut {
   readonly backend: string;
   readonly threads: number | null;
   readonly machine: string;
+  /**
+   * The runner's engine (LatencyRunner.engine), where it has one. Absent in node tables from before nas timed
+   * compiled inference: such a wasm table is refused (its times are tfjs's, layer by layer).
+   */
+  readonly engine?: string;
   /** Network input [height, width, channels]; batch 1. */
   readonly input: readonly [number, number, number];
   readonly entries: Readonly<Record<string, LutEntry>>;
@@ -179,11 +184,11 @@ export interface BuildLutOptions {
 }
 
 /** The store's table key for a LUT. */
-export function storeKey(lut: Pick<Lut, 'runner' | 'backend' | 'machine' | 'input' | 'threads'>): LatencyTableKey {
+export function storeKey(lut: Pick<Lut, 'runner' | 'backend' | 'machine' | 'input' | 'threads' | 'engine'>): LatencyTableKey {
   return {
     runner: lut.runner,
     backend: lut.backend,
-    machine: `${lut.machine}; threads ${lut.threads ?? 'auto'}`,
+    machine: `${lut.machine}; threads ${lut.threads ?? 'auto'}${lut.engine === undefined ? '' : `; ${lut.engine}`}`,
     input: `1x${lut.input.join('x')}`,
   };
 }
@@ -194,6 +199,7 @@ function checkSameSetting(existing: Lut, want: Omit<Lut, 'entries' | 'overheadMs
   if (existing.backend !== want.backend) diffs.push(`backend ${existing.backend} vs ${want.backend}`);
   if (existing.threads !== want.threads) diffs.push(`threads ${existing.threads} vs ${want.threads}`);
   if (existing.machine !== want.machine) diffs.push(`machine '${existing.machine}' vs '${want.machine}'`);
+  if (existing.engine !== want.engine) diffs.push(`engine ${existing.engine ?? 'none'} vs ${want.engine ?? 'none'}`);
   if (existing.input.join('x') !== want.input.join('x')) diffs.push(`input ${existing.input.join('x')} vs ${want.input.join('x')}`);
   if (diffs.length > 0) throw new UsageError(`existing LUT was built for another setting (${diffs.join(', ')}); use another --out`);
 }
@@ -269,6 +275,7 @@ export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
     backend: runner.backend,
     threads: runner.threads,
     machine: runner.machine,
+    ...(runner.engine === undefined ? {} : { engine: runner.engine }),
     input: [opts.input, opts.input, archs[0]?.input.channels ?? 3] as const,
   };
   if (opts.existing !== undefined) checkSameSetting(opts.existing, setting);
@@ -350,6 +357,11 @@ export function writeLut(path: string, lut: Lut): void {
   }
 }
 
+/** Why a node wasm table without an engine cannot be used, and what to do. */
+const LEGACY_NODE_TABLE =
+  'timed by the node runner before it ran compiled inference (no engine field): its times are tfjs layer by layer, ' +
+  'not what this nas measures; build the table again (nas latency lut build ... --out NEW.json)';
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -364,6 +376,8 @@ export function validateLut(json: unknown, where = 'LUT'): Lut {
   for (const f of ['runner', 'backend', 'machine'] as const) {
     if (typeof json[f] !== 'string' || json[f] === '') bad(`${f} must be a non-empty string`);
   }
+  if (json.engine !== undefined && (typeof json.engine !== 'string' || json.engine === '')) bad('engine must be a non-empty string');
+  if (json.runner === 'node' && json.backend === 'wasm' && json.engine === undefined) bad(LEGACY_NODE_TABLE);
   const threads = json.threads;
   if (!(threads === null || (Number.isInteger(threads) && (threads as number) >= 1))) bad('threads must be a positive integer or null');
   const input = json.input;
@@ -402,6 +416,7 @@ export function validateLut(json: unknown, where = 'LUT'): Lut {
     backend: json.backend as string,
     threads: threads as number | null,
     machine: json.machine as string,
+    ...(json.engine === undefined ? {} : { engine: json.engine as string }),
     input: [h ?? 0, w ?? 0, c ?? 0],
     statistic: statistic as LutStatistic,
     entries,

@@ -145,6 +145,9 @@ export function checkLutRunner(lut: Lut, runner: LatencyRunner, where = 'the LUT
   if (lut.threads !== runner.threads) diffs.push(`threads ${lut.threads ?? 'auto'} vs ${runner.threads ?? 'auto'}`);
   if (lut.machine !== runner.machine) diffs.push(`machine '${lut.machine}' vs '${runner.machine}'`);
   if (diffs.length > 0) throw new UsageError(`${where} was measured in another setting than this one (${diffs.join(', ')}): validate it where it was built`);
+  if (lut.engine !== runner.engine) {
+    throw new UsageError(`${where} was timed by engine ${lut.engine ?? 'none'}, this nas times with ${runner.engine ?? 'none'}: build the table again (nas latency lut build)`);
+  }
 }
 
 /** Open the runner a LUT names, with its backend and threads. */

@@ -12,6 +12,18 @@ import { currentWasmBackend, heap, offsetOf, type WasmBackend } from '../backend
 import { weightByName } from './fold.js';
 import { ConvBn, DenseAct, Dropout, GlobalAvgPool, SqueezeExcite } from './layers.js';
 
+/**
+ * What times a network where plans compile: recorded in latency tables (`engine`), so that a table timed by another
+ * engine (tfjs layer by layer, or an earlier plan whose times differ) is refused rather than mixed with this one's.
+ * Raise the number when a change to the plan moves its times.
+ */
+export const PLAN_ENGINE = 'nas-plan-1';
+
+/** The engine that computes a forward pass here: PLAN_ENGINE on wasm with our kernels, else tfjs op by op. */
+export function inferenceEngine(): string {
+  return useFusedKernels() ? PLAN_ENGINE : 'tfjs';
+}
+
 export interface InferencePlan {
   /** The input shape the plan was compiled for (batch included). */
   readonly inputShape: readonly number[];

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { setNativeThreadsIfLoaded } from '../backend/native.js';
-import { CONTENTION_CORES, withContention } from '../latency/contention.js';
+import { CONTENTION_CORES, disturbed, withContention } from '../latency/contention.js';
 import { buildModel } from '../model/build.js';
 import type { ArchSpec } from '../space/arch.js';
 import { encodeArch, encodeBlock } from '../space/blockString.js';
@@ -17,7 +17,7 @@ import { recalibrateBatchNorm } from './batchNorm.js';
 import { pct, type RunContext, type Start, type State, writeSpecFile } from './context.js';
 import { netadaptData } from './finetune.js';
 import type { NetadaptLatency } from './latency.js';
-import { disturbed, measureAgainstSeed } from './measure.js';
+import { measureAgainstSeed } from './measure.js';
 import { materialise } from './proposals.js';
 import { judgeMeasured } from './verdict.js';
 import type { IterationSummary, NetadaptResult, NetadaptStatus, TrainedResult } from './types.js';

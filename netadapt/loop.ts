@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArchError, NasError } from '../common/errors.js';
 import { evalKeyOf } from '../common/json.js';
-import { CONTENTION_CORES, withContention } from '../latency/contention.js';
+import { CONTENTION_CORES, disturbed, withContention } from '../latency/contention.js';
 import { parseTarget } from '../latency/targets.js';
 import { startHeartbeat } from '../results/runs.js';
 import type { Store } from '../results/store.js';
@@ -26,7 +26,6 @@ import { DELTA_HALVINGS, finishRun, finishUnchanged, type Walk } from './final.j
 import { ensureBackend, netadaptData } from './finetune.js';
 import { openNetadaptLatency } from './latency.js';
 import { type Judged, type Judgement, pooledJudgement } from './pooledJudgement.js';
-import { disturbed } from './measure.js';
 import { makeProposals, materialise, type Proposal, smallestReachable } from './proposals.js';
 import { runStep } from './step.js';
 import { readResult, readSettings, readStep } from './stored.js';

@@ -70,8 +70,3 @@ export async function measureAgainstSeed(seed: ArchSpec, others: readonly ArchSp
   });
 }
 
-/** The warning for a latency measured while other processes kept cores busy (latency/contention.ts). */
-export function disturbed(what: string, otherCores: number): string {
-  return `warning: other processes kept ${otherCores.toFixed(1)} cores busy during ${what}: other processes change a network's ratio to the seed (docs/NETADAPT.md), so this figure is not reliable; run NetAdapt on an otherwise idle machine`;
-}
-

@@ -92,6 +92,9 @@ test('bad input: one line, exit 2', () => {
   writeFileSync(wrong, JSON.stringify({ format: 'nas-latency-lut', version: 9 }));
   userError(run(['predict', '--lut', wrong, '--arch', 'mobilenetv3-small']), 'unsupported version 9');
   userError(run(['predict', '--lut', join(dir, 'none.json'), '--arch', 'mobilenetv3-small']), 'cannot read LUT');
+  const legacy = join(dir, 'legacy.json');
+  writeFileSync(legacy, JSON.stringify({ format: 'nas-latency-lut', version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'm', input: [32, 32, 3], entries: {}, overheadMs: 0 }));
+  userError(run(['predict', '--lut', legacy, '--arch', 'mobilenetv3-small']), 'before it ran compiled inference', 'lut build');
   userError(run(['lut', 'build', '--input', '32', '--out', join(dir, 'x.json')]), '--space', '--arch');
   userError(run(['lut', 'build', '--space', 'mobilenetv3', '--arch', 'mobilenetv3-small', '--input', '32', '--out', join(dir, 'x.json')]), '--space');
   userError(run(['lut', 'build', '--space', 'nope', '--samples', '2', '--input', '32', '--out', join(dir, 'x.json')]), 'nope');

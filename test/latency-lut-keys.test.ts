@@ -46,7 +46,7 @@ const KEYS: Readonly<Record<string, readonly string[]>> = {
 
 test('nas latency predict finds every entry of a table keyed as before', () => {
   const entries = Object.fromEntries(Object.values(KEYS).flat().map((k) => [k, { medianMs: 1, iqrMs: 0, runs: 1 }]));
-  const lut = { format: 'nas-latency-lut', version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'test', input: [224, 224, 3], entries, overheadMs: 0.5 };
+  const lut = { format: 'nas-latency-lut', version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'test', engine: 'nas-plan-1', input: [224, 224, 3], entries, overheadMs: 0.5 };
   const path = join(dir, 'old.json');
   writeFileSync(path, JSON.stringify(lut));
   const r = runCli(['latency', 'predict', '--lut', path, '--arch', 'mobilenetv3-small', '--arch', 'mobilenetv2', '--json']);

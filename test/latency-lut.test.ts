@@ -7,7 +7,8 @@ import { NasError } from '../common/errors.js';
 import { buildLut, LUT_FORMAT, type Lut, lutKeys, readLut, sampleArchs, validateLut, writeLut } from '../latency/lut.js';
 import { calibrate, predictLatency } from '../latency/predict.js';
 import { type LatencyRunner, openRunner } from '../latency/runner.js';
-import { repeatability, summarizeValidation, validatePredictions } from '../latency/validate.js';
+import { checkLutRunner, repeatability, summarizeValidation, validatePredictions } from '../latency/validate.js';
+import { PLAN_ENGINE } from '../model/inferencePlan.js';
 import type { LatencyEntry, LatencyEntryInput, LatencyTableKey } from '../results/latency.js';
 import type { ArchSpec } from '../space/arch.js';
 import { loadArch } from '../space/load.js';
@@ -32,8 +33,8 @@ function fakeLut(keys: Iterable<string>, ms = 1, overheadMs = 0): Lut {
   const entries: Record<string, { medianMs: number; iqrMs: number; runs: number }> = {};
   for (const k of keys) entries[k] = { medianMs: ms, iqrMs: 0, runs: 1 };
   return {
-    format: LUT_FORMAT, version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'm', input: [32, 32, 3], statistic: 'median',
-    entries, overheadMs,
+    format: LUT_FORMAT, version: 1, runner: 'node', backend: 'wasm', threads: 1, machine: 'm', engine: PLAN_ENGINE, input: [32, 32, 3],
+    statistic: 'median', entries, overheadMs,
   };
 }
 
@@ -73,6 +74,7 @@ test('build measures each distinct key once; resume skips what exists (file or s
   assert.equal(lut.statistic, 'p10');
   assert.equal(lut.runner, 'node');
   assert.equal(lut.backend, 'wasm');
+  assert.equal(lut.engine, PLAN_ENGINE, 'timed by compiled inference, and the table says so');
   assert.deepEqual(lut.input, [32, 32, 3]);
 
   const again: string[] = [];
@@ -99,6 +101,13 @@ test('build measures each distinct key once; resume skips what exists (file or s
   assert.deepEqual(new Set(upserts.map((u) => u.entry)), new Set(onlyB));
 
   await assert.rejects(buildLut({ ...fast, input: 64, archs: [A], existing: lut }), /another setting.*input 32x32x3 vs 64x64x3/);
+  await assert.rejects(buildLut({ ...fast, archs: [A], existing: { ...lut, engine: 'tfjs' } }), /another setting.*engine tfjs vs nas-plan-1/);
+});
+
+test('a table is validated only by a runner of its engine', () => {
+  const lut = { ...fakeLut([]), machine: fast.runner.machine };
+  checkLutRunner(lut, fast.runner);
+  assert.throws(() => checkLutRunner({ ...lut, engine: 'tfjs' }, fast.runner), /timed by engine tfjs, this nas times with nas-plan-1: build the table again/);
 });
 
 test('space samples are seeded', () => {
@@ -128,6 +137,11 @@ test('write/read round trip, atomic, and validation errors', () => {
   bad((j) => (j.statistic = 'mean'), /statistic must be/);
   bad((j) => (j.statistic = 'p10'), /p10 table needs p10Ms/);
   bad((j) => (j.perEntryMs = 'x'), /perEntryMs/);
+  bad((j) => (j.engine = ''), /engine must be a non-empty string/);
+  // A node wasm table from before compiled inference: refused, with what to do.
+  bad((j) => delete j.engine, /before it ran compiled inference.*build the table again \(nas latency lut build/);
+  const other = { ...lut, runner: 'phone', engine: undefined };
+  assert.equal(validateLut(JSON.parse(JSON.stringify(other))).engine, undefined, 'other runners need no engine');
   writeFileSync(join(dir, 'broken.json'), '{');
   assert.throws(() => readLut(join(dir, 'broken.json')), /not valid JSON/);
   assert.throws(() => readLut(join(dir, 'none.json')), (e: unknown) => e instanceof NasError && e.code === 'E_IO');

@@ -1,13 +1,15 @@
-// The final measurement: every network timed together, in interleaved rounds in one session on the node runner
-// (netadapt/measure.ts `measureTogether`, NetAdapt's end-of-run measurement), so that a spell of load falls on all
-// of them alike and their latencies compare on one clock.
+// The final measurement: each network timed in alternation with the reference alone (netadapt/measure.ts
+// `measureAgainstSeed`, NetAdapt's end-of-run measurement), three passes, and given as the reference's figure times
+// the median of its per-pass ratios. Pairs, not one rotation of all networks: a third network in the rotation changes
+// the cache state each one runs in, and so the ratio the claim is about (docs/NETADAPT.md).
 import { isJsonObject, type JsonValue } from '../../common/json.js';
-import { measureTogether } from '../../netadapt/measure.js';
+import { CONTENTION_CORES, disturbed, withContention } from '../../latency/contention.js';
+import { measureAgainstSeed } from '../../netadapt/measure.js';
 import { decodeArch } from '../../space/blockString.js';
 import type { Network } from './networks.js';
 import { numberAt, type Say } from './record.js';
 
-/** Measured latency (ms, the 10th percentile of the interleaved runs) by network name. */
+/** Measured latency (ms: the reference's 10th percentile, the others' paired ratio to it times that) by network name. */
 export type Measured = { readonly [name: string]: number };
 
 export function parseMeasured(v: JsonValue): Measured | null {
@@ -21,15 +23,19 @@ export function parseMeasured(v: JsonValue): Measured | null {
   return out;
 }
 
+/** `networks[0]` is the reference every other network is paired with. */
 export async function measureStage(networks: readonly Network[], runs: number, say: Say): Promise<Measured> {
-  say(`[measure] ${networks.length} networks timed together, ${runs} runs each`);
-  const ms = await measureTogether(networks.map((n) => decodeArch(n.arch, n.name)), runs, 'wasm');
-  const out: Record<string, number> = {};
-  networks.forEach((n, i) => {
-    const v = ms[i];
-    if (v === undefined || !(v > 0)) throw new Error(`the measurement of ${n.name} returned ${v}`);
-    out[n.name] = v;
+  const [reference, ...others] = networks;
+  if (reference === undefined) throw new Error('the measure stage needs the reference network');
+  say(`[measure] ${others.length} networks, each timed in alternation with ${reference.name}, ${runs} runs a pass, 3 passes`);
+  const decode = (n: Network) => decodeArch(n.arch, n.name);
+  const { value, otherCores } = await withContention(() => measureAgainstSeed(decode(reference), others.map(decode), runs, 'wasm'));
+  if (otherCores !== null && otherCores > CONTENTION_CORES) say(`[measure] ${disturbed('the measurement', otherCores)}`);
+  const out: Record<string, number> = { [reference.name]: value.seedMs };
+  others.forEach((n, i) => {
+    out[n.name] = value.ms[i] ?? Number.NaN;
   });
+  for (const [name, ms] of Object.entries(out)) if (!(ms > 0)) throw new Error(`the measurement of ${name} returned ${ms}`);
   say(`[measure] ${networks.map((n) => `${n.name} ${(out[n.name] ?? 0).toFixed(3)} ms`).join(', ')}`);
   return out;
 }

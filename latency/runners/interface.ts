@@ -44,6 +44,11 @@ export interface LatencyRunner {
   readonly threads: number | null;
   /** Where the times hold: the host CPU, and for the browser the Chromium version (and WebGL renderer). */
   readonly machine: string;
+  /**
+   * What computes, where the machine string does not say it: the node runner's `nas-plan-1` (compiled inference,
+   * model/inferencePlan.ts) or `tfjs` (layer by layer). Tables of another engine are refused (latency/lut.ts).
+   */
+  readonly engine?: string;
   /** Time the models of LUT entries together, in interleaved rounds; stats in the order given. */
   measureEntries(entries: readonly EntryRef[], opts: RunnerMeasureOptions): Promise<LatencyStats[]>;
   /** Time whole networks together, in interleaved rounds; stats in the order given. */

@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, useBackend } from '../../backend/select.js';
 import { checkInteger } from '../../common/intOption.js';
 import { buildModel } from '../../model/build.js';
-import { compileInference } from '../../model/inferencePlan.js';
+import { compileInference, inferenceEngine } from '../../model/inferencePlan.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { resolve } from '../../space/resolve.js';
 import { entryInput, entryModel } from '../entryModels.js';
@@ -26,6 +26,7 @@ export async function openNodeRunner(backend: BackendChoice, threads: number): P
     backend: info.name,
     threads: info.threads,
     machine: machineName(),
+    engine: inferenceEngine(),
     measureEntries: async (entries, opts) =>
       statsOf(
         timeBuilt(
