@@ -8,7 +8,7 @@ import { formatTarget, parseTarget, RESOURCES, type Resource, type Target } from
 import type { CandidateCounts, CandidateRecord } from '../results/candidates.js';
 import { candidateTable, toCsv } from '../results/export.js';
 import type { JsonValue } from '../common/json.js';
-import { candidateFront, PARETO_X, type ParetoX, X_METRIC } from '../results/pareto.js';
+import { candidateFront, PARETO_X, type ParetoX } from '../results/pareto.js';
 import { type CandidateSummary, metricOf, summarizeCandidate } from '../results/summary.js';
 import { isRunStale, type RunRecord } from '../results/runs.js';
 import { openStore, type Store } from '../results/store.js';

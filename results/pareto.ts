@@ -1,7 +1,6 @@
 // The accuracy/cost Pareto front of a search: the candidates that no other candidate beats on both accuracy (higher
 // is better) and a cost metric (latency, MAdds or params; lower is better).
 import type { CandidateRecord } from './candidates.js';
-import type { JsonValue } from '../common/json.js';
 import { type CandidateSummary, metricOf, summarizeCandidate } from './summary.js';
 
 export const PARETO_X = ['latency', 'madds', 'params'] as const;

@@ -82,7 +82,7 @@ function randomizeBatchNorm(model: tf.LayersModel, seed: number): void {
   let s = seed;
   for (const layer of model.layers) {
     if (!(layer instanceof ConvBn)) continue;
-    const [kernel, gamma, beta, mean, variance] = layer.getWeights() as tf.Tensor[];
+    const [kernel, gamma] = layer.getWeights() as tf.Tensor[];
     const c = gamma!.shape[0]!;
     layer.setWeights([
       kernel!,
