@@ -9,6 +9,7 @@ import { sourceLabel } from '../latency/sourceRunner.js';
 import type { JsonValue } from '../common/json.js';
 import { costOf } from '../space/cost.js';
 import { resolve } from '../space/resolve.js';
+import { type MeasureGate, measureAlone, pauseIfClosed, trainingEnded, trainingStarted } from './engine/measureGate.js';
 import { type EvalOutcome, type EvalTask, reasonOf, type WorkerSetup } from './engine/types.js';
 import { checkMetrics } from './metrics.js';
 import type { EvaluateFn } from './types.js';
@@ -62,30 +63,52 @@ async function prepare(setup: WorkerSetup): Promise<void> {
   await Promise.allSettled([loadEvaluator(setup.evaluatorUrl), setup.latency === null ? null : loadResourceModel(setup.latency)]);
 }
 
+/** A task's place in the pool's measurement gate (search/engine/measureGate.ts). */
+export interface GateSlot {
+  readonly gate: MeasureGate;
+  readonly slot: number;
+}
+
+/** The evaluator's output for `task`; with a gate, it trains in its slot and pauses at each step it reports. */
+async function evaluated(setup: WorkerSetup, task: EvalTask, gate: GateSlot | undefined): Promise<unknown> {
+  const evaluate = await loadEvaluator(setup.evaluatorUrl);
+  // A GPU child process runs the backend its environment names (processes.ts sets NAS_BACKEND=tensorflow).
+  const envBackend = process.env['NAS_BACKEND'];
+  const config: Readonly<Record<string, JsonValue>> =
+    envBackend !== undefined && envBackend !== '' ? { ...task.context.config, backend: envBackend } : task.context.config;
+  if (gate === undefined) return evaluate(task.arch, { ...task.context, config });
+  trainingStarted(gate.gate, gate.slot);
+  try {
+    return await evaluate(task.arch, { ...task.context, config, progress: () => pauseIfClosed(gate.gate, gate.slot) });
+  } finally {
+    trainingEnded(gate.gate, gate.slot);
+  }
+}
+
+/** The source's latency of `arch`; a source that times on this machine does it with the other tasks paused. */
+async function latencyOf(source: LatencySourceSpec, task: EvalTask, gate: GateSlot | undefined): Promise<number> {
+  const model = await loadResourceModel(source);
+  const times = source.kind === 'measure' || source.kind === 'paired';
+  return gate !== undefined && times ? measureAlone(gate.gate, gate.slot, () => model.latency(task.arch)) : model.latency(task.arch);
+}
+
 /**
  * Evaluates one task; never throws. `onStart` is called once the worker's modules are loaded, as the evaluation
  * proper starts: engines time evaluations from there (search/engine/pool.ts).
  */
-export async function runTask(setup: WorkerSetup, task: EvalTask, onStart?: () => void): Promise<EvalOutcome> {
+export async function runTask(setup: WorkerSetup, task: EvalTask, onStart?: () => void, gate?: GateSlot): Promise<EvalOutcome> {
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
   try {
     await prepare(setup);
     onStart?.();
-    const evaluate = await loadEvaluator(setup.evaluatorUrl);
-    // A GPU child process runs the backend its environment names (processes.ts sets NAS_BACKEND=tensorflow).
-    const envBackend = process.env['NAS_BACKEND'];
-    const config: Readonly<Record<string, JsonValue>> =
-      envBackend !== undefined && envBackend !== '' ? { ...task.context.config, backend: envBackend } : task.context.config;
-    const raw: unknown = await evaluate(task.arch, { ...task.context, config });
-    let metrics = checkMetrics(raw);
+    let metrics = checkMetrics(await evaluated(setup, task, gate));
     if (metrics.madds === undefined || metrics.params === undefined) {
       const cost = costOf(resolve(task.arch));
       metrics = { ...metrics, madds: metrics.madds ?? cost.madds, params: metrics.params ?? cost.params };
     }
     if (metrics.latencyMs === undefined && setup.latency !== null) {
-      const model = await loadResourceModel(setup.latency);
-      metrics = { ...metrics, latencyMs: await model.latency(task.arch), latencySource: sourceLabel(setup.latency) };
+      metrics = { ...metrics, latencyMs: await latencyOf(setup.latency, task, gate), latencySource: sourceLabel(setup.latency) };
     }
     return { ok: true, metrics, seconds: seconds() };
   } catch (e) {
@@ -106,6 +129,8 @@ export interface PoolMessage {
   readonly retire?: MessagePort;
   /** Threads of the native kernels in this worker (the engine's share of the cores). */
   readonly threads?: number;
+  /** The pool's measurement gate and this task's slot in it (absent: more tasks in flight than slots). */
+  readonly gate?: GateSlot;
 }
 
 /**
@@ -116,7 +141,8 @@ export interface PoolMessage {
 export default async function piscinaTask(msg: PoolMessage): Promise<EvalOutcome> {
   const started = msg.started;
   if (msg.threads !== undefined) setNativeThreadsIfLoaded(msg.threads);
-  const outcome = await runTask(msg.setup, msg.task, started === undefined ? undefined : () => Atomics.store(started, 0, BigInt(Date.now())));
+  const onStart = started === undefined ? undefined : () => void Atomics.store(started, 0, BigInt(Date.now()));
+  const outcome = await runTask(msg.setup, msg.task, onStart, msg.gate);
   if (msg.retire !== undefined && wasmHeapSpent()) {
     msg.retire.postMessage(outcome);
     process.exit(0);

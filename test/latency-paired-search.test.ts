@@ -70,6 +70,18 @@ test('nas search --latency paired:REF --target latency=1x: the target is the ref
   } finally {
     store.close();
   }
+  // Two worker threads: each times its candidates through the pool's gate (search/engine/measureGate.ts), one at a time.
+  const pooled = runCli([...args.slice(0, 6), '--budget', '4', '--batch', '2', '--input', '16', '--latency', 'paired:mobilenetv3-small', '--target', 'latency=1x', '--workers', '2', '--json', '--db', join(dir, 'pool.db')]);
+  assert.equal(pooled.status, 0, pooled.stderr);
+  const ps = openStore(join(dir, 'pool.db'), { readonly: true });
+  try {
+    const id = ps.listRuns({ kind: 'search' })[0]?.id ?? '';
+    const judged = ps.listCandidates(id).map((c) => (isJsonObject(c.metrics) ? c.metrics['latencyMs'] : undefined));
+    assert.equal(judged.length, 4);
+    assert.ok(judged.every((ms) => typeof ms === 'number' && ms > 0), JSON.stringify(judged));
+  } finally {
+    ps.close();
+  }
   const bad = runCli(['search', '--evaluator', 'zero-cost:synflow', '--target', 'latency=1x', '--budget', '1', '--db', join(dir, 'bad.db')]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /relative target needs a reference network.*--latency paired:REF/);

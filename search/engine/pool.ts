@@ -6,7 +6,8 @@
 // loop alike; a call blocked inside a native addon ends only when it returns) and starts another.
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { failureReason, type PoolMessage } from '../worker.js';
+import { failureReason, type GateSlot, type PoolMessage } from '../worker.js';
+import { createGate, slotFreed } from './measureGate.js';
 import { after } from './timer.js';
 import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, timedOut, type WorkerSetup } from './types.js';
 
@@ -68,6 +69,8 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
   // A worker that dies between tasks is reported here rather than to a task; the pool replaces it.
   pool.on('error', () => {});
   const limit = opts.evalTimeoutSeconds ?? null;
+  const gate = createGate(opts.workers);
+  const free = Array.from({ length: opts.workers }, (_, i) => i);
   return {
     kind: 'pool',
     concurrency: opts.workers,
@@ -77,8 +80,10 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
       const started = new BigInt64Array(new SharedArrayBuffer(8));
       const stop = limit === null ? () => {} : watch(started, limit, () => abort.abort());
       const { port1, port2 } = new MessageChannel();
+      const slot = free.shift();
+      const gated: GateSlot | undefined = slot === undefined ? undefined : { gate, slot };
       try {
-        const msg: PoolMessage = { setup, task, started, retire: port2, ...(opts.threads === undefined ? {} : { threads: opts.threads }) };
+        const msg: PoolMessage = { setup, task, started, retire: port2, ...(opts.threads === undefined ? {} : { threads: opts.threads }), ...(gated ? { gate: gated } : {}) };
         return (await pool.run(msg, { signal: abort.signal, transferList: [port2] })) as EvalOutcome;
       } catch (e) {
         if (abort.signal.aborted && limit !== null) return timedOut(limit, t0);
@@ -86,6 +91,10 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
       } finally {
         stop();
         port1.close();
+        if (slot !== undefined) {
+          slotFreed(gate, slot);
+          free.push(slot);
+        }
       }
     },
     async close() {
