@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { activation as applyActivation } from '../backend/ops/activation.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
+import { denseBias } from '../backend/ops/dense.js';
 import { updateMovingStatsInPlace } from '../backend/ops/fused.js';
 import { convBiasAct, denseBiasAct, squeezeExciteInfer } from '../backend/ops/inference.js';
 import { channelScale, globalAvgPool } from '../backend/ops/squeezeExcite.js';
@@ -274,8 +275,8 @@ export class SqueezeExcite extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     if (!this.w) throw new Error(`${this.name}: not built`);
     const x = one(inputs) as tf.Tensor4D;
+    const { rk, rb, ek, eb } = this.w;
     if (kwargs['training'] !== true) {
-      const { rk, rb, ek, eb } = this.w;
       return squeezeExciteInfer(
         x,
         { w1: rk.read() as tf.Tensor2D, b1: rb.read() as tf.Tensor1D, w2: ek.read() as tf.Tensor2D, b2: eb.read() as tf.Tensor1D },
@@ -283,8 +284,8 @@ export class SqueezeExcite extends tf.layers.Layer {
       );
     }
     const s = globalAvgPool(x);
-    const h = applyActivation(tf.add(tf.matMul(s, this.w.rk.read() as tf.Tensor2D), this.w.rb.read()), 'relu');
-    const g = applyActivation(tf.add(tf.matMul(h as tf.Tensor2D, this.w.ek.read() as tf.Tensor2D), this.w.eb.read()), this.cfg.gate);
+    const h = applyActivation(denseBias(s, rk.read(), rb.read()), 'relu');
+    const g = applyActivation(denseBias(h, ek.read(), eb.read()), this.cfg.gate);
     return channelScale(x, g as tf.Tensor2D);
   }
 
@@ -344,8 +345,7 @@ export class DenseAct extends tf.layers.Layer {
     if (kwargs['training'] !== true) {
       return denseBiasAct(one(inputs) as tf.Tensor2D, this.kernel.read() as tf.Tensor2D, this.bias.read() as tf.Tensor1D, this.cfg.activation);
     }
-    const y = tf.add(tf.matMul(one(inputs) as tf.Tensor2D, this.kernel.read() as tf.Tensor2D), this.bias.read());
-    return act(y, this.cfg.activation);
+    return act(denseBias(one(inputs), this.kernel.read(), this.bias.read()), this.cfg.activation);
   }
 
   override getConfig(): SerialConfig {

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { setFusedOpsEnabled } from '../backend/ops/kernels.js';
+import { setDirectSavesEnabled } from '../backend/ops/savedTensors.js';
 import { useBackend } from '../backend/select.js';
 import { buildModel } from '../model/build.js';
 import { referenceArch } from '../space/reference.js';
@@ -153,5 +155,45 @@ describe('training MobileNetV3-Small', () => {
         assert.ok(maxDiff <= 2e-3 * Math.max(maxRef, 1e-4), `${what} ${i}: max diff ${maxDiff}, max |change| ${maxRef}`);
       });
     }
+  });
+
+  it('trains the same with saves made directly as through tfjs clones (bit for bit), and as the composite ops', async () => {
+    await useBackend('wasm');
+    const b = batch(8);
+    const sgd = parseTrainConfig({ optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 } }).optimizer;
+    const train = async (): Promise<{ losses: number[]; weights: Float32Array[]; identities: number }> => {
+      const model = buildModel(arch, { seed: 5 });
+      const optimizer = createOptimizer(modelParams(model, 'none'), sgd, 0);
+      const step = makeOptimizerStep(model, { optimizer, labelSmoothing: 0.1, clipGradNorm: null, ema: null });
+      const x = tf.tensor4d(b.images, [8, 32, 32, 3]);
+      const y = tf.tensor1d(b.labels, 'int32');
+      const losses: number[] = [];
+      const run = (): void => {
+        const l = step(x, y, 0.1);
+        losses.push(l.dataSync()[0] ?? Number.NaN);
+        l.dispose();
+      };
+      run();
+      const profile = await tf.profile(run);
+      run();
+      const weights = model.weights.map((w) => w.read().dataSync().slice() as Float32Array);
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      model.dispose();
+      return { losses, weights, identities: profile.kernels.filter((k) => k.name === 'Identity').length };
+    };
+    const direct = await train();
+    setDirectSavesEnabled(false);
+    const cloned = await train().finally(() => setDirectSavesEnabled(true));
+    assert.ok(cloned.identities > 100 && direct.identities < cloned.identities / 10, `Identity kernels a step: ${direct.identities} direct, ${cloned.identities} cloned`);
+    assert.deepEqual(direct.losses, cloned.losses);
+    direct.weights.forEach((w, i) => assert.deepEqual(w, cloned.weights[i], `weight ${i}`));
+    // The fused ops' registered gradients against the composite ops' (tfjs kernels under tf.customGrad).
+    setFusedOpsEnabled(false);
+    const composite = await train().finally(() => setFusedOpsEnabled(true));
+    direct.losses.forEach((l, i) => {
+      const c = composite.losses[i] ?? Number.NaN;
+      assert.ok(Math.abs(l - c) <= 1e-4 * Math.abs(c), `step ${i + 1}: loss ${l} fused, ${c} composite`);
+    });
   });
 });

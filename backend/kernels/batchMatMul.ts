@@ -7,12 +7,19 @@ import { heap, makeOutput, offsetOf, type WasmBackend } from '../wasmHeap.js';
 import { type KernelArgs, kernelInput } from './convGeometry.js';
 import { stockOrThrow } from './stockKernels.js';
 
-type NativeBatchMatMul = (
+/** The addon's batchMatMul (matmul.cc): byte offsets, batch counts, M, N, K, and 1/0 for the transposes. */
+export type NativeBatchMatMul = (
   heap: ArrayBuffer, a: number, b: number, out: number,
   batchA: number, batchB: number, m: number, n: number, k: number, transA: number, transB: number,
 ) => void;
 
 let native: NativeBatchMatMul | null = null;
+
+/** The native product, resolved once (throws NasError('E_NATIVE') saying how to build the addon). */
+export function batchMatMulNative(): NativeBatchMatMul {
+  native ??= nativeFn<NativeBatchMatMul>('batchMatMul');
+  return native;
+}
 const name = tf.BatchMatMul;
 
 export function batchMatMul(args: KernelArgs): tf.TensorInfo {
@@ -38,8 +45,7 @@ export function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as unknown as WasmBackend;
   const out = makeOutput(backend, [...batchDims, m, n]);
   if (m * n === 0) return out.info;
-  native ??= nativeFn<NativeBatchMatMul>('batchMatMul');
-  native(
+  batchMatMulNative()(
     heap(backend), offsetOf(backend, a), offsetOf(backend, b), out.offset,
     batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0,
   );

@@ -70,14 +70,26 @@ export function unsupported(attrs: ConvAttrs): string | null {
   return null;
 }
 
+// A training step asks for the same few dozen geometries every step, and computing one took a few percent of the
+// step's time outside the native calls: they are kept (callers do not modify them), up to a bound.
+const infoCache = new Map<string, tf.backend_util.Conv2DInfo>();
+const INFO_CACHE_MAX = 4096;
+
 /** computeConv2DInfo (NHWC) for our kernels; callers have checked `unsupported(attrs)`. */
 export function convInfo(
   inShape: Shape4, filterShape: Shape4, attrs: ConvAttrs, depthwise: boolean,
 ): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
-    inShape, filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, depthwise,
-    'channelsLast',
-  );
+  const key = `${inShape.join()}|${filterShape.join()}|${String(attrs.strides)}|${String(attrs.pad)}|${String(attrs.dilations ?? 1)}|${attrs.dimRoundingMode ?? ''}|${depthwise}`;
+  let info = infoCache.get(key);
+  if (info === undefined) {
+    info = tf.backend_util.computeConv2DInfo(
+      inShape, filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, depthwise,
+      'channelsLast',
+    );
+    if (infoCache.size >= INFO_CACHE_MAX) infoCache.clear();
+    infoCache.set(key, info);
+  }
+  return info;
 }
 
 /** Checks that a tensor has the shape the convolution geometry implies. */
@@ -95,7 +107,7 @@ export function runConv(
   backend: WasmBackend, fn: NativeConv, a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[],
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const out = makeOutput(backend, outShape);
+  const out = makeOutput(backend, [...outShape]);
   if (outShape.some((d) => d === 0)) return out.info;
   fn(
     heap(backend), offsetOf(backend, a), offsetOf(backend, b), out.offset,

@@ -18,33 +18,49 @@ const THIRD = 1 / 3;
  * is clip(0.2x + 0.5)), or sigmoid, elementwise on a float32 tensor of any shape.
  */
 export function activation(x: tf.Tensor, kind: ActivationKind): tf.Tensor {
-  const op = useFusedKernels() ? fusedOps[kind] : compositeOps[kind];
-  if (!op) throw new Error(`activation: unknown kind '${String(kind)}'`);
-  return op(x);
+  const attrs = attrsOf[kind];
+  if (!attrs) throw new Error(`activation: unknown kind '${String(kind)}'`);
+  if (!useFusedKernels()) return compositeOps[kind](x);
+  // A registered kernel with a registered gradient (below): a tf.customGrad costs a second dispatch and a scope.
+  const name = activationGradReadsInput(kind) ? kernelNames.activationSavingInput : kernelNames.activation;
+  return tf.engine().runKernel<tf.Tensor>(name, { x }, attrs);
 }
 
-/** The forward alone, with no gradient bookkeeping (tf.customGrad costs tens of microseconds a call): inference. */
+/** The forward alone, for inference: the fused kernel on wasm, the composite formula elsewhere. */
 export function activationForward(x: tf.Tensor, kind: ActivationKind): tf.Tensor {
-  if (!activationKinds.includes(kind)) throw new Error(`activation: unknown kind '${String(kind)}'`);
-  return useFusedKernels() ? tf.engine().runKernel<tf.Tensor>(kernelNames.activation, { x }, { kind }) : compositeForward(x, kind);
+  const attrs = attrsOf[kind];
+  if (!attrs) throw new Error(`activation: unknown kind '${String(kind)}'`);
+  return useFusedKernels() ? tf.engine().runKernel<tf.Tensor>(kernelNames.activation, { x }, attrs) : compositeForward(x, kind);
 }
 
 type Unary = (x: tf.Tensor) => tf.Tensor;
 
-function makeFused(kind: ActivationKind): Unary {
-  const readsInput = activationGradReadsInput(kind);
-  const attrs = { kind };
-  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const x = args[0] as tf.Tensor;
-    const y = tf.engine().runKernel<tf.Tensor>(kernelNames.activation, { x }, attrs);
-    (args[1] as tf.GradSaveFunc)([readsInput ? x : y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel<tf.Tensor>(kernelNames.activationGrad, { dy, saved: saved[0]! }, attrs),
-    };
-  }) as Unary;
+const attrsOf: Readonly<Partial<Record<string, { readonly kind: ActivationKind }>>> = Object.fromEntries(
+  activationKinds.map((kind) => [kind, { kind }]),
+);
+
+function kindAttr(attrs: tf.NamedAttrMap): ActivationKind {
+  const kind = activationKinds.find((k) => k === attrs['kind']);
+  if (kind === undefined) throw new Error(`activation: unknown kind '${String(attrs['kind'])}'`);
+  return kind;
 }
+
+/** The fused kernel's gradient from the tensor it saved: its input where `readsInput`, else its output. */
+function fusedGradient(readsInput: boolean): tf.GradFunc {
+  return (dy, saved, attrs) => {
+    const kind = kindAttr(attrs);
+    if (activationGradReadsInput(kind) !== readsInput) {
+      throw new Error(`activation: the gradient of ${kind} needs its ${readsInput ? 'output' : 'input'}, which was not saved`);
+    }
+    const grad = Array.isArray(dy) ? dy[0] : dy;
+    const t = saved[0];
+    if (!grad || !t) throw new Error('activation gradient: dy or the saved tensor is missing');
+    return { x: () => tf.engine().runKernel<tf.Tensor>(kernelNames.activationGrad, { dy: grad, saved: t }, attrs) };
+  };
+}
+
+tf.registerGradient({ kernelName: kernelNames.activation, outputsToSave: [true], gradFunc: fusedGradient(false) });
+tf.registerGradient({ kernelName: kernelNames.activationSavingInput, inputsToSave: ['x'], gradFunc: fusedGradient(true) });
 
 function makeComposite(kind: ActivationKind): Unary {
   const readsInput = activationGradReadsInput(kind);
@@ -96,7 +112,6 @@ function compositeBackward(dy: tf.Tensor, t: tf.Tensor, kind: ActivationKind): t
   }
 }
 
-const fusedOps = Object.fromEntries(activationKinds.map((k) => [k, makeFused(k)])) as Record<ActivationKind, Unary>;
 const compositeOps = Object.fromEntries(activationKinds.map((k) => [k, makeComposite(k)])) as Record<
   ActivationKind,
   Unary

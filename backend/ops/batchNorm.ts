@@ -27,18 +27,42 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
       `batchNormTrain: gamma [${gamma.shape.join(', ')}] and beta [${beta.shape.join(', ')}] must be [${C}]`,
     );
   }
-  const fused = useFusedKernels();
+  if (useFusedKernels()) {
+    // A registered kernel with a registered gradient (below), not a tf.customGrad: one dispatch, no extra scope.
+    const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.batchNormTrain, { x, gamma, beta }, { eps });
+    if (!y || !mean || !isVector(mean) || !variance || !isVector(variance)) throw new Error('batchNormTrain: the kernel returned no [y, mean, variance]');
+    return { y, mean, variance };
+  }
+  return compositeTrain(x, gamma, beta, eps);
+}
+
+function isVector(t: tf.Tensor): t is tf.Tensor1D {
+  return t.rank === 1;
+}
+
+/** The statistics are outputs of the kernel but carry no gradient: their dy (zeros, or a caller's) is ignored. */
+tf.registerGradient({
+  kernelName: kernelNames.batchNormTrain,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const dy = Array.isArray(dys) ? dys[0] : dys;
+    const [x, gamma, mean, variance] = saved;
+    if (!dy || !x || !gamma || !mean || !variance) throw new Error('batchNormTrain gradient: a saved tensor is missing');
+    const [dx, dgamma, dbeta] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.batchNormTrainGrad, { dy, x, gamma, mean, variance }, attrs);
+    if (!dx || !dgamma || !dbeta) throw new Error('batchNormTrain gradient: the kernel returned fewer than 3 tensors');
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  },
+});
+
+/** The composite path: stock ops under a tf.customGrad with the exact gradient. */
+function compositeTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[3] as tf.GradSaveFunc;
     let y: tf.Tensor;
-    if (fused) {
-      const outs = tf.engine().runKernel<tf.Tensor[]>(kernelNames.batchNormTrain, { x, gamma, beta }, { eps });
-      [y, mean, variance] = outs as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-    } else {
-      ({ y, mean, variance } = compositeForward(x, gamma, beta, eps));
-    }
+    ({ y, mean, variance } = compositeForward(x, gamma, beta, eps));
     // The forward runs in a tidy of its own: keep the statistics, adopted below by the caller's scope.
     tf.keep(mean);
     tf.keep(variance);
@@ -47,13 +71,6 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sGamma, sMean, sVariance] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-        if (fused) {
-          return tf.engine().runKernel<tf.Tensor[]>(
-            kernelNames.batchNormTrainGrad,
-            { dy, x: sx, gamma: sGamma, mean: sMean, variance: sVariance },
-            { eps },
-          );
-        }
         return compositeBackward(dy, sx, sGamma, sMean, sVariance, eps);
       },
     };

@@ -9,6 +9,8 @@ export const kernelNames = {
   batchNormTrain: 'NasBatchNormTrain',
   batchNormTrainGrad: 'NasBatchNormTrainGrad',
   activation: 'NasActivation',
+  /** The same kernel as `activation`, whose gradient saves the input (hswish, hsigmoid) instead of the output. */
+  activationSavingInput: 'NasActivationSavingInput',
   activationGrad: 'NasActivationGrad',
   globalAvgPool: 'NasGlobalAvgPool',
   globalAvgPoolGrad: 'NasGlobalAvgPoolGrad',
@@ -16,6 +18,7 @@ export const kernelNames = {
   channelScaleGrad: 'NasChannelScaleGrad',
   convBiasAct: 'NasConvBiasAct',
   denseBiasAct: 'NasDenseBiasAct',
+  denseBiasGrad: 'NasDenseBiasGrad',
   squeezeExciteInfer: 'NasSqueezeExciteInfer',
 } as const;
 

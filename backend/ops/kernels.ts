@@ -1,14 +1,17 @@
 // The fused training ops' kernels for the 'wasm' backend: each one calls one function of the native addon
 // (batchnorm.cc, activation.cc, pool_scale.cc), working in place on the wasm heap. The ops (batchNorm.ts,
-// activation.ts, squeezeExcite.ts) run them with tf.engine().runKernel inside their tf.customGrad once this module
-// is loaded; until then, on other backends, and in a browser they compose stock tfjs ops with the same formulas.
+// activation.ts, squeezeExcite.ts) run them with tf.engine().runKernel, their gradients registered with tfjs, once
+// this module is loaded; until then, on other backends, and in a browser they compose stock tfjs ops with the same
+// formulas under a tf.customGrad.
 // Node-only (the addon): the ops themselves import fused.ts, never this module.
 import * as tf from '@tensorflow/tfjs';
 import { fusedMovingStats, fusedUpdatesAvailable } from '../kernels/optimizerUpdate.js';
 import { nativeFn } from '../native.js';
 import { heap, offsetOf, type WasmBackend } from '../wasmHeap.js';
 import { type ActivationKind, installFusedKernels, installMovingStatsUpdate, kernelNames } from './fused.js';
+import { denseKernels } from './denseKernels.js';
 import { inferenceKernels, loadInferenceNatives } from './inferenceKernels.js';
+import { installDirectSaves } from './savedTensors.js';
 
 export {
   type ActivationKind,
@@ -272,12 +275,14 @@ const kernels: ReadonlyArray<readonly [string, tf.KernelFunc]> = [
   [kernelNames.batchNormTrain, batchNormTrain],
   [kernelNames.batchNormTrainGrad, batchNormTrainGrad],
   [kernelNames.activation, activation],
+  [kernelNames.activationSavingInput, activation],
   [kernelNames.activationGrad, activationGrad],
   [kernelNames.globalAvgPool, globalAvgPool],
   [kernelNames.globalAvgPoolGrad, globalAvgPoolGrad],
   [kernelNames.channelScale, channelScale],
   [kernelNames.channelScaleGrad, channelScaleGrad],
   ...inferenceKernels,
+  ...denseKernels,
 ];
 
 /** Registers the fused ops' kernels for the 'wasm' backend. Idempotent; does not need the addon until they run. */
@@ -291,6 +296,7 @@ installFusedKernels(() => {
   registerFusedOpKernels();
   native();
   loadInferenceNatives();
+  installDirectSaves();
 });
 
 installMovingStatsUpdate((moving, batch, d, a, b) => {
