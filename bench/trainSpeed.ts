@@ -42,9 +42,10 @@ export function benchTrain(opts: TrainBenchOptions): TrainBenchResult {
   const optimizer = createOptimizer(modelParams(model, 'none'), sgd, 0);
   const optimizerStep = makeOptimizerStep(model, { optimizer, labelSmoothing: 0, clipGradNorm: null, ema: null });
   const n = arch.inputSize;
-  const images = tf.randomNormal([opts.batch, n, n, arch.inputChannels], 0, 1, 'float32', opts.seed) as tf.Tensor4D;
+  // Seeds offset from 0: tfjs's random ops take a seed of 0 as none, and the batch would differ between processes.
+  const images = tf.randomNormal([opts.batch, n, n, arch.inputChannels], 0, 1, 'float32', 2 * opts.seed + 1) as tf.Tensor4D;
   const labels = tf.tidy(() =>
-    tf.floor(tf.randomUniform([opts.batch], 0, arch.classes, 'float32', opts.seed + 1)).toInt(),
+    tf.floor(tf.randomUniform([opts.batch], 0, arch.classes, 'float32', 2 * opts.seed + 2)).toInt(),
   ) as tf.Tensor1D;
 
   const run = (): number => {
