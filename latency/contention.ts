@@ -43,9 +43,9 @@ export function disturbed(what: string, otherCores: number): string {
 
 /**
  * `fn`, and how many cores other processes kept busy while it ran (null where that cannot be read). This process's
- * own time, all its threads, is taken out as measured rather than assumed to be one core: NetAdapt runs with no
- * other process running read 0.3-0.8 other busy cores in 6 of 83 judgements that way (3 runs, 2026-12-07) (the threads of the
- * process besides the timing one). NetAdapt's fine-tune workers are idle while it times networks.
+ * own time, all its threads, is taken out as measured rather than assumed to be one core: taken as one core, the
+ * threads besides the timing one read as other processes (0.3-0.8 cores in 6 of 83 judgements of 3 NetAdapt runs,
+ * 2026-12-07, with no other process running). NetAdapt's fine-tune workers are idle while it times networks.
  */
 export async function withContention<T>(fn: () => Promise<T>): Promise<{ value: T; otherCores: number | null }> {
   const from = cpuTimes();

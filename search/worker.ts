@@ -85,11 +85,10 @@ async function evaluated(setup: WorkerSetup, task: EvalTask, gate: GateSlot | un
   }
 }
 
-/** The source's latency of `arch`; a source that times on this machine does it with the other tasks paused. */
+/** The source's latency of `arch`; with a gate (a source that times on this machine), the other tasks paused. */
 async function latencyOf(source: LatencySourceSpec, task: EvalTask, gate: GateSlot | undefined): Promise<number> {
   const model = await loadResourceModel(source);
-  const times = source.kind === 'measure' || source.kind === 'paired';
-  return gate !== undefined && times ? measureAlone(gate.gate, gate.slot, () => model.latency(task.arch)) : model.latency(task.arch);
+  return gate !== undefined ? measureAlone(gate.gate, gate.slot, () => model.latency(task.arch)) : model.latency(task.arch);
 }
 
 /**
@@ -129,7 +128,7 @@ export interface PoolMessage {
   readonly retire?: MessagePort;
   /** Threads of the native kernels in this worker (the engine's share of the cores). */
   readonly threads?: number;
-  /** The pool's measurement gate and this task's slot in it (absent: more tasks in flight than slots). */
+  /** The pool's measurement gate and this task's slot in it (absent: a source that times nothing, or no slot free). */
   readonly gate?: GateSlot;
 }
 

@@ -4,7 +4,7 @@
 //   hswish    0 for x < -3, (2x+3)/6 on [-3, 3] (so -0.5 at -3 and 1.5 at 3), 1 for x > 3
 //   hsigmoid  1/6 strictly inside (-3, 3), else 0
 import * as tf from '@tensorflow/tfjs';
-import { activationGradReadsInput, kernelNames, useFusedKernels, type ActivationKind } from './fused.js';
+import { activationGradReadsInput, firstDy, kernelNames, useFusedKernels, type ActivationKind } from './fused.js';
 
 export type { ActivationKind } from './fused.js';
 
@@ -52,10 +52,9 @@ function fusedGradient(readsInput: boolean): tf.GradFunc {
     if (activationGradReadsInput(kind) !== readsInput) {
       throw new Error(`activation: the gradient of ${kind} needs its ${readsInput ? 'output' : 'input'}, which was not saved`);
     }
-    const grad = Array.isArray(dy) ? dy[0] : dy;
     const t = saved[0];
-    if (!grad || !t) throw new Error('activation gradient: dy or the saved tensor is missing');
-    return { x: () => tf.engine().runKernel<tf.Tensor>(kernelNames.activationGrad, { dy: grad, saved: t }, attrs) };
+    if (!t) throw new Error('activation gradient: the saved tensor is missing');
+    return { x: () => tf.engine().runKernel<tf.Tensor>(kernelNames.activationGrad, { dy: firstDy(dy), saved: t }, attrs) };
   };
 }
 

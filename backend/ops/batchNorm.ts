@@ -1,7 +1,7 @@
 // Training batch normalisation with batch statistics, one fused forward and one fused backward kernel on wasm
 // (native/src/batchnorm.cc); on other backends the same formulas composed from stock tfjs ops.
 import * as tf from '@tensorflow/tfjs';
-import { adoptIntoScope, kernelNames, useFusedKernels } from './fused.js';
+import { adoptIntoScope, firstDy, kernelNames, useFusedKernels } from './fused.js';
 
 export interface BatchNormTrainResult {
   /** gamma * (x - mean) / sqrt(variance + eps) + beta, differentiable w.r.t. x, gamma and beta. */
@@ -46,9 +46,9 @@ tf.registerGradient({
   inputsToSave: ['x', 'gamma'],
   outputsToSave: [false, true, true],
   gradFunc: (dys, saved, attrs) => {
-    const dy = Array.isArray(dys) ? dys[0] : dys;
+    const dy = firstDy(dys);
     const [x, gamma, mean, variance] = saved;
-    if (!dy || !x || !gamma || !mean || !variance) throw new Error('batchNormTrain gradient: a saved tensor is missing');
+    if (!x || !gamma || !mean || !variance) throw new Error('batchNormTrain gradient: a saved tensor is missing');
     const [dx, dgamma, dbeta] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.batchNormTrainGrad, { dy, x, gamma, mean, variance }, attrs);
     if (!dx || !dgamma || !dbeta) throw new Error('batchNormTrain gradient: the kernel returned fewer than 3 tensors');
     return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };

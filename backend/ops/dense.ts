@@ -2,7 +2,7 @@
 // NasDenseBiasAct without an activation) and one backward (denseKernels.ts), where tfjs's ops take a BatchMatMul and
 // a broadcast Add forward and two products, a transpose, a sum and two reshapes backward; elsewhere the stock ops.
 import * as tf from '@tensorflow/tfjs';
-import { kernelNames, useFusedKernels } from './fused.js';
+import { firstDy, kernelNames, useFusedKernels } from './fused.js';
 
 const LINEAR = { activation: 'linear' } as const;
 
@@ -25,10 +25,9 @@ tf.registerGradient({
     if (attrs['activation'] !== 'linear') {
       throw new Error(`dense gradient: only without an activation (denseBias), got '${String(attrs['activation'])}'`);
     }
-    const g = Array.isArray(dy) ? dy[0] : dy;
     const [x, w] = saved;
-    if (!g || !x || !w) throw new Error('dense gradient: dy or a saved tensor is missing');
-    const [dx, dw, db] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.denseBiasGrad, { dy: g, x, w });
+    if (!x || !w) throw new Error('dense gradient: a saved tensor is missing');
+    const [dx, dw, db] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.denseBiasGrad, { dy: firstDy(dy), x, w });
     if (!dx || !dw || !db) throw new Error('dense gradient: the kernel returned fewer than 3 tensors');
     return { x: () => dx, w: () => dw, bias: () => db };
   },

@@ -72,6 +72,13 @@ export function adoptIntoScope<T extends tf.Tensor>(t: T): T {
   return t;
 }
 
+/** The gradient of a registered kernel's first output (tfjs passes one tensor, or one per output). */
+export function firstDy(dy: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  const t = Array.isArray(dy) ? dy[0] : dy;
+  if (!t) throw new Error('gradient: dy is missing');
+  return t;
+}
+
 /** A batch-norm layer's moving statistics updated in place: moving = moving * d + batch * (a, b); false: not done. */
 export type MovingStatsUpdate = (moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.Tensor, tf.Tensor], d: number, a: number, b: number) => boolean;
 

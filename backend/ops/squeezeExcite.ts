@@ -1,7 +1,7 @@
 // The squeeze-excite pieces with fused kernels on wasm (native/src/pool_scale.cc), the same formulas from stock
 // tfjs ops elsewhere: global average pooling (the squeeze) and the per-image channel scale (the excite multiply).
 import * as tf from '@tensorflow/tfjs';
-import { kernelNames, useFusedKernels } from './fused.js';
+import { firstDy, kernelNames, useFusedKernels } from './fused.js';
 
 function dims4(x: tf.Tensor, op: string): [number, number, number, number] {
   const [n, h, w, c] = x.shape;
@@ -49,15 +49,9 @@ export function channelScale(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
 
 // The fused kernels' gradients, registered with tfjs (one dispatch a call, where a tf.customGrad takes two and a scope).
 
-function single(dy: tf.Tensor | tf.Tensor[]): tf.Tensor {
-  const t = Array.isArray(dy) ? dy[0] : dy;
-  if (!t) throw new Error('gradient: dy is missing');
-  return t;
-}
-
 tf.registerGradient({
   kernelName: kernelNames.globalAvgPool,
-  gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel<tf.Tensor4D>(kernelNames.globalAvgPoolGrad, { dy: single(dy) }, attrs) }),
+  gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel<tf.Tensor4D>(kernelNames.globalAvgPoolGrad, { dy: firstDy(dy) }, attrs) }),
 });
 
 tf.registerGradient({
@@ -66,7 +60,7 @@ tf.registerGradient({
   gradFunc: (dy, saved) => {
     const [x, s] = saved;
     if (!x || !s) throw new Error('channelScale gradient: a saved tensor is missing');
-    const [dx, ds] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.channelScaleGrad, { dy: single(dy), x, s });
+    const [dx, ds] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.channelScaleGrad, { dy: firstDy(dy), x, s });
     if (!dx || !ds) throw new Error('channelScale gradient: the kernel returned fewer than 2 tensors');
     return { x: () => dx, s: () => ds };
   },

@@ -16,6 +16,11 @@ const PAUSE_WAIT_MS = 30_000;
 
 export type MeasureGate = Int32Array;
 
+/** Whether a latency source times networks on this machine (`measure`, `paired:REF`): the others need no gate. */
+export function timesHere(source: { readonly kind: string } | null): boolean {
+  return source !== null && (source.kind === 'measure' || source.kind === 'paired');
+}
+
 /** A gate for `slots` tasks in flight (the engine's concurrency). */
 export function createGate(slots: number): MeasureGate {
   return new Int32Array(new SharedArrayBuffer((SLOTS + slots) * 4));

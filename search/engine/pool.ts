@@ -7,7 +7,7 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { failureReason, type GateSlot, type PoolMessage } from '../worker.js';
-import { createGate, slotFreed } from './measureGate.js';
+import { createGate, slotFreed, timesHere } from './measureGate.js';
 import { after } from './timer.js';
 import { type Engine, type EvalOutcome, type EvalTask, type EvalTimeout, timedOut, type WorkerSetup } from './types.js';
 
@@ -69,7 +69,7 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
   // A worker that dies between tasks is reported here rather than to a task; the pool replaces it.
   pool.on('error', () => {});
   const limit = opts.evalTimeoutSeconds ?? null;
-  const gate = createGate(opts.workers);
+  const gate = timesHere(setup.latency) ? createGate(opts.workers) : null;
   const free = Array.from({ length: opts.workers }, (_, i) => i);
   return {
     kind: 'pool',
@@ -80,8 +80,8 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
       const started = new BigInt64Array(new SharedArrayBuffer(8));
       const stop = limit === null ? () => {} : watch(started, limit, () => abort.abort());
       const { port1, port2 } = new MessageChannel();
-      const slot = free.shift();
-      const gated: GateSlot | undefined = slot === undefined ? undefined : { gate, slot };
+      const slot = gate === null ? undefined : free.shift();
+      const gated: GateSlot | undefined = gate === null || slot === undefined ? undefined : { gate, slot };
       try {
         const msg: PoolMessage = { setup, task, started, retire: port2, ...(opts.threads === undefined ? {} : { threads: opts.threads }), ...(gated ? { gate: gated } : {}) };
         return (await pool.run(msg, { signal: abort.signal, transferList: [port2] })) as EvalOutcome;
@@ -91,7 +91,7 @@ export function createPoolEngine(setup: WorkerSetup, opts: PoolOptions): Engine 
       } finally {
         stop();
         port1.close();
-        if (slot !== undefined) {
+        if (gate !== null && slot !== undefined) {
           slotFreed(gate, slot);
           free.push(slot);
         }
