@@ -2,6 +2,8 @@
 // params and MAdds against fully trained test accuracy (bench/proxyFidelity.ts). --smoke is a tiny study for CI.
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
+import { isJsonObject, type JsonValue } from '../common/json.js';
+import { completeProxyJson } from '../proxy-train/config.js';
 import { checkOutput } from '../common/outputPath.js';
 import { type DatasetName, isDatasetName } from '../data/load.js';
 import { DEFAULT_PROXY_SETTINGS } from '../bench/fidelity/settings.js';
@@ -83,8 +85,12 @@ const f3 = (v: number | null): string => (v === null ? '-' : v.toFixed(3));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : (100 * v).toFixed(2));
 const seconds = (v: number | null): string => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
 
-function configText(c: unknown): string {
-  return c === null ? '' : JSON.stringify(c).replace(/"/g, '');
+/** A setting's config as the keys it sets apart from the proxy defaults (the JSON form has every key). */
+function configText(c: JsonValue): string {
+  if (!isJsonObject(c)) return c === null ? '' : JSON.stringify(c);
+  const defaults: Readonly<Record<string, JsonValue>> = completeProxyJson({}, false);
+  const own = Object.entries(c).filter(([k, v]) => !(k in defaults) || JSON.stringify(v) !== JSON.stringify(defaults[k]));
+  return own.length === 0 ? 'defaults' : own.map(([k, v]) => `${k}=${JSON.stringify(v).replace(/"/g, '')}`).join(' ');
 }
 
 function fidelityText(r: ProxyFidelityResult): string {
@@ -134,7 +140,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
       .option('pool', { type: 'number', default: 1000, describe: 'uniform samples the architectures are picked from' })
       .option('max-madds', { type: 'number', describe: 'only architectures with at most this many multiply-adds (all)' })
       .option('seed', { type: 'number', default: 0, describe: 'sampling and evaluation seed' })
-      .option('settings', { type: 'string', array: true, describe: 'proxy settings: cheap, default, dear, input32, final-epoch (one epoch of --recipe on every training image at 32 px) or LABEL:key=value,... (cheap default dear)' })
+      .option('settings', { type: 'string', array: true, describe: 'proxy settings: cheap, default, dear, input32, input16, cheap16, final-epoch (one epoch of --recipe on every training image at 32 px) or LABEL:key=value,... (cheap default dear)' })
       .option('zero-cost', { type: 'boolean', default: true, describe: 'score with naswot and synflow too (--no-zero-cost: not)' })
       .option('recipe', { type: 'string', default: 'small-data', describe: "training recipe (train-final's for small images)" })
       .option('epochs', { type: 'number', describe: 'full-training epochs (3; smoke 1)' })

@@ -11,7 +11,7 @@
 import { checkDatasetFiles } from '../data/locate.js';
 import type { JsonValue } from '../common/json.js';
 import type { SearchSpace } from '../space/searchSpace.js';
-import { parseProxyConfig } from './config.js';
+import { completeProxyJson, parseProxyConfig } from './config.js';
 
 export const SECONDS_PER_IMAGE = 0.004;
 export const CPU_BACKEND_FACTOR = 300;
@@ -19,6 +19,11 @@ export const CPU_BACKEND_FACTOR = 300;
 export function checkConfig(config: Readonly<Record<string, JsonValue>>): void {
   const cfg = parseProxyConfig(config);
   checkDatasetFiles(cfg.dataset, cfg.dataDir);
+}
+
+/** Every setting named (proxy-train/config.ts completeProxyJson): what a search run stores. */
+export function completeConfig(config: Readonly<Record<string, JsonValue>>, legacy: boolean): Record<string, JsonValue> {
+  return completeProxyJson(config, legacy);
 }
 
 /** The largest input size a space's architectures can have. */

@@ -15,8 +15,10 @@ export interface ProxyConfig {
   /** Where the dataset files are; null: the dataset's default location. */
   readonly dataDir: string | null;
   /**
-   * Proxy-training input size; null: the architecture's own. The default, 16 px, is half the small-input spaces' 32:
-   * a quarter of the compute, so twice the images in the same time, which ranks better than fewer at full size.
+   * Proxy-training input size; null (the default): the architecture's own. Measured (docs/SEARCH.md, "Proxy
+   * fidelity"): at half the size the last three stages see maps of 2x2 and 1x1, where a 3x3 and a 5x5 kernel compute
+   * the same functions, and the proxy ranked 16 networks by their trained accuracy with Kendall tau 0.33 against 0.52 at their own
+   * 32 px, for half the cost per candidate.
    */
   readonly input: number | null;
   /** How 28-32 px images meet the input: scaled (as train-final does by default) or zero-padded / centre-cropped. */
@@ -46,7 +48,7 @@ export interface ProxyConfig {
 export const defaultProxyConfig: ProxyConfig = {
   dataset: 'mnist',
   dataDir: null,
-  input: 16,
+  input: null,
   fit: 'resize',
   proxyEpochs: 1,
   proxyImages: 8192,
@@ -136,6 +138,27 @@ export function parseProxyConfig(json: Json): ProxyConfig {
   };
   proxyTrainConfig(cfg, 0);
   return cfg;
+}
+
+/**
+ * The defaults that have changed since runs stored their config as given (before completeProxyJson): such a run
+ * means these where its config is silent. `input` was 16 until the fidelity study of 2026-12-07.
+ */
+const LEGACY_DEFAULTS: Readonly<Record<string, JsonValue>> = { input: 16 };
+
+function proxyJsonOf(cfg: ProxyConfig): Record<string, JsonValue> {
+  return { ...cfg, set: [...cfg.set] };
+}
+
+/**
+ * The config with every key named, as a search run stores it, so that a later change of a default cannot change what
+ * a stored run (or a stored result's key) means. `legacy`: the config was stored before runs were completed so (a
+ * config naming every key is already complete), so the defaults of its time fill what it does not name.
+ */
+export function completeProxyJson(json: Json, legacy: boolean): Record<string, JsonValue> {
+  const complete = proxyConfigKeys.every((k) => Object.hasOwn(json, k));
+  const filled = legacy && !complete ? { ...LEGACY_DEFAULTS, ...json } : json;
+  return proxyJsonOf(parseProxyConfig(filled));
 }
 
 const configsDir = fileURLToPath(new URL('../../configs/', import.meta.url));

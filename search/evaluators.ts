@@ -76,7 +76,16 @@ export async function evaluatorChecks(name: string): Promise<EvaluatorChecks> {
   const fn = <F>(key: string): F | undefined => (typeof mod[key] === 'function' ? (mod[key] as F) : undefined);
   const checkConfig = fn<EvaluatorChecks['checkConfig']>('checkConfig');
   const expectedSeconds = fn<EvaluatorChecks['expectedSeconds']>('expectedSeconds');
-  return { ...(checkConfig ? { checkConfig } : {}), ...(expectedSeconds ? { expectedSeconds } : {}) };
+  const completeConfig = fn<EvaluatorChecks['completeConfig']>('completeConfig');
+  return { ...(checkConfig ? { checkConfig } : {}), ...(expectedSeconds ? { expectedSeconds } : {}), ...(completeConfig ? { completeConfig } : {}) };
+}
+
+/**
+ * An evaluator's settings with its defaults named (EvaluatorChecks.completeConfig), as a run stores them and as
+ * result keys are made of; an evaluator that cannot complete them keeps them as given.
+ */
+export async function completeEvaluatorConfig(name: string, config: Readonly<Record<string, JsonValue>>, legacy: boolean): Promise<Readonly<Record<string, JsonValue>>> {
+  return (await evaluatorChecks(name)).completeConfig?.(config, legacy) ?? config;
 }
 
 /**
@@ -89,7 +98,7 @@ export async function checkEvaluatorConfig(name: string, config: Readonly<Record
 
 // `--eval-timeout`'s default: EVAL_TIMEOUT_MULTIPLE times the evaluator's expectedSeconds, never under
 // EVAL_TIMEOUT_FLOOR_SECONDS: a generous limit, meant to catch a hung evaluation, not a slow one (the proxy
-// evaluator's defaults give 12 minutes: proxy-train/checks.ts). An evaluator that cannot say gets an hour.
+// evaluator's defaults give 47 minutes at 32 px: proxy-train/checks.ts). An evaluator that cannot say gets an hour.
 export const EVAL_TIMEOUT_FLOOR_SECONDS = 600;
 export const EVAL_TIMEOUT_MULTIPLE = 20;
 export const MODULE_EVAL_TIMEOUT_SECONDS = 3600;

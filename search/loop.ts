@@ -18,7 +18,7 @@ import { BatchSettler, type CandidateEvent, enqueueProposals, isReplayed, type R
 import { type Deadline, deadlineAfter, stopAtDeadline } from './deadline.js';
 import { createEngine, type EngineOptions } from './engine/factory.js';
 import type { Engine, WorkerSetup } from './engine/types.js';
-import { defaultEvalTimeout, resolveEvaluator } from './evaluators.js';
+import { completeEvaluatorConfig, defaultEvalTimeout, resolveEvaluator } from './evaluators.js';
 import { leasedWrites } from './lease.js';
 import { preflight } from './preflight.js';
 import { latencyFront } from '../results/pareto.js';
@@ -104,10 +104,16 @@ export async function runSearch(store: Store, settings: SearchSettings, opts: Ru
   if (!Number.isSafeInteger(opts.seed)) throw new UsageError(`--seed must be an integer, got ${opts.seed}`);
   // Before the run exists: a missing file or a bad evaluator module is the user's error, not a failed run.
   await checkRunNeeds(settings);
-  const run = store.createRun({ kind: 'search', config: settings, seed: opts.seed });
+  const complete = await withCompleteConfig(settings, false);
+  const run = store.createRun({ kind: 'search', config: complete, seed: opts.seed });
   const lease = store.takeLease(run.id);
   const limits = { budget: settings.budget, timeSeconds: settings.timeSeconds, maxFailures: settings.maxFailures, patience: settings.patience ?? null };
-  return execute(store, lease, settings, opts, limits, false);
+  return execute(store, lease, complete, opts, limits, false);
+}
+
+/** The settings with the evaluator's defaults named (search/evaluators.ts completeEvaluatorConfig). */
+async function withCompleteConfig(settings: SearchSettings, legacy: boolean): Promise<SearchSettings> {
+  return { ...settings, evaluatorConfig: await completeEvaluatorConfig(settings.evaluator, settings.evaluatorConfig, legacy) };
 }
 
 /** Refuses a --budget below the distinct candidates the run already holds: a budget cannot remove them. */
@@ -132,7 +138,8 @@ export async function resumeSearch(
 ): Promise<SearchResult> {
   const record = store.requireRun(runId);
   if (record.kind !== 'search') throw new UsageError(`run ${runId} is a ${record.kind} run, not a search; \`nas runs\` lists them`);
-  const settings = settingsFromStore(runId, record.config);
+  // A run stored before configs were completed means the defaults of its time (legacy).
+  const settings = await withCompleteConfig(settingsFromStore(runId, record.config), true);
   checkResumeBudget(store, runId, overrides.budget);
   if (overrides.maxFailures !== undefined) checkInteger('--max-failures', overrides.maxFailures, 0);
   if (overrides.patience !== undefined && overrides.patience !== null) checkInteger('--patience', overrides.patience, 1);

@@ -94,4 +94,10 @@ export interface EvaluatorChecks {
   readonly checkConfig?: (config: Readonly<Record<string, JsonValue>>) => void;
   /** Seconds one evaluation is expected to take with these settings: --eval-timeout's default is derived from it. */
   readonly expectedSeconds?: (config: Readonly<Record<string, JsonValue>>, space: SearchSpace) => number;
+  /**
+   * The settings with every default named, as the run stores them, so that a later change of a default does not
+   * change what a stored run means. `legacy`: stored by a version that did not complete them (the defaults of that
+   * time fill the gaps).
+   */
+  readonly completeConfig?: (config: Readonly<Record<string, JsonValue>>, legacy: boolean) => Record<string, JsonValue>;
 }

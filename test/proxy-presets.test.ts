@@ -22,5 +22,16 @@ test('the fidelity study offers the same setting by name', () => {
   const preset = finalEpochProxy('mnist', 'small-data');
   const [s] = proxySettings(['final-epoch'], { dataset: 'mnist' }, preset);
   assert.equal(s?.label, 'proxy:final-epoch');
-  assert.deepEqual(s?.config, { dataset: 'mnist', ...preset });
+  for (const [k, v] of Object.entries({ dataset: 'mnist', ...preset })) assert.deepEqual(s?.config[k], v, k);
+  // Every other key named too, so that the study's stored scores keep their meaning when a default changes.
+  assert.equal(s?.config['recipe'], 'small-data');
+  assert.equal(s?.config['dataSeed'], 0);
+});
+
+test("the study's default setting names the current defaults; input16 and cheap16 the old default and half of it", () => {
+  const [d, i16, c16, i32] = proxySettings(['default', 'input16', 'cheap16', 'input32'], {}, {});
+  assert.equal(d?.config['input'], null);
+  assert.deepEqual([i16?.config['input'], i16?.config['proxyEpochs']], [16, 1]);
+  assert.deepEqual([c16?.config['input'], c16?.config['proxyEpochs']], [16, 0.5]);
+  assert.equal(i32?.config['input'], 32);
 });

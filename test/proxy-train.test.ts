@@ -86,9 +86,9 @@ describe('proxy-train evaluate', () => {
     await assert.rejects(run(config, 7, { ...arch, classes: 5 }), rejectsWith('E_USAGE', /5 classes but mnist has 10/));
   });
 
-  it('fills defaults (MNIST, 16 px, the proxy recipe on wasm); null input and bnDecay mean the arch\'s', async () => {
+  it('fills defaults (MNIST, the arch\'s own size, the proxy recipe on wasm); null input and bnDecay mean the arch\'s', async () => {
     const d = parseProxyConfig({});
-    assert.deepEqual([d.dataset, d.input, d.recipe, d.backend, d.bnDecay], ['mnist', 16, 'proxy', 'wasm', 0.9]);
+    assert.deepEqual([d.dataset, d.input, d.recipe, d.backend, d.bnDecay], ['mnist', null, 'proxy', 'wasm', 0.9]);
     const own = parseProxyConfig({ input: null, bnDecay: null });
     assert.deepEqual([own.input, own.bnDecay], [null, null]);
     const m = await run({ ...config, input: null, proxyImages: 256, valImages: 100 });

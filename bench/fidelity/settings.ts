@@ -3,7 +3,7 @@
 // evaluator the search itself loads (`--evaluator proxy | zero-cost:NAME`) and the config it would hand it.
 import { UsageError } from '../../common/errors.js';
 import type { JsonValue } from '../../common/json.js';
-import { parseProxyConfig } from '../../proxy-train/config.js';
+import { completeProxyJson } from '../../proxy-train/config.js';
 import { FINAL_EPOCH } from '../../proxy-train/presets.js';
 import { parseZeroCostConfig } from '../../zero-cost/config.js';
 
@@ -13,13 +13,14 @@ export interface ScoreSetting {
   /** The name in tables and JSON: `proxy:default`, `zero-cost:naswot`... */
   readonly label: string;
   readonly evaluator: EvaluatorName;
-  /** The evaluator config (context.config), as a search run would store it. */
+  /** The evaluator config (context.config), as a search run would store it (a proxy's with every key named). */
   readonly config: Readonly<Record<string, JsonValue>>;
 }
 
 /**
  * The named proxy settings, relative to the proxy evaluator's defaults (proxy-train/config.ts: 1 epoch over 8,192
- * images at 16 px): half and twice the training, and the full 32 px input (about 4x the compute per image).
+ * images at the architecture's own size): half and twice the training; a fixed 32 px; and half the size (16 px, a
+ * quarter of the compute per image), with one epoch (the default until 2026-12-07) and with half of one.
  */
 type Presets = Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
 
@@ -28,6 +29,8 @@ export const PROXY_PRESETS: Presets = {
   default: {},
   dear: { proxyEpochs: 2 },
   input32: { input: 32 },
+  input16: { input: 16 },
+  cheap16: { input: 16, proxyEpochs: 0.5 },
 };
 
 export const DEFAULT_PROXY_SETTINGS = ['cheap', 'default', 'dear'] as const;
@@ -56,8 +59,8 @@ function parseOne(text: string, base: Readonly<Record<string, JsonValue>>, prese
  */
 export function proxySettings(texts: readonly string[], base: Readonly<Record<string, JsonValue>>, finalEpoch: Readonly<Record<string, JsonValue>>): ScoreSetting[] {
   const presets: Presets = { ...PROXY_PRESETS, [FINAL_EPOCH]: finalEpoch };
-  const out = texts.map((t) => parseOne(t, base, presets));
-  for (const s of out) parseProxyConfig(s.config);
+  // Every setting named, as a search run stores it: a study's stored scores keep their meaning when a default changes.
+  const out = texts.map((t) => parseOne(t, base, presets)).map((s) => ({ ...s, config: completeProxyJson(s.config, false) }));
   const labels = out.map((s) => s.label);
   const twice = labels.find((l, i) => labels.indexOf(l) !== i);
   if (twice !== undefined) throw new UsageError(`--settings names ${twice} twice; give each setting once`);
