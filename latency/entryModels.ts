@@ -1,10 +1,10 @@
-// The models of single LUT entries (a stem, one block, a head), browser-safe so that the latency page builds the
-// same ones as the node runner. An entry is described by data (the arch and which piece), so a runner in another
+// The models of single LUT entries (a stem, one block, a head) and of whole networks, browser-safe so that the
+// latency page builds the same ones as the node runner. An entry is described by data (the arch and which piece), so a runner in another
 // process or a browser can build it from JSON.
 import * as tf from '@tensorflow/tfjs';
-import { blockLayers, headLayers, type PieceContext, pieceContext, stemLayers } from '../model/build.js';
+import { blockLayers, buildModel, headLayers, type PieceContext, pieceContext, stemLayers } from '../model/build.js';
 import type { ArchSpec } from '../space/arch.js';
-import type { ResolvedArch, ResolvedBlock } from '../space/resolve.js';
+import { type ResolvedArch, type ResolvedBlock, resolve } from '../space/resolve.js';
 
 export type EntryPiece = { readonly kind: 'stem' } | { readonly kind: 'block'; readonly index: number } | { readonly kind: 'head' };
 
@@ -43,4 +43,10 @@ export function entryModel(a: ResolvedArch, piece: EntryPiece): tf.LayersModel {
   if (piece.kind === 'head') return pieceModel(a, input, headLayers);
   const b = blockAt(a, piece.index);
   return pieceModel(a, input, (c, x) => blockLayers(c, b, x));
+}
+
+/** A whole network as every runner times it: folded (batch norm in the convolutions), weights from `seed`, its input. */
+export function wholeModel(spec: ArchSpec, seed = 0): { model: tf.LayersModel; input: [number, number, number] } {
+  const a = resolve(spec);
+  return { model: buildModel(a, { seed, folded: true }), input: [a.inputSize, a.inputSize, a.inputChannels] };
 }

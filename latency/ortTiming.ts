@@ -1,6 +1,7 @@
 // Timing ONNX Runtime sessions, shared by the onnxruntime runner (onnxruntime-node, in this process) and the latency
 // page's ort-web engine (onnxruntime-web in Chromium): the same loop as timing.ts's for tfjs models, for a session
 // whose run is asynchronous, and in the same interleaved rounds.
+import { guardedPrepared, type PreparedArchs } from './prepared.js';
 import { roundCount, type RoundsOptions, roundTiming, type TimingOptions } from './timing.js';
 
 /** One session with its feeds bound: a forward pass, its output returned whole. */
@@ -29,6 +30,26 @@ export async function timeRunsInterleaved(sessions: readonly RunOnce[], opts: Ro
     for (const [i, once] of sessions.entries()) samples[i]?.push(...(await timeRuns(once, roundTiming(opts, r))));
   }
   return samples;
+}
+
+/** An ONNX Runtime session (onnxruntime-node's or onnxruntime-web's) with its input bound. */
+export interface BoundSession<F> {
+  readonly session: { run(feeds: F): Promise<unknown>; release(): Promise<void> };
+  readonly feeds: F;
+}
+
+export const runOf =
+  <F>(s: BoundSession<F>): RunOnce =>
+  () =>
+    s.session.run(s.feeds);
+
+export async function releaseAll<F>(sessions: readonly BoundSession<F>[]): Promise<void> {
+  for (const s of sessions) await s.session.release();
+}
+
+/** Open sessions kept to be timed a few runs per request (prepared.ts), each run timed as timeRuns times it. */
+export function preparedSessions<F>(sessions: readonly BoundSession<F>[]): PreparedArchs {
+  return guardedPrepared(sessions, (s, runs) => timeRuns(runOf(s), { warmup: 0, runs }), () => releaseAll(sessions));
 }
 
 /** A tfjs shape (batch first, channels last) as the ONNX model's batch-1 dims (NCHW for feature maps). */

@@ -1,6 +1,7 @@
 // The timing loop of every runner, browser-safe (no Node imports): the node runner and the latency page both time
 // through it, so a LUT measured in Chromium means the same thing as one measured in Node.
 import * as tf from '@tensorflow/tfjs';
+import { guardedPrepared, type PreparedArchs } from './prepared.js';
 
 export interface TimingOptions {
   /** Input [height, width, channels]; the batch is 1. */
@@ -27,12 +28,14 @@ export interface CompiledForward {
   dispose(): void;
 }
 
-/**
- * Time `model`'s forward pass on the current backend: batch 1, input already on the backend, untimed warm-up, then
- * timed runs that include reading the result back. Returns the samples in ms. Counts are not checked here.
- */
-export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[] {
-  const minMs = (opts.minSeconds ?? 0) * 1000;
+/** A model ready to run: its input on the backend, and one forward pass that reads the result back. */
+interface ReadyForward {
+  readonly once: () => void;
+  dispose(): void;
+}
+
+/** `model` with a fixed batch-1 input of `opts.input` on the current backend; `once` reads back as `opts.readBack` says. */
+function readyForward(model: tf.LayersModel, opts: Pick<TimingOptions, 'input' | 'readBack' | 'compiled'>): ReadyForward {
   const x = tf.randomUniform([1, ...opts.input], 0, 1, 'float32', 1);
   // dataSync inside the run: on asynchronous backends (webgl) execute only enqueues work.
   const one = opts.readBack === 'one';
@@ -53,21 +56,35 @@ export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[
       }
     });
   };
+  return { once, dispose: () => x.dispose() };
+}
+
+/** Timed calls of `once` until there are `runs` samples and `minMs` ms have been spent; samples in ms. */
+function timeLoop(once: () => void, runs: number, minMs = 0): number[] {
   const samplesMs: number[] = [];
-  try {
-    for (let i = 0; i < opts.warmup; i++) once();
-    let spent = 0;
-    while (samplesMs.length < opts.runs || spent < minMs) {
-      const t0 = performance.now();
-      once();
-      const dt = performance.now() - t0;
-      samplesMs.push(dt);
-      spent += dt;
-    }
-  } finally {
-    x.dispose();
+  let spent = 0;
+  while (samplesMs.length < runs || spent < minMs) {
+    const t0 = performance.now();
+    once();
+    const dt = performance.now() - t0;
+    samplesMs.push(dt);
+    spent += dt;
   }
   return samplesMs;
+}
+
+/**
+ * Time `model`'s forward pass on the current backend: batch 1, input already on the backend, untimed warm-up, then
+ * timed runs that include reading the result back. Returns the samples in ms. Counts are not checked here.
+ */
+export function timeForward(model: tf.LayersModel, opts: TimingOptions): number[] {
+  const ready = readyForward(model, opts);
+  try {
+    for (let i = 0; i < opts.warmup; i++) ready.once();
+    return timeLoop(ready.once, opts.runs, (opts.minSeconds ?? 0) * 1000);
+  } finally {
+    ready.dispose();
+  }
 }
 
 export interface RoundsOptions {
@@ -125,20 +142,47 @@ export function timeInterleaved(
   return samples;
 }
 
+function disposeTimed(m: TimedModel): void {
+  m.compiled?.dispose();
+  m.model.dispose();
+}
+
+/** A model of each item; if one fails to build, those built before it are disposed. */
+function buildAll<T>(items: readonly T[], make: (item: T) => TimedModel): TimedModel[] {
+  const models: TimedModel[] = [];
+  try {
+    for (const item of items) models.push(make(item));
+    return models;
+  } catch (e) {
+    for (const m of models) disposeTimed(m);
+    throw e;
+  }
+}
+
 /** Build a model of each item, time them together with timeInterleaved, and dispose them whatever happens. */
 export function timeBuilt<T>(
   items: readonly T[],
   make: (item: T) => TimedModel,
   opts: RoundsOptions,
 ): number[][] {
-  const models: TimedModel[] = [];
+  const models = buildAll(items, make);
   try {
-    for (const item of items) models.push(make(item));
     return timeInterleaved(models, opts);
   } finally {
-    for (const m of models) {
-      m.compiled?.dispose();
-      m.model.dispose();
-    }
+    for (const m of models) disposeTimed(m);
   }
+}
+
+/** Build a model of each item and keep it, with its input, to be timed a few runs per request (prepared.ts). */
+export function prepareBuilt<T>(items: readonly T[], make: (item: T) => TimedModel): PreparedArchs {
+  const models = buildAll(items, make);
+  const ready = models.map((m) => readyForward(m.model, m));
+  return guardedPrepared(
+    ready,
+    async (r, runs) => timeLoop(r.once, runs),
+    async () => {
+      for (const r of ready) r.dispose();
+      for (const m of models) disposeTimed(m);
+    },
+  );
 }

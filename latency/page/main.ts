@@ -3,11 +3,11 @@
 // from JSON and times them with the same loop (timing.ts). Bundled by web/build.mjs to dist/web/latency/page.js.
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { buildModel } from '../../model/build.js';
 import { resolve } from '../../space/resolve.js';
-import { entryInput, entryModel } from '../entryModels.js';
-import { timeBuilt } from '../timing.js';
-import { initOrtWeb, measureOnnx, onnxParity, openOnnx } from './ortWeb.js';
+import { entryInput, entryModel, wholeModel } from '../entryModels.js';
+import { prepareBuilt, timeBuilt } from '../timing.js';
+import { closePrepared, hold, timePrepared } from './held.js';
+import { initOrtWeb, measureOnnx, onnxParity, openOnnx, prepareOnnx } from './ortWeb.js';
 import type { LatencyPageApi, PageInit, PageReady } from './protocol.js';
 
 const UNMASKED_RENDERER_WEBGL = 0x9246;
@@ -77,17 +77,13 @@ const api: LatencyPageApi = {
       },
       req,
     ),
-  measureArchs: (req) =>
-    timeBuilt(
-      req.archs,
-      (spec) => {
-        const a = resolve(spec);
-        return { model: buildModel(a, { seed: req.seed, folded: true }), input: [a.inputSize, a.inputSize, a.inputChannels] };
-      },
-      req,
-    ),
+  measureArchs: (req) => timeBuilt(req.archs, (spec) => wholeModel(spec, req.seed), req),
+  prepareArchs: (req) => hold(prepareBuilt(req.archs, (spec) => wholeModel(spec, req.seed))),
   openOnnx,
   measureOnnx,
+  prepareOnnx,
+  timePrepared,
+  closePrepared,
   onnxParity,
 };
 

@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web/wasm';
 import { ONNX_INPUT, ONNX_OUTPUT } from '../../model/onnxConvert.js';
-import { fixedInput, timeRunsInterleaved } from '../ortTiming.js';
+import { fixedInput, preparedSessions, releaseAll, runOf, timeRunsInterleaved } from '../ortTiming.js';
 import { parityModel } from '../parityWeights.js';
+import { hold } from './held.js';
 import type { OnnxModel, PageRounds, ParityRequest } from './protocol.js';
 
 interface OpenSession {
@@ -48,10 +49,14 @@ export async function openOnnx(req: OnnxModel): Promise<number> {
 export async function measureOnnx(req: PageRounds): Promise<number[][]> {
   const sessions = open.splice(0);
   try {
-    return await timeRunsInterleaved(sessions.map((s) => () => s.session.run(s.feeds)), req);
+    return await timeRunsInterleaved(sessions.map(runOf), req);
   } finally {
-    for (const s of sessions) await s.session.release();
+    await releaseAll(sessions);
   }
+}
+
+export function prepareOnnx(): number {
+  return hold(preparedSessions(open.splice(0)));
 }
 
 /** ort-web's and tfjs's outputs on one input (the ONNX model takes it NCHW, tfjs NHWC): their largest difference. */

@@ -39,10 +39,23 @@ export interface EntriesRequest extends PageRounds {
   readonly entries: readonly EntryRef[];
 }
 
-export interface ArchsRequest extends PageRounds {
+export interface ArchsToBuild {
   readonly archs: readonly ArchSpec[];
   /** Weight initialiser seed of the whole networks. */
   readonly seed: number;
+}
+
+export interface ArchsRequest extends ArchsToBuild, PageRounds {}
+
+/** Networks the page keeps built (prepareArchs, prepareOnnx), by the id it answered. */
+export interface PreparedRef {
+  readonly id: number;
+}
+
+/** `runs` single forward passes of network `index` of the prepared networks `id`. */
+export interface PreparedRuns extends PreparedRef {
+  readonly index: number;
+  readonly runs: number;
 }
 
 /** A model in its ONNX form (latency/onnxForm.ts), sent to the ort-web engine. */
@@ -68,6 +81,14 @@ export interface LatencyPageApi {
   openOnnx(req: OnnxModel): Promise<number>;
   /** ort-web: time the open sessions in interleaved rounds, then release them; one list of samples per session. */
   measureOnnx(req: PageRounds): Promise<number[][]>;
+  /** tfjs: build the networks and keep them (latency/prepared.ts); answers their id. */
+  prepareArchs(req: ArchsToBuild): number;
+  /** ort-web: keep the sessions opened (openOnnx) instead of timing them; answers their id. */
+  prepareOnnx(): number;
+  /** The ms of each of `runs` forward passes of one prepared network. */
+  timePrepared(req: PreparedRuns): Promise<number[]>;
+  /** Release prepared networks. */
+  closePrepared(req: PreparedRef): Promise<void>;
   /** The largest absolute difference between ort-web's and tfjs's outputs on the same input. */
   onnxParity(req: ParityRequest): Promise<number>;
 }

@@ -13,15 +13,16 @@ import type * as tf from '@tensorflow/tfjs';
 import { engine } from '@tensorflow/tfjs';
 import { useBackend } from '../../backend/select.js';
 import { NasError } from '../../common/errors.js';
-import { buildModel } from '../../model/build.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { resolve } from '../../space/resolve.js';
-import { entryModel } from '../entryModels.js';
+import { entryModel, wholeModel } from '../entryModels.js';
 import { type OnnxForm, onnxFormOf } from '../onnxForm.js';
 import { parityModel } from '../parityWeights.js';
 import type {
-  ArchsRequest, EntriesRequest, LatencyPageApi, OnnxModel, PageBackend, PageInit, PageReady, PageRounds, ParityRequest,
+  ArchsRequest, ArchsToBuild, EntriesRequest, LatencyPageApi, OnnxModel, PageBackend, PageInit, PageReady, PageRounds, ParityRequest,
+  PreparedRef, PreparedRuns,
 } from '../page/protocol.js';
+import { guardedPrepared, type PreparedArchs, type PrepareOptions } from '../prepared.js';
 import { CHROMIUM_FIX, chromiumPath } from './chromium.js';
 import { type LatencyRunner, machineName, type RunnerMeasureOptions } from './interface.js';
 import { statsOf } from '../stats.js';
@@ -106,7 +107,11 @@ type Call =
   | { method: 'measureArchs'; req: ArchsRequest }
   | { method: 'openOnnx'; req: OnnxModel }
   | { method: 'measureOnnx'; req: PageRounds }
-  | { method: 'onnxParity'; req: ParityRequest };
+  | { method: 'onnxParity'; req: ParityRequest }
+  | { method: 'prepareArchs'; req: ArchsToBuild }
+  | { method: 'prepareOnnx'; req: null }
+  | { method: 'timePrepared'; req: PreparedRuns }
+  | { method: 'closePrepared'; req: PreparedRef };
 
 async function call<T>(page: Page, c: Call): Promise<T> {
   try {
@@ -137,27 +142,50 @@ const rounds = (o: RunnerMeasureOptions): PageRounds => ({
   ...(o.minSeconds === undefined ? {} : { minSeconds: o.minSeconds }),
 });
 
-/** The ONNX form of each model, opened in the page one at a time, then timed there together. */
-async function timeOnnxInPage<T>(page: Page, items: readonly T[], make: (item: T) => tf.LayersModel, o: RunnerMeasureOptions): Promise<number[][]> {
+/** The ONNX form of each model, opened in the page one at a time (each may be megabytes). */
+async function openOnnxInPage<T>(page: Page, items: readonly T[], make: (item: T) => tf.LayersModel): Promise<void> {
   const forms = items.map((item) => onnxFormOf(make(item)));
   for (const f of forms) await call<number>(page, { method: 'openOnnx', req: onnxModel(f) });
+}
+
+/** The ONNX form of each model, opened in the page, then timed there together. */
+async function timeOnnxInPage<T>(page: Page, items: readonly T[], make: (item: T) => tf.LayersModel, o: RunnerMeasureOptions): Promise<number[][]> {
+  await openOnnxInPage(page, items, make);
   return call<number[][]>(page, { method: 'measureOnnx', req: rounds(o) });
+}
+
+/** The networks built in the page and kept there (tfjs builds them; ort-web opens their ONNX form), by their page id. */
+async function prepareInPage(page: Page, ortWeb: boolean, archs: readonly ArchSpec[], seed = 0): Promise<PreparedArchs> {
+  let id: number;
+  if (ortWeb) {
+    await openOnnxInPage(page, archs, (a) => wholeModel(a, seed).model);
+    id = await call<number>(page, { method: 'prepareOnnx', req: null });
+  } else {
+    id = await call<number>(page, { method: 'prepareArchs', req: { archs, seed } });
+  }
+  return guardedPrepared(
+    archs.map((_, index) => index),
+    (index, runs) => call<number[]>(page, { method: 'timePrepared', req: { id, index, runs } }),
+    () => call<undefined>(page, { method: 'closePrepared', req: { id } }),
+  );
 }
 
 const onnxModel = (f: OnnxForm): OnnxModel => ({ onnx: Buffer.from(f.bytes).toString('base64'), dims: f.dims });
 
 /** How the page times entries and whole networks: tfjs builds them there; ort-web gets their ONNX form from here. */
-function measuring(page: Page, ortWeb: boolean): Pick<LatencyRunner, 'measureEntries' | 'measureArchs'> {
+function measuring(page: Page, ortWeb: boolean): Pick<LatencyRunner, 'measureEntries' | 'measureArchs' | 'prepareArchs'> {
+  const prepareArchs = (archs: readonly ArchSpec[], o?: PrepareOptions): Promise<PreparedArchs> => prepareInPage(page, ortWeb, archs, o?.seed);
   if (!ortWeb) {
     return {
       measureEntries: async (entries, o) => statsOf(await call<number[][]>(page, { method: 'measureEntries', req: { entries, ...rounds(o) } })),
       measureArchs: async (archs, o) => statsOf(await call<number[][]>(page, { method: 'measureArchs', req: { archs, seed: o.seed ?? 0, ...rounds(o) } })),
+      prepareArchs,
     };
   }
   return {
     measureEntries: async (entries, o) => statsOf(await timeOnnxInPage(page, entries, (e) => entryModel(resolve(e.arch), e.piece), o)),
-    measureArchs: async (archs, o) =>
-      statsOf(await timeOnnxInPage(page, archs, (a) => buildModel(resolve(a), { seed: o.seed ?? 0, folded: true }), o)),
+    measureArchs: async (archs, o) => statsOf(await timeOnnxInPage(page, archs, (a) => wholeModel(a, o.seed).model, o)),
+    prepareArchs,
   };
 }
 

@@ -3,6 +3,7 @@
 import { cpus } from 'node:os';
 import type { ArchSpec } from '../../space/arch.js';
 import type { EntryRef } from '../entryModels.js';
+import type { PreparedArchs, PrepareOptions } from '../prepared.js';
 import type { LatencyStats } from '../stats.js';
 
 export const runnerNames = ['node', 'browser', 'onnxruntime'] as const;
@@ -53,6 +54,11 @@ export interface LatencyRunner {
   measureEntries(entries: readonly EntryRef[], opts: RunnerMeasureOptions): Promise<LatencyStats[]>;
   /** Time whole networks together, in interleaved rounds; stats in the order given. */
   measureArchs(archs: readonly ArchSpec[], opts: ArchMeasureOptions): Promise<LatencyStats[]>;
+  /**
+   * Build whole networks once and keep them, to be timed a few runs per request (a paired benchmark's rounds);
+   * absent where a runner cannot keep them. The caller closes what it gets.
+   */
+  prepareArchs?(archs: readonly ArchSpec[], opts?: PrepareOptions): Promise<PreparedArchs>;
   close(): Promise<void>;
 }
 

@@ -3,14 +3,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, useBackend } from '../../backend/select.js';
 import { checkInteger } from '../../common/intOption.js';
-import { buildModel } from '../../model/build.js';
 import { compileInference, inferenceEngine } from '../../model/inferencePlan.js';
 import type { ArchSpec } from '../../space/arch.js';
 import { resolve } from '../../space/resolve.js';
-import { entryInput, entryModel } from '../entryModels.js';
+import { entryInput, entryModel, wholeModel } from '../entryModels.js';
 import { type ArchLatency, checkMeasureCounts, type MeasureArchOptions, measureArchOn, type MeasureOptions } from '../measure.js';
 import { type LatencyStats, statsOf, summarize } from '../stats.js';
-import { type TimedModel, timeBuilt, timeForward } from '../timing.js';
+import { prepareBuilt, type TimedModel, timeBuilt, timeForward } from '../timing.js';
 import { type LatencyRunner, machineName } from './interface.js';
 
 /** `t` with its model compiled to native calls where it compiles (wasm with our kernels, folded layers only). */
@@ -38,17 +37,8 @@ export async function openNodeRunner(backend: BackendChoice, threads: number): P
           opts,
         ),
       ),
-    measureArchs: async (archs, opts) =>
-      statsOf(
-        timeBuilt(
-          archs,
-          (spec) => {
-            const a = resolve(spec);
-            return compiled({ model: buildModel(a, { seed: opts.seed ?? 0, folded: true }), input: [a.inputSize, a.inputSize, a.inputChannels] });
-          },
-          opts,
-        ),
-      ),
+    measureArchs: async (archs, opts) => statsOf(timeBuilt(archs, (spec) => compiled(wholeModel(spec, opts.seed)), opts)),
+    prepareArchs: async (archs, opts) => prepareBuilt(archs, (spec) => compiled(wholeModel(spec, opts?.seed))),
     close: async () => undefined,
   };
 }

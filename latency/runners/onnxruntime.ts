@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { useBackend } from '../../backend/select.js';
-import { buildModel } from '../../model/build.js';
 import { ONNX_INPUT } from '../../model/onnxConvert.js';
 import { resolve } from '../../space/resolve.js';
-import { entryModel } from '../entryModels.js';
+import { entryModel, wholeModel } from '../entryModels.js';
 import { statsOf } from '../stats.js';
 import { onnxFormOf } from '../onnxForm.js';
-import { fixedInput, timeRunsInterleaved } from '../ortTiming.js';
+import { fixedInput, preparedSessions, releaseAll, runOf, timeRunsInterleaved } from '../ortTiming.js';
 import type { RoundsOptions } from '../timing.js';
 import { type LatencyRunner, machineName, ortBackendName, type OrtOptLevel } from './interface.js';
 
@@ -27,6 +26,18 @@ async function sessionOf(model: tf.LayersModel, options: ort.InferenceSession.Se
   return { session, feeds: { [ONNX_INPUT]: new ort.Tensor('float32', fixedInput(dims), dims) } };
 }
 
+/** A session of each item; if one fails to open, those opened before it are released. */
+async function openSessions<T>(items: readonly T[], make: (item: T) => tf.LayersModel, options: ort.InferenceSession.SessionOptions): Promise<TimedSession[]> {
+  const sessions: TimedSession[] = [];
+  try {
+    for (const item of items) sessions.push(await sessionOf(make(item), options));
+    return sessions;
+  } catch (e) {
+    await releaseAll(sessions);
+    throw e;
+  }
+}
+
 /** Sessions of each item, timed together in the interleaved rounds of latency/timing.ts, released whatever happens. */
 async function timeBuiltSessions<T>(
   items: readonly T[],
@@ -34,14 +45,13 @@ async function timeBuiltSessions<T>(
   options: ort.InferenceSession.SessionOptions,
   opts: RoundsOptions,
 ): Promise<number[][]> {
-  const sessions: TimedSession[] = [];
+  const sessions = await openSessions(items, make, options);
   try {
-    for (const item of items) sessions.push(await sessionOf(make(item), options));
     // The output comes back whole, feature maps too: writing it into a preallocated tensor instead timed the same
     // (10th percentiles 0.222 and 0.220 ms for mobilenetv3-large's first block, a 112x112x16 output, 300 runs each).
-    return await timeRunsInterleaved(sessions.map((s) => () => s.session.run(s.feeds)), opts);
+    return await timeRunsInterleaved(sessions.map(runOf), opts);
   } finally {
-    for (const s of sessions) await s.session.release();
+    await releaseAll(sessions);
   }
 }
 
@@ -63,8 +73,8 @@ export async function openOrtRunner(level: OrtOptLevel, threads: number): Promis
     machine: `${machineName()}; ONNX Runtime ${ort.env.versions.node ?? ort.env.versions.common}`,
     measureEntries: async (entries, opts) =>
       statsOf(await timeBuiltSessions(entries, (e) => entryModel(resolve(e.arch), e.piece), options, opts)),
-    measureArchs: async (archs, opts) =>
-      statsOf(await timeBuiltSessions(archs, (spec) => buildModel(resolve(spec), { seed: opts.seed ?? 0, folded: true }), options, opts)),
+    measureArchs: async (archs, opts) => statsOf(await timeBuiltSessions(archs, (spec) => wholeModel(spec, opts.seed).model, options, opts)),
+    prepareArchs: async (archs, opts) => preparedSessions(await openSessions(archs, (spec) => wholeModel(spec, opts?.seed).model, options)),
     close: async () => undefined,
   };
 }
