@@ -29,6 +29,8 @@ export interface InferencePlan {
   readonly inputShape: readonly number[];
   /** Runs the network on `x` (float32, on the wasm backend); the outputs' data, or only their first element. */
   run(x: tf.Tensor, readBack?: 'all' | 'one'): Float32Array[];
+  /** Each native call's layer and its times (ms) in `runs` whole runs on `x`, each call timed where it runs in the pass. */
+  profile(x: tf.Tensor, runs: number): { layer: string; samplesMs: number[] }[];
   /** Frees the plan's buffers (the model's weights are the model's). */
   dispose(): void;
 }
@@ -151,6 +153,8 @@ class BufferPool {
 
 interface Compiled {
   readonly steps: Step[];
+  /** The layer of each step. */
+  readonly layers: string[];
   readonly outputs: Value[];
 }
 
@@ -169,6 +173,7 @@ function compileLayers(model: tf.LayersModel, inputShape: number[], pool: Buffer
   const readers = readerCounts(model);
   const values = new Map<number, Value>([[input.id, { slot: { kind: 'input' }, shape: inputShape }]]);
   const steps: Step[] = [];
+  const layers: string[] = [];
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
     if (layer.inboundNodes.length !== 1) return null;
@@ -179,7 +184,10 @@ function compileLayers(model: tf.LayersModel, inputShape: number[], pool: Buffer
     const r = layerStep(compiler, layer, xs);
     if (r === null) return null;
     const [step, y] = r;
-    if (step !== null) steps.push(step);
+    if (step !== null) {
+      steps.push(step);
+      layers.push(layer.name);
+    }
     const [sym] = symbolic(layer.output);
     if (sym === undefined) return null;
     if (y.slot.kind === 'buffer') y.slot.buffer.readers += readers.get(sym.id) ?? 0;
@@ -187,7 +195,7 @@ function compileLayers(model: tf.LayersModel, inputShape: number[], pool: Buffer
     for (const x of xs) pool.read(x.slot);
   }
   const outputs = model.outputs.map((t) => values.get(t.id));
-  return outputs.every((v): v is Value => v !== undefined) ? { steps, outputs } : null;
+  return outputs.every((v): v is Value => v !== undefined) ? { steps, layers, outputs } : null;
 }
 
 /**
@@ -207,17 +215,35 @@ export function compileInference(model: tf.LayersModel, inputShape: readonly num
   return {
     inputShape: [...inputShape],
     run: (x, readBack = 'all') => runPlan(backend, compiled, inputShape, x, readBack),
+    profile: (x, runs) => profilePlan(backend, compiled, inputShape, x, runs),
     dispose: free,
   };
 }
 
-function runPlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, readBack: 'all' | 'one'): Float32Array[] {
+/** The heap and slot offsets of a run on `x`, checked against the plan's input shape. */
+function runContext(b: WasmBackend, inputShape: readonly number[], x: tf.Tensor): [ArrayBuffer, (s: Slot) => number] {
   if (x.dtype !== 'float32' || x.shape.join() !== inputShape.join()) {
     throw new Error(`inference plan: expected a float32 input of shape [${inputShape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`);
   }
   const xo = offsetOf(b, x);
-  const h = heap(b);
-  const at = (s: Slot): number => (s.kind === 'input' ? xo : s.buffer.offset);
+  return [heap(b), (s) => (s.kind === 'input' ? xo : s.buffer.offset)];
+}
+
+function profilePlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, runs: number): { layer: string; samplesMs: number[] }[] {
+  const [h, at] = runContext(b, inputShape, x);
+  const samples = c.steps.map((): number[] => []);
+  for (let r = 0; r < runs; r++) {
+    c.steps.forEach((step, i) => {
+      const t0 = performance.now();
+      step(h, at);
+      samples[i]?.push(performance.now() - t0);
+    });
+  }
+  return c.layers.map((layer, i) => ({ layer, samplesMs: samples[i] ?? [] }));
+}
+
+function runPlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, readBack: 'all' | 'one'): Float32Array[] {
+  const [h, at] = runContext(b, inputShape, x);
   for (const step of c.steps) step(h, at);
   return c.outputs.map((v) => {
     const n = readBack === 'one' ? Math.min(1, tf.util.sizeFromShape(v.shape)) : tf.util.sizeFromShape(v.shape);
