@@ -120,12 +120,35 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
 
 #if defined(__AVX512F__)
 
+// epilogue.h's activate on sixteen lanes, with the same operations in the same order (so bit for bit the same);
+// the sigmoid's exp is not repeated here: its epilogue runs after the store (fusesEpilogue).
+inline __m512 activate16(__m512 v, int kind) {
+  const __m512 z = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+  const auto clip = [&](__m512 t) { return _mm512_min_ps(six, _mm512_max_ps(z, t)); };
+  switch (kind) {
+    case kRelu:
+      return _mm512_max_ps(z, v);
+    case kRelu6:
+      return clip(v);
+    case kHswish:
+      return _mm512_mul_ps(v, _mm512_mul_ps(clip(_mm512_add_ps(v, _mm512_set1_ps(3.0f))), _mm512_set1_ps(1.0f / 6.0f)));
+    case kHsigmoid:
+      return _mm512_mul_ps(clip(_mm512_add_ps(v, _mm512_set1_ps(3.0f))), _mm512_set1_ps(1.0f / 6.0f));
+    default:
+      return v;
+  }
+}
+
+inline bool fusesEpilogue(const Epilogue* epi, float alpha) { return epi != nullptr && epi->kind != kSigmoid && alpha == 1.0f; }
+
 // One zmm per row holds the tile's 16 columns (NV = 2; NV = 1: an 8-wide panel, its upper lanes zero). The FMAs
 // per element are the AVX2 kernel's, in the same order, so its results are bit for bit the same. MR = 6 computes
 // only the first 6 rows of a ragged last panel (every layer's pixel count leaves one of 1 or 4 rows: 49, 196, 784).
+// epi (non-null only where fusesEpilogue) is applied to the tile in registers before the store: storing the tile and
+// reading it back in applyEpilogue cost a third of sgemmSerial's own time in MobileNetV3-Large's inference.
 template <int NV, bool kColContig, int MR = kMR>
 void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
-                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta) {
+                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta, const Epilogue* epi) {
   const __mmask16 bm = NV == 2 ? 0xFFFF : 0x00FF;
   __m512 acc[MR];
 #pragma GCC unroll 12
@@ -146,13 +169,17 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
   const __mmask16 cm = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
   const __m512 va = _mm512_set1_ps(alpha);
   const __m512 vb = _mm512_set1_ps(beta);
+  const bool hasBias = epi != nullptr && epi->bias != nullptr;
+  const __m512 bias = hasBias ? _mm512_maskz_loadu_ps(cm, epi->bias) : _mm512_setzero_ps();
+  const int kind = epi == nullptr ? kLinear : epi->kind;
 #pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
     if (r >= m) break;
     float* cr = c + r * ldc;
     __m512 x = alpha != 1.0f ? _mm512_mul_ps(acc[r], va) : acc[r];
     if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cm, cr), x);
-    _mm512_mask_storeu_ps(cr, cm, x);
+    if (hasBias) x = _mm512_add_ps(x, bias);
+    _mm512_mask_storeu_ps(cr, cm, activate16(x, kind));
   }
 }
 
@@ -259,22 +286,30 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
 
 #endif
 
+// The micro-kernel on one tile, then epi (null: none) on it: in registers where the AVX-512 kernel fuses it.
 template <bool kColContig>
 inline void runKernel(int nr, int kc, const float* a, ptrdiff_t s, const float* b, ptrdiff_t bs, float* c,
-                      ptrdiff_t ldc, int m, float alpha, float beta) {
+                      ptrdiff_t ldc, int m, float alpha, float beta, const Epilogue* epi) {
 #ifdef __AVX512F__
+  const Epilogue* fused = fusesEpilogue(epi, alpha) ? epi : nullptr;
   if (m <= 6) {
     if (nr > 8)
-      microKernel<2, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+      microKernel<2, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
     else
-      microKernel<1, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
-    return;
+      microKernel<1, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
+  } else if (nr > 8) {
+    microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
+  } else {
+    microKernel<1, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
   }
-#endif
+  if (epi != nullptr && fused == nullptr) applyEpilogue(c, m, nr, *epi, ldc);
+#else
   if (nr > 8)
     microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
   else
     microKernel<1, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+  if (epi != nullptr) applyEpilogue(c, m, nr, *epi, ldc);
+#endif
 }
 
 void scaleC(int M, int N, float beta, float* C, int ldc) {
@@ -349,23 +384,24 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
             bpanel = B + static_cast<ptrdiff_t>(pc) * ldb + jc + jr;
             bs = ldb;
           }
+          const Epilogue tileEpi = epi.from(jc + jr);
+          const Epilogue* e = last && epi.active() ? &tileEpi : nullptr;
           for (int ir = 0; ir < mc; ir += kMR) {
             const int mr = std::min(kMR, mc - ir);
             float* cTile = C + static_cast<ptrdiff_t>(ic + ir) * ldc + jc + jr;
             if (ap) {
               runKernel<true>(nr, kc, ap + static_cast<ptrdiff_t>(ir) * kc, kMR, bpanel, bs, cTile, ldc, mr, alpha,
-                              betaK);
+                              betaK, e);
             } else if (mr < kMR) {
               // Reading a ragged tile in place would run past A: use its packed (zero-padded) copy.
-              runKernel<true>(nr, kc, edge, kMR, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+              runKernel<true>(nr, kc, edge, kMR, bpanel, bs, cTile, ldc, mr, alpha, betaK, e);
             } else if (transA) {
               const float* a = A + static_cast<ptrdiff_t>(pc) * lda + ic + ir;
-              runKernel<true>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+              runKernel<true>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK, e);
             } else {
               const float* a = A + static_cast<ptrdiff_t>(ic + ir) * lda + pc;
-              runKernel<false>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+              runKernel<false>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK, e);
             }
-            if (last) applyEpilogue(cTile, mr, nr, epi.from(jc + jr), ldc);
           }
         }
       }
