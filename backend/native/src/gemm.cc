@@ -120,25 +120,7 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
 
 #if defined(__AVX512F__)
 
-// epilogue.h's activate on sixteen lanes, with the same operations in the same order (so bit for bit the same);
-// the sigmoid's exp is not repeated here: its epilogue runs after the store (fusesEpilogue).
-inline __m512 activate16(__m512 v, int kind) {
-  const __m512 z = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-  const auto clip = [&](__m512 t) { return _mm512_min_ps(six, _mm512_max_ps(z, t)); };
-  switch (kind) {
-    case kRelu:
-      return _mm512_max_ps(z, v);
-    case kRelu6:
-      return clip(v);
-    case kHswish:
-      return _mm512_mul_ps(v, _mm512_mul_ps(clip(_mm512_add_ps(v, _mm512_set1_ps(3.0f))), _mm512_set1_ps(1.0f / 6.0f)));
-    case kHsigmoid:
-      return _mm512_mul_ps(clip(_mm512_add_ps(v, _mm512_set1_ps(3.0f))), _mm512_set1_ps(1.0f / 6.0f));
-    default:
-      return v;
-  }
-}
-
+// The sigmoid's exp has no sixteen-lane form (activate16): its epilogue runs after the store.
 inline bool fusesEpilogue(const Epilogue* epi, float alpha) { return epi != nullptr && epi->kind != kSigmoid && alpha == 1.0f; }
 
 // One zmm per row holds the tile's 16 columns (NV = 2; NV = 1: an 8-wide panel, its upper lanes zero). The FMAs
