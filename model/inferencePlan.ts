@@ -17,7 +17,7 @@ import { ConvBn, DenseAct, Dropout, GlobalAvgPool, SqueezeExcite } from './layer
  * engine (tfjs layer by layer, or an earlier plan whose times differ) is refused rather than mixed with this one's.
  * Raise the number when a change to the plan moves its times.
  */
-export const PLAN_ENGINE = 'nas-plan-1';
+export const PLAN_ENGINE = 'nas-plan-2';
 
 /** The engine that computes a forward pass here: PLAN_ENGINE on wasm with our kernels, else tfjs op by op. */
 export function inferenceEngine(): string {
@@ -39,9 +39,11 @@ export interface InferencePlan {
 type Slot = { readonly kind: 'input' } | { readonly kind: 'buffer'; readonly buffer: Buffer };
 
 interface Buffer {
-  readonly info: tf.TensorInfo;
-  readonly offset: number;
-  readonly floats: number;
+  /** Its place on the heap, allocated once the plan is compiled (BufferPool.allocate). */
+  info: tf.TensorInfo | null;
+  offset: number;
+  /** The most floats a value held in it has. */
+  floats: number;
   /** Readers still to run (steps, or the plan's outputs, which hold theirs to the end). */
   readers: number;
 }
@@ -125,29 +127,42 @@ function layerStep(c: Compiler, layer: tf.layers.Layer, xs: Value[]): [Step | nu
 
 const symbolic = (t: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor[] => (Array.isArray(t) ? t : [t]);
 
-/** Buffers reused once free: by size, allocated on the heap when none is free. */
+/**
+ * Buffers reused once free, whatever their size: a value takes the buffer freed last (its lines are the likeliest to
+ * be in cache), which grows to the largest value it holds; the buffers are allocated once the plan is compiled.
+ * (Reusing only buffers of the same size, as before, left a buffer per distinct shape: MobileNetV3-Large's values
+ * then spread over about 10 MB, each layer writing to lines no recent layer had touched.)
+ */
 class BufferPool {
-  private readonly free = new Map<number, Buffer[]>();
+  private readonly free: Buffer[] = [];
   readonly all: Buffer[] = [];
 
   constructor(readonly backend: WasmBackend) {}
 
   take(shape: number[]): Buffer {
     const floats = tf.util.sizeFromShape(shape);
-    const reused = this.free.get(floats)?.pop();
-    if (reused !== undefined) return reused;
-    const info = this.backend.makeOutput(shape, 'float32');
-    const b: Buffer = { info, offset: offsetOf(this.backend, info), floats, readers: 0 };
-    this.all.push(b);
+    const b = this.free.pop() ?? { info: null, offset: -1, floats: 0, readers: 0 };
+    if (!this.all.includes(b)) this.all.push(b);
+    b.floats = Math.max(b.floats, floats);
     return b;
   }
 
   /** One reader of the slot has run; its buffer is free after the last. */
   read(slot: Slot): void {
     if (slot.kind !== 'buffer' || --slot.buffer.readers > 0) return;
-    const list = this.free.get(slot.buffer.floats) ?? [];
-    list.push(slot.buffer);
-    this.free.set(slot.buffer.floats, list);
+    this.free.push(slot.buffer);
+  }
+
+  /** Places every buffer on the heap. */
+  allocate(): void {
+    for (const b of this.all) {
+      b.info = this.backend.makeOutput([b.floats], 'float32');
+      b.offset = offsetOf(this.backend, b.info);
+    }
+  }
+
+  dispose(): void {
+    for (const b of this.all) if (b.info !== null) this.backend.disposeData(b.info.dataId, true);
   }
 }
 
@@ -206,17 +221,14 @@ export function compileInference(model: tf.LayersModel, inputShape: readonly num
   if (!useFusedKernels()) return null;
   const backend = currentWasmBackend();
   const pool = new BufferPool(backend);
-  const free = (): void => pool.all.forEach((b) => backend.disposeData(b.info.dataId, true));
   const compiled = compileLayers(model, [...inputShape], pool);
-  if (compiled === null) {
-    free();
-    return null;
-  }
+  if (compiled === null) return null;
+  pool.allocate();
   return {
     inputShape: [...inputShape],
     run: (x, readBack = 'all') => runPlan(backend, compiled, inputShape, x, readBack),
     profile: (x, runs) => profilePlan(backend, compiled, inputShape, x, runs),
-    dispose: free,
+    dispose: () => pool.dispose(),
   };
 }
 
