@@ -230,6 +230,7 @@ void forwardRows16(const Job& j) {
       };
       for (int ow = 0; ow < lo; ++ow) single(ow);
       int ow = lo;
+      for (; ow + 8 <= hi; ow += 8) dwPixelsAllChannels<8, 1>(r, ow, 0, g.filterW);
       for (; ow + 4 <= hi; ow += 4) dwPixelsAllChannels<4, 2>(r, ow, 0, g.filterW);
       for (; ow < hi; ++ow) dwPixelsAllChannels<1, 4>(r, ow, 0, g.filterW);
       for (; ow < g.outW; ++ow) single(ow);
