@@ -10,7 +10,8 @@
 //                    registers per output pixel, scattered onto dx, which is zeroed first)
 //   backprop filter  dw[kh,kw,c]   = sum_pixels x * dy  (dy kept in registers per output pixel, the block's
 //                    taps x 64 accumulators in an L1-resident buffer)
-// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops. Every kernel
+// The inference forward (depthwiseConv2dBiasAct) has its own loop order in the AVX-512 build (forwardRows16), with
+// the same sums. Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops. Every kernel
 // walks the pixels and their taps with forEachPixel and forEachTap and supplies only the body.
 //
 // Exports (arguments as in conv_common.h; outC = inC * multiplier):

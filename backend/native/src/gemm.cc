@@ -2,7 +2,8 @@
 // B is packed into KC x 16 micro-panels (8 wide at the right edge); for each MC-high row block, A is either
 // packed into kMR-row micro-panels or, when the block is used against few B panels (small N), read in place by
 // the micro-kernel (packing would cost as much as the arithmetic). The micro-kernel keeps a 6x16 tile of C in
-// twelve ymm registers and does 12 FMAs per step of k (AVX2), or a 12x16 tile in twelve zmm registers (AVX-512).
+// twelve ymm registers and does 12 FMAs per step of k (AVX2), or a 12x16 tile in twelve zmm registers (AVX-512;
+// 12x32 in 24 where two full panels lie side by side).
 // Each element of C is the same FMA chain in every build with FMA: tile shapes change only which elements are
 // computed together.
 #include "gemm.h"
