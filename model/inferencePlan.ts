@@ -17,7 +17,7 @@ import { ConvBn, DenseAct, Dropout, GlobalAvgPool, SqueezeExcite } from './layer
  * engine (tfjs layer by layer, or an earlier plan whose times differ) is refused rather than mixed with this one's.
  * Raise the number when a change to the plan moves its times.
  */
-export const PLAN_ENGINE = 'nas-plan-1';
+export const PLAN_ENGINE = 'nas-plan-2';
 
 /** The engine that computes a forward pass here: PLAN_ENGINE on wasm with our kernels, else tfjs op by op. */
 export function inferenceEngine(): string {
@@ -29,6 +29,8 @@ export interface InferencePlan {
   readonly inputShape: readonly number[];
   /** Runs the network on `x` (float32, on the wasm backend); the outputs' data, or only their first element. */
   run(x: tf.Tensor, readBack?: 'all' | 'one'): Float32Array[];
+  /** Each native call's layer and its times (ms) in `runs` whole runs on `x`, each call timed where it runs in the pass. */
+  profile(x: tf.Tensor, runs: number): { layer: string; samplesMs: number[] }[];
   /** Frees the plan's buffers (the model's weights are the model's). */
   dispose(): void;
 }
@@ -37,9 +39,11 @@ export interface InferencePlan {
 type Slot = { readonly kind: 'input' } | { readonly kind: 'buffer'; readonly buffer: Buffer };
 
 interface Buffer {
-  readonly info: tf.TensorInfo;
-  readonly offset: number;
-  readonly floats: number;
+  /** Its place on the heap, allocated once the plan is compiled (BufferPool.allocate). */
+  info: tf.TensorInfo | null;
+  offset: number;
+  /** The most floats a value held in it has. */
+  floats: number;
   /** Readers still to run (steps, or the plan's outputs, which hold theirs to the end). */
   readers: number;
 }
@@ -123,34 +127,49 @@ function layerStep(c: Compiler, layer: tf.layers.Layer, xs: Value[]): [Step | nu
 
 const symbolic = (t: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor[] => (Array.isArray(t) ? t : [t]);
 
-/** Buffers reused once free: by size, allocated on the heap when none is free. */
+/**
+ * Buffers reused once free, whatever their size: a value takes the buffer freed last (its lines are the likeliest to
+ * be in cache), which grows to the largest value it holds; the buffers are allocated once the plan is compiled.
+ * (Reusing only buffers of the same size, as before, left a buffer per distinct shape: MobileNetV3-Large's values
+ * then spread over about 10 MB, each layer writing to lines no recent layer had touched.)
+ */
 class BufferPool {
-  private readonly free = new Map<number, Buffer[]>();
+  private readonly free: Buffer[] = [];
   readonly all: Buffer[] = [];
 
   constructor(readonly backend: WasmBackend) {}
 
   take(shape: number[]): Buffer {
     const floats = tf.util.sizeFromShape(shape);
-    const reused = this.free.get(floats)?.pop();
-    if (reused !== undefined) return reused;
-    const info = this.backend.makeOutput(shape, 'float32');
-    const b: Buffer = { info, offset: offsetOf(this.backend, info), floats, readers: 0 };
-    this.all.push(b);
+    const b = this.free.pop() ?? { info: null, offset: -1, floats: 0, readers: 0 };
+    if (!this.all.includes(b)) this.all.push(b);
+    b.floats = Math.max(b.floats, floats);
     return b;
   }
 
   /** One reader of the slot has run; its buffer is free after the last. */
   read(slot: Slot): void {
     if (slot.kind !== 'buffer' || --slot.buffer.readers > 0) return;
-    const list = this.free.get(slot.buffer.floats) ?? [];
-    list.push(slot.buffer);
-    this.free.set(slot.buffer.floats, list);
+    this.free.push(slot.buffer);
+  }
+
+  /** Places every buffer on the heap. */
+  allocate(): void {
+    for (const b of this.all) {
+      b.info = this.backend.makeOutput([b.floats], 'float32');
+      b.offset = offsetOf(this.backend, b.info);
+    }
+  }
+
+  dispose(): void {
+    for (const b of this.all) if (b.info !== null) this.backend.disposeData(b.info.dataId, true);
   }
 }
 
 interface Compiled {
   readonly steps: Step[];
+  /** The layer of each step. */
+  readonly layers: string[];
   readonly outputs: Value[];
 }
 
@@ -169,6 +188,7 @@ function compileLayers(model: tf.LayersModel, inputShape: number[], pool: Buffer
   const readers = readerCounts(model);
   const values = new Map<number, Value>([[input.id, { slot: { kind: 'input' }, shape: inputShape }]]);
   const steps: Step[] = [];
+  const layers: string[] = [];
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
     if (layer.inboundNodes.length !== 1) return null;
@@ -179,7 +199,10 @@ function compileLayers(model: tf.LayersModel, inputShape: number[], pool: Buffer
     const r = layerStep(compiler, layer, xs);
     if (r === null) return null;
     const [step, y] = r;
-    if (step !== null) steps.push(step);
+    if (step !== null) {
+      steps.push(step);
+      layers.push(layer.name);
+    }
     const [sym] = symbolic(layer.output);
     if (sym === undefined) return null;
     if (y.slot.kind === 'buffer') y.slot.buffer.readers += readers.get(sym.id) ?? 0;
@@ -187,7 +210,7 @@ function compileLayers(model: tf.LayersModel, inputShape: number[], pool: Buffer
     for (const x of xs) pool.read(x.slot);
   }
   const outputs = model.outputs.map((t) => values.get(t.id));
-  return outputs.every((v): v is Value => v !== undefined) ? { steps, outputs } : null;
+  return outputs.every((v): v is Value => v !== undefined) ? { steps, layers, outputs } : null;
 }
 
 /**
@@ -198,26 +221,41 @@ export function compileInference(model: tf.LayersModel, inputShape: readonly num
   if (!useFusedKernels()) return null;
   const backend = currentWasmBackend();
   const pool = new BufferPool(backend);
-  const free = (): void => pool.all.forEach((b) => backend.disposeData(b.info.dataId, true));
   const compiled = compileLayers(model, [...inputShape], pool);
-  if (compiled === null) {
-    free();
-    return null;
-  }
+  if (compiled === null) return null;
+  pool.allocate();
   return {
     inputShape: [...inputShape],
     run: (x, readBack = 'all') => runPlan(backend, compiled, inputShape, x, readBack),
-    dispose: free,
+    profile: (x, runs) => profilePlan(backend, compiled, inputShape, x, runs),
+    dispose: () => pool.dispose(),
   };
 }
 
-function runPlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, readBack: 'all' | 'one'): Float32Array[] {
+/** The heap and slot offsets of a run on `x`, checked against the plan's input shape. */
+function runContext(b: WasmBackend, inputShape: readonly number[], x: tf.Tensor): [ArrayBuffer, (s: Slot) => number] {
   if (x.dtype !== 'float32' || x.shape.join() !== inputShape.join()) {
     throw new Error(`inference plan: expected a float32 input of shape [${inputShape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`);
   }
   const xo = offsetOf(b, x);
-  const h = heap(b);
-  const at = (s: Slot): number => (s.kind === 'input' ? xo : s.buffer.offset);
+  return [heap(b), (s) => (s.kind === 'input' ? xo : s.buffer.offset)];
+}
+
+function profilePlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, runs: number): { layer: string; samplesMs: number[] }[] {
+  const [h, at] = runContext(b, inputShape, x);
+  const samples = c.steps.map((): number[] => []);
+  for (let r = 0; r < runs; r++) {
+    c.steps.forEach((step, i) => {
+      const t0 = performance.now();
+      step(h, at);
+      samples[i]?.push(performance.now() - t0);
+    });
+  }
+  return c.layers.map((layer, i) => ({ layer, samplesMs: samples[i] ?? [] }));
+}
+
+function runPlan(b: WasmBackend, c: Compiled, inputShape: readonly number[], x: tf.Tensor, readBack: 'all' | 'one'): Float32Array[] {
+  const [h, at] = runContext(b, inputShape, x);
   for (const step of c.steps) step(h, at);
   return c.outputs.map((v) => {
     const n = readBack === 'one' ? Math.min(1, tf.util.sizeFromShape(v.shape)) : tf.util.sizeFromShape(v.shape);

@@ -101,13 +101,13 @@ test('build measures each distinct key once; resume skips what exists (file or s
   assert.deepEqual(new Set(upserts.map((u) => u.entry)), new Set(onlyB));
 
   await assert.rejects(buildLut({ ...fast, input: 64, archs: [A], existing: lut }), /another setting.*input 32x32x3 vs 64x64x3/);
-  await assert.rejects(buildLut({ ...fast, archs: [A], existing: { ...lut, engine: 'tfjs' } }), /another setting.*engine tfjs vs nas-plan-1/);
+  await assert.rejects(buildLut({ ...fast, archs: [A], existing: { ...lut, engine: 'tfjs' } }), /another setting.*engine tfjs vs nas-plan-2/);
 });
 
 test('a table is validated only by a runner of its engine', () => {
   const lut = { ...fakeLut([]), machine: fast.runner.machine };
   checkLutRunner(lut, fast.runner);
-  assert.throws(() => checkLutRunner({ ...lut, engine: 'tfjs' }, fast.runner), /timed by engine tfjs, this nas times with nas-plan-1: build the table again/);
+  assert.throws(() => checkLutRunner({ ...lut, engine: 'tfjs' }, fast.runner), /timed by engine tfjs, this nas times with nas-plan-2: build the table again/);
 });
 
 test('space samples are seeded', () => {

@@ -52,6 +52,23 @@ describe('inference ops: native kernels = composite path', () => {
     }
   });
 
+  it('depthwise convBiasAct over several channel blocks and a row of interior pixels (the AVX-512 row kernel)', async () => {
+    await useBackend('wasm', { threads: 1 });
+    let seed = 100;
+    for (const cin of [16, 40, 72, 200]) {
+      for (const [k, stride, pad] of [[3, 1, 'same'], [5, 2, 'same'], [3, 2, 0], [5, 1, 2]] as const) {
+        const x = t([1, 7, 21, cin], seed++, 2);
+        const w = t([k, k, cin, 1], seed++, 0.5);
+        const bias = t([cin], seed++) as tf.Tensor1D;
+        const [a, b] = bothPaths(() =>
+          convBiasAct({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias, strides: stride, pad, depthwise: true, activation: 'hswish' }),
+        );
+        assertClose(a, b, `dw C${cin} k${k} s${stride} pad ${pad}`, 1e-5);
+        tf.dispose([x, w, bias]);
+      }
+    }
+  });
+
   it('denseBiasAct and squeezeExciteInfer', async () => {
     await useBackend('wasm', { threads: 1 });
     for (const act of ACTS) {

@@ -4,8 +4,9 @@
 # NAS_NATIVE_ISA=baseline|avx2. Each level is a whole addon from the same sources, not per-ISA objects linked into
 # one: inline and template code (ours and the standard library's) compiled twice with different -m flags would be
 # merged by the linker, which could keep the AVX2 copy on the baseline path. The AVX-512 build differs from the AVX2
-# one in gemm.cc's micro-kernel only (12x16, one zmm a row: the pointwise convolutions of inference at batch 1 run
-# about twice as fast); its products are bit for bit the AVX2 build's.
+# one in gemm.cc's micro-kernels (12x16 and 12x32, one zmm a row and panel: the pointwise convolutions of inference
+# at batch 1 run about twice as fast) and the inference depthwise kernel (depthwise_grad.cc, forwardRows16); its
+# outputs are bit for bit the AVX2 build's.
 {
   "target_defaults": {
     "sources": ["<!@(ls -1 src/*.cc)"],

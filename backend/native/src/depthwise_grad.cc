@@ -10,7 +10,8 @@
 //                    registers per output pixel, scattered onto dx, which is zeroed first)
 //   backprop filter  dw[kh,kw,c]   = sum_pixels x * dy  (dy kept in registers per output pixel, the block's
 //                    taps x 64 accumulators in an L1-resident buffer)
-// Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops. Every kernel
+// The inference forward (depthwiseConv2dBiasAct) has its own loop order in the AVX-512 build (forwardRows16), with
+// the same sums. Channel multiplier m > 1 (filter [KH, KW, C, m], output channel c*m+q) uses plain scalar loops. Every kernel
 // walks the pixels and their taps with forEachPixel and forEachTap and supplies only the body.
 //
 // Exports (arguments as in conv_common.h; outC = inC * multiplier):
@@ -151,6 +152,94 @@ struct BackpropInputBlock {
   }
 };
 
+#ifdef __AVX512F__
+// ---- inference forward, AVX-512 (depthwiseConv2dBiasAct only; training keeps ForwardBlock) --------------------
+// Output row by output row, and within a row channel block by channel block: the input is read once, row strip by
+// row strip across all channels (its K rows stay in L2 while the next output rows use them), where the block-outer
+// order of ForwardBlock walks the whole input once per 64 channels, and an AVX-512 kernel with the taps in registers
+// 16 channels at a time walked it once per 16 (slower in the network than ForwardBlock). Each call computes P output
+// pixels of one row that share their taps' column range x V vectors of 16 channels: P * V independent FMA chains
+// (one chain per vector left the FMA latency exposed), one tap load per V vectors reused by the P pixels. Each output
+// is ForwardBlock's sum in ForwardBlock's order (bias, then the taps row by row), so the result is bit for bit the same.
+struct DwRow {
+  const Job* j;
+  int64_t in0;   // input pixel of tap (0, 0) of the row's output pixel 0
+  int64_t out0;  // output pixel 0 of the row
+  int khs, khe;
+};
+
+template <int P, int V, bool MASKED>
+inline void dwPixels16(const DwRow& r, int ow, int kws, int kwe, int c0, __mmask16 tail) {
+  const ConvGeom& g = r.j->g;
+  const int64_t C = g.inC, step = int64_t{g.strideW} * C;
+  const auto mask = [&](int v) { return MASKED && v == V - 1 ? tail : __mmask16(0xFFFF); };
+  const auto ld = [&](const float* p, int v) {
+    return MASKED && v == V - 1 ? _mm512_maskz_loadu_ps(tail, p + 16 * v) : _mm512_loadu_ps(p + 16 * v);
+  };
+  const float* bias = r.j->epi.bias;
+  __m512 acc[P][V];
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = bias == nullptr ? _mm512_setzero_ps() : ld(bias + c0, v);
+  const float* x = r.j->a + (r.in0 + int64_t{ow} * g.strideW) * C + c0;
+  const float* w = r.j->b + c0;
+  for (int kh = r.khs; kh < r.khe; ++kh) {
+    for (int kw = kws; kw < kwe; ++kw) {
+      const float* xp = x + (int64_t{kh} * g.inW + kw) * C;
+      const float* wp = w + (int64_t{kh} * g.filterW + kw) * C;
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) {
+        const __m512 wv = ld(wp, v);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) acc[p][v] = _mm512_fmadd_ps(ld(xp + p * step, v), wv, acc[p][v]);
+      }
+    }
+  }
+  float* y = r.j->out + (r.out0 + ow) * C + c0;
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(y + p * C + 16 * v, mask(v), activate16(acc[p][v], r.j->epi.kind));
+}
+
+// P pixels from ow (sharing their taps' columns) over all channels: blocks of V vectors, then the rest one by one.
+template <int P, int V>
+inline void dwPixelsAllChannels(const DwRow& r, int ow, int kws, int kwe) {
+  const int C = r.j->g.inC;
+  int c0 = 0;
+  for (; c0 + 16 * V <= C; c0 += 16 * V) dwPixels16<P, V, false>(r, ow, kws, kwe, c0, 0xFFFF);
+  for (; c0 + 16 <= C; c0 += 16) dwPixels16<P, 1, false>(r, ow, kws, kwe, c0, 0xFFFF);
+  if (c0 < C) dwPixels16<P, 1, true>(r, ow, kws, kwe, c0, __mmask16((1u << (C - c0)) - 1));
+}
+
+void forwardRows16(const Job& j) {
+  const ConvGeom& g = j.g;
+  // Output columns [lo, hi) have all their taps' columns inside the input.
+  const int lo = std::min(g.outW, (g.padLeft + g.strideW - 1) / g.strideW);
+  const int hi = std::max(lo, std::min(g.outW, g.inW + g.padLeft - g.filterW < 0 ? 0 : (g.inW + g.padLeft - g.filterW) / g.strideW + 1));
+  for (int n = 0; n < g.batch; ++n) {
+    for (int oh = 0; oh < g.outH; ++oh) {
+      const int ih0 = oh * g.strideH - g.padTop;
+      DwRow r{&j, (int64_t{n} * g.inH + ih0) * g.inW - g.padLeft, (int64_t{n} * g.outH + oh) * g.outW, 0, 0};
+      tapRange(ih0, g.filterH, g.inH, &r.khs, &r.khe);
+      // Border pixels one by one (each its own tap columns), four channel vectors at a time.
+      const auto single = [&](int ow) {
+        int kws = 0, kwe = 0;
+        tapRange(ow * g.strideW - g.padLeft, g.filterW, g.inW, &kws, &kwe);
+        dwPixelsAllChannels<1, 4>(r, ow, kws, kwe);
+      };
+      for (int ow = 0; ow < lo; ++ow) single(ow);
+      int ow = lo;
+      for (; ow + 8 <= hi; ow += 8) dwPixelsAllChannels<8, 1>(r, ow, 0, g.filterW);
+      for (; ow + 4 <= hi; ow += 4) dwPixelsAllChannels<4, 2>(r, ow, 0, g.filterW);
+      for (; ow < hi; ++ow) dwPixelsAllChannels<1, 4>(r, ow, 0, g.filterW);
+      for (; ow < g.outW; ++ow) single(ow);
+    }
+  }
+}
+#endif
+
 // ---- channel multiplier > 1: scalar ---------------------------------------------------------------------
 // Filter element (kh, kw, c, q) sits at ((kh * KW + kw) * C + c) * m + q = tap * outC + oc for output channel
 // oc = c * m + q.
@@ -273,6 +362,13 @@ napi_value DepthwiseConv2dBiasAct(napi_env env, napi_callback_info info) {
   }
   Job j{c.a, c.b, c.out, c.g};
   if (!readEpilogue(env, info, 17, c.g.outC, &j.epi)) return nullptr;
+#ifdef __AVX512F__
+  if (j.epi.kind != kSigmoid) {
+    const int parts = partsFor(depthwiseMacs(j.g), kMinMacsPerPart / 4, j.g.batch);
+    parallelRanges(j.g.batch, parts, 1, [&](int64_t b, int64_t e) { forwardRows16(imagesOf(j, Role::Input, Role::Filter, Role::Output, b, e)); });
+    return nullptr;
+  }
+#endif
   byImages<ForwardBlock>(j, Role::Input, Role::Output);
   return nullptr;
 }

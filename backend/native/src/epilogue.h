@@ -31,6 +31,27 @@ inline f32x8::V activate(f32x8::V v, int kind) {
   }
 }
 
+#ifdef __AVX512F__
+// activate on sixteen lanes (the AVX-512 build's inference kernels), with the same operations in the same order, so
+// bit for bit the same; kSigmoid is not supported (its exp is not repeated here): callers apply it with activate.
+inline __m512 activate16(__m512 v, int kind) {
+  const __m512 z = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+  const auto clip = [&](__m512 t) { return _mm512_min_ps(six, _mm512_max_ps(z, t)); };
+  switch (kind) {
+    case kRelu:
+      return _mm512_max_ps(z, v);
+    case kRelu6:
+      return clip(v);
+    case kHswish:
+      return _mm512_mul_ps(v, _mm512_mul_ps(clip(_mm512_add_ps(v, _mm512_set1_ps(3.0f))), _mm512_set1_ps(1.0f / 6.0f)));
+    case kHsigmoid:
+      return _mm512_mul_ps(clip(_mm512_add_ps(v, _mm512_set1_ps(3.0f))), _mm512_set1_ps(1.0f / 6.0f));
+    default:
+      return v;
+  }
+}
+#endif
+
 struct Epilogue {
   const float* bias = nullptr;  // [C] or null
   int kind = kLinear;

@@ -2,7 +2,8 @@
 // B is packed into KC x 16 micro-panels (8 wide at the right edge); for each MC-high row block, A is either
 // packed into kMR-row micro-panels or, when the block is used against few B panels (small N), read in place by
 // the micro-kernel (packing would cost as much as the arithmetic). The micro-kernel keeps a 6x16 tile of C in
-// twelve ymm registers and does 12 FMAs per step of k (AVX2), or a 12x16 tile in twelve zmm registers (AVX-512).
+// twelve ymm registers and does 12 FMAs per step of k (AVX2), or a 12x16 tile in twelve zmm registers (AVX-512;
+// 12x32 in 24 where two full panels lie side by side).
 // Each element of C is the same FMA chain in every build with FMA: tile shapes change only which elements are
 // computed together.
 #include "gemm.h"
@@ -86,8 +87,12 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
     float* dst = bp + static_cast<ptrdiff_t>(q) * kc;
     if (!trans) {
       const float* src = B + static_cast<ptrdiff_t>(k0) * ldb + j0 + q;
-      if (n == w) {
-        for (int k = 0; k < kc; ++k, src += ldb, dst += w) std::memcpy(dst, src, sizeof(float) * w);
+      // Constant-size copies: with a variable size the compiler emitted `rep movsq`, whose start-up cost made
+      // packing B a tenth of MobileNetV3-Large's inference time.
+      if (n == 16) {
+        for (int k = 0; k < kc; ++k, src += ldb, dst += 16) std::memcpy(dst, src, sizeof(float) * 16);
+      } else if (n == 8) {
+        for (int k = 0; k < kc; ++k, src += ldb, dst += 8) std::memcpy(dst, src, sizeof(float) * 8);
       } else {
         for (int k = 0; k < kc; ++k, src += ldb, dst += w) {
           int j = 0;
@@ -116,12 +121,37 @@ void packB(bool trans, const float* B, int ldb, int k0, int kc, int j0, int nc, 
 
 #if defined(__AVX512F__)
 
+// The sigmoid's exp has no sixteen-lane form (activate16): its epilogue runs after the store.
+inline bool fusesEpilogue(const Epilogue* epi, float alpha) { return epi != nullptr && epi->kind != kSigmoid && alpha == 1.0f; }
+
 // One zmm per row holds the tile's 16 columns (NV = 2; NV = 1: an 8-wide panel, its upper lanes zero). The FMAs
 // per element are the AVX2 kernel's, in the same order, so its results are bit for bit the same. MR = 6 computes
 // only the first 6 rows of a ragged last panel (every layer's pixel count leaves one of 1 or 4 rows: 49, 196, 784).
+// epi (non-null only where fusesEpilogue) is applied to the tile in registers before the store: storing the tile and
+// reading it back in applyEpilogue cost a third of sgemmSerial's own time in MobileNetV3-Large's inference.
+// Rows [0, m) of a tile's 16 columns (lanes cm) from its accumulators: alpha, beta, then epi, stored.
+template <int MR>
+inline void storeTile16(const __m512* acc, float* c, ptrdiff_t ldc, int m, __mmask16 cm, float alpha, float beta,
+                        const Epilogue* epi) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 vb = _mm512_set1_ps(beta);
+  const bool hasBias = epi != nullptr && epi->bias != nullptr;
+  const __m512 bias = hasBias ? _mm512_maskz_loadu_ps(cm, epi->bias) : _mm512_setzero_ps();
+  const int kind = epi == nullptr ? kLinear : epi->kind;
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) {
+    if (r >= m) break;
+    float* cr = c + r * ldc;
+    __m512 x = alpha != 1.0f ? _mm512_mul_ps(acc[r], va) : acc[r];
+    if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cm, cr), x);
+    if (hasBias) x = _mm512_add_ps(x, bias);
+    _mm512_mask_storeu_ps(cr, cm, activate16(x, kind));
+  }
+}
+
 template <int NV, bool kColContig, int MR = kMR>
 void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b, ptrdiff_t bs,
-                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta) {
+                 float* c, ptrdiff_t ldc, int m, int n, float alpha, float beta, const Epilogue* epi) {
   const __mmask16 bm = NV == 2 ? 0xFFFF : 0x00FF;
   __m512 acc[MR];
 #pragma GCC unroll 12
@@ -140,16 +170,30 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
     }
   }
   const __mmask16 cm = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-  const __m512 va = _mm512_set1_ps(alpha);
-  const __m512 vb = _mm512_set1_ps(beta);
+  storeTile16<MR>(acc, c, ldc, m, cm, alpha, beta, epi);
+}
+
+// Two 16-column panels side by side (b, b2: full width, the same row stride bs) as one 12x32 tile: 24 zmm
+// accumulators, each broadcast of A used twice. Each element's FMAs are microKernel's, so the result is the same.
+template <bool kColContig, int MR = kMR>
+void microKernel32(int kc, const float* __restrict a, ptrdiff_t s, const float* __restrict b,
+                   const float* __restrict b2, ptrdiff_t bs, float* c, ptrdiff_t ldc, int m, float alpha, float beta,
+                   const Epilogue* epi) {
+  __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; ++r) {
-    if (r >= m) break;
-    float* cr = c + r * ldc;
-    __m512 x = alpha != 1.0f ? _mm512_mul_ps(acc[r], va) : acc[r];
-    if (beta != 0.0f) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cm, cr), x);
-    _mm512_mask_storeu_ps(cr, cm, x);
+  for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+  for (int k = 0; k < kc; ++k, b += bs, b2 += bs) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b2);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ar = _mm512_set1_ps(kColContig ? a[k * s + r] : a[r * s + k]);
+      acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
+    }
   }
+  const Epilogue right = epi == nullptr ? Epilogue{} : epi->from(16);
+  storeTile16<MR>(acc0, c, ldc, m, 0xFFFF, alpha, beta, epi);
+  storeTile16<MR>(acc1, c + 16, ldc, m, 0xFFFF, alpha, beta, epi == nullptr ? nullptr : &right);
 }
 
 #elif defined(NAS_F32X8_AVX2)
@@ -255,22 +299,36 @@ void microKernel(int kc, const float* __restrict a, ptrdiff_t s, const float* __
 
 #endif
 
+// The micro-kernel on one tile, then epi (null: none) on it: in registers where the AVX-512 kernel fuses it.
+// b2 (AVX-512 only; else null): a second full panel right of b, the two run as one 32-column tile (nr = 32).
 template <bool kColContig>
-inline void runKernel(int nr, int kc, const float* a, ptrdiff_t s, const float* b, ptrdiff_t bs, float* c,
-                      ptrdiff_t ldc, int m, float alpha, float beta) {
+inline void runKernel(int nr, int kc, const float* a, ptrdiff_t s, const float* b, const float* b2, ptrdiff_t bs,
+                      float* c, ptrdiff_t ldc, int m, float alpha, float beta, const Epilogue* epi) {
 #ifdef __AVX512F__
-  if (m <= 6) {
-    if (nr > 8)
-      microKernel<2, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+  const Epilogue* fused = fusesEpilogue(epi, alpha) ? epi : nullptr;
+  if (b2 != nullptr) {
+    if (m <= 6)
+      microKernel32<kColContig, 6>(kc, a, s, b, b2, bs, c, ldc, m, alpha, beta, fused);
     else
-      microKernel<1, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
-    return;
+      microKernel32<kColContig>(kc, a, s, b, b2, bs, c, ldc, m, alpha, beta, fused);
+  } else if (m <= 6) {
+    if (nr > 8)
+      microKernel<2, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
+    else
+      microKernel<1, kColContig, 6>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
+  } else if (nr > 8) {
+    microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
+  } else {
+    microKernel<1, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta, fused);
   }
-#endif
+  if (epi != nullptr && fused == nullptr) applyEpilogue(c, m, nr, *epi, ldc);
+#else
   if (nr > 8)
     microKernel<2, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
   else
     microKernel<1, kColContig>(kc, a, s, b, bs, c, ldc, m, nr, alpha, beta);
+  if (epi != nullptr) applyEpilogue(c, m, nr, *epi, ldc);
+#endif
 }
 
 void scaleC(int M, int N, float beta, float* C, int ldc) {
@@ -331,8 +389,8 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
           packA(transA, A, lda, ic + mFull, mc - mFull, pc, kc, packed);
           edge = packed;
         }
-        for (int jr = 0; jr < nc; jr += kNR) {
-          const int nr = std::min(kNR, nc - jr);
+        for (int jr = 0; jr < nc;) {
+          int nr = std::min(kNR, nc - jr);
           const float* bpanel;
           ptrdiff_t bs;
           if (!directB) {
@@ -345,24 +403,33 @@ static void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alp
             bpanel = B + static_cast<ptrdiff_t>(pc) * ldb + jc + jr;
             bs = ldb;
           }
+          const float* bpanel2 = nullptr;  // AVX-512: the next panel too, when both are full and read alike
+#ifdef __AVX512F__
+          if (nc - jr >= 2 * kNR && !(packLastB && jr + 2 * kNR >= nc)) {
+            bpanel2 = directB ? bpanel + kNR : bpanel + static_cast<ptrdiff_t>(kNR) * kc;
+            nr = 2 * kNR;
+          }
+#endif
+          const Epilogue tileEpi = epi.from(jc + jr);
+          const Epilogue* e = last && epi.active() ? &tileEpi : nullptr;
           for (int ir = 0; ir < mc; ir += kMR) {
             const int mr = std::min(kMR, mc - ir);
             float* cTile = C + static_cast<ptrdiff_t>(ic + ir) * ldc + jc + jr;
             if (ap) {
-              runKernel<true>(nr, kc, ap + static_cast<ptrdiff_t>(ir) * kc, kMR, bpanel, bs, cTile, ldc, mr, alpha,
-                              betaK);
+              runKernel<true>(nr, kc, ap + static_cast<ptrdiff_t>(ir) * kc, kMR, bpanel, bpanel2, bs, cTile, ldc, mr, alpha,
+                              betaK, e);
             } else if (mr < kMR) {
               // Reading a ragged tile in place would run past A: use its packed (zero-padded) copy.
-              runKernel<true>(nr, kc, edge, kMR, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+              runKernel<true>(nr, kc, edge, kMR, bpanel, bpanel2, bs, cTile, ldc, mr, alpha, betaK, e);
             } else if (transA) {
               const float* a = A + static_cast<ptrdiff_t>(pc) * lda + ic + ir;
-              runKernel<true>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+              runKernel<true>(nr, kc, a, lda, bpanel, bpanel2, bs, cTile, ldc, mr, alpha, betaK, e);
             } else {
               const float* a = A + static_cast<ptrdiff_t>(ic + ir) * lda + pc;
-              runKernel<false>(nr, kc, a, lda, bpanel, bs, cTile, ldc, mr, alpha, betaK);
+              runKernel<false>(nr, kc, a, lda, bpanel, bpanel2, bs, cTile, ldc, mr, alpha, betaK, e);
             }
-            if (last) applyEpilogue(cTile, mr, nr, epi.from(jc + jr), ldc);
           }
+          jr += nr;
         }
       }
     }

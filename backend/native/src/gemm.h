@@ -8,7 +8,7 @@
 // K == 0 (or alpha == 0) only scales C by beta.
 //
 // Implementation: Goto/BLIS-style blocking (KC x NC panels of B, MC x KC blocks of A packed into
-// contiguous micro-panels) around a 6x16 register-blocked AVX2/FMA micro-kernel (12x16 with AVX-512) (8-wide columns at the
+// contiguous micro-panels) around a 6x16 register-blocked AVX2/FMA micro-kernel (12x16 and 12x32 with AVX-512) (8-wide columns at the
 // right edge); portable scalar code elsewhere. Scratch for packing is thread_local and reused, so the
 // function is reentrant from several threads and allocates only when a larger block is first needed.
 // No exceptions; no alignment requirement on A, B or C.
