@@ -46,7 +46,7 @@ export interface LatencyRunner {
   /** Where the times hold: the host CPU, and for the browser the Chromium version (and WebGL renderer). */
   readonly machine: string;
   /**
-   * What computes, where the machine string does not say it: the node runner's `nas-plan-1` (compiled inference,
+   * What computes, where the machine string does not say it: the node runner's `nas-plan-N` (compiled inference,
    * model/inferencePlan.ts) or `tfjs` (layer by layer). Tables of another engine are refused (latency/lut.ts).
    */
   readonly engine?: string;
