@@ -112,187 +112,198 @@ export function stepsPerEpoch(size: number, batchSize: number, dropLast: boolean
   return dropLast ? Math.floor(size / batchSize) : Math.ceil(size / batchSize);
 }
 
-export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
-  const { model, arch, config: cfg, train } = opts;
-  const hooks = opts.hooks ?? {};
-  const runDir = opts.runDir ?? null;
-  const spe = stepsPerEpoch(train.size, cfg.batchSize, cfg.dropLast);
+/** What one training run holds while it runs: its fixed setup, and the loop state it advances. */
+interface Run {
+  readonly opts: TrainOptions;
+  readonly cfg: TrainConfig;
+  readonly hooks: TrainHooks;
+  readonly runDir: string | null;
+  /** Steps per epoch. */
+  readonly spe: number;
+  readonly totalSteps: number;
+  readonly schedule: (step: number) => number;
+  readonly optimizer: ReturnType<typeof createOptimizer>;
+  readonly ema: WeightEma | null;
+  readonly step: ReturnType<typeof makeOptimizerStep>;
+  loop: LoopState;
+  resumedFrom: string | null;
+  lastCheckpoint: string | null;
+}
+
+/** The run's steps, checked: a split of less than one batch, or a bad maxSteps, is the caller's error. */
+function stepCounts(opts: TrainOptions): { spe: number; totalSteps: number } {
+  const cfg = opts.config;
+  const spe = stepsPerEpoch(opts.train.size, cfg.batchSize, cfg.dropLast);
   if (spe === 0) {
-    throw new UsageError(`the training split has ${train.size} images, fewer than one batch of ${cfg.batchSize}`);
+    throw new UsageError(`the training split has ${opts.train.size} images, fewer than one batch of ${cfg.batchSize}`);
   }
   if (opts.maxSteps != null && !(Number.isInteger(opts.maxSteps) && opts.maxSteps > 0)) {
     throw new UsageError(`maxSteps must be a positive integer, got ${opts.maxSteps}`);
   }
-  const totalSteps = opts.maxSteps ?? cfg.epochs * spe;
-  const schedule = makeSchedule(cfg.schedule, cfg.optimizer.lr, { stepsPerEpoch: spe, totalSteps });
+  return { spe, totalSteps: opts.maxSteps ?? cfg.epochs * spe };
+}
+
+function startRun(opts: TrainOptions): Run {
+  const { model, config: cfg } = opts;
+  const { spe, totalSteps } = stepCounts(opts);
   const optimizer = createOptimizer(modelParams(model, cfg.wdExclude), cfg.optimizer, cfg.weightDecay);
   const ema = cfg.ema ? new WeightEma(model, cfg.ema) : null;
-  const step = makeOptimizerStep(model, { optimizer, labelSmoothing: cfg.labelSmoothing, clipGradNorm: cfg.clipGradNorm, ema });
-
-  let loop: LoopState = {
-    epoch: 0,
-    stepInEpoch: 0,
-    step: 0,
-    epochLossSum: 0,
-    epochLossCount: 0,
-    dropout: {},
-    history: [],
-    seed: cfg.seed,
+  return {
+    opts, cfg, hooks: opts.hooks ?? {}, runDir: opts.runDir ?? null, spe, totalSteps,
+    schedule: makeSchedule(cfg.schedule, cfg.optimizer.lr, { stepsPerEpoch: spe, totalSteps }),
+    optimizer, ema,
+    step: makeOptimizerStep(model, { optimizer, labelSmoothing: cfg.labelSmoothing, clipGradNorm: cfg.clipGradNorm, ema }),
+    loop: { epoch: 0, stepInEpoch: 0, step: 0, epochLossSum: 0, epochLossCount: 0, dropout: {}, history: [], seed: cfg.seed },
+    resumedFrom: null,
+    lastCheckpoint: null,
   };
-  let resumedFrom: string | null = null;
-  let lastCheckpoint: string | null = null;
+}
 
-  try {
-    if (opts.resumeFrom) {
-      const dir = await resolveCheckpoint(opts.resumeFrom);
-      const ck = await readCheckpoint(dir, arch);
-      checkResumable(ck.config, cfg, dir);
-      loadWeightsInto(model, ck.artifacts);
-      if (ck.optimizer) optimizer.setState(ck.optimizer);
-      if (ema) {
-        if (!ck.ema) throw new NasError('E_IO', `checkpoint ${dir} has no EMA weights but the config turns EMA on`);
-        ema.setState(ck.ema);
-      }
-      restoreDropoutStates(model, ck.loop.dropout);
-      loop = ck.loop;
-      resumedFrom = dir;
-      lastCheckpoint = dir;
-    } else if (runDir !== null && (await hasCheckpoints(runDir))) {
-      throw new UsageError(`${runDir} already holds checkpoints of a run: resume from it or choose another directory`);
+/** Continues from opts.resumeFrom (weights, optimizer, EMA, dropout streams, loop), or refuses a run directory in use. */
+async function restoreOrStart(r: Run): Promise<void> {
+  const { opts, runDir } = r;
+  if (opts.resumeFrom) {
+    const dir = await resolveCheckpoint(opts.resumeFrom);
+    const ck = await readCheckpoint(dir, opts.arch);
+    checkResumable(ck.config, r.cfg, dir);
+    loadWeightsInto(opts.model, ck.artifacts);
+    if (ck.optimizer) r.optimizer.setState(ck.optimizer);
+    if (r.ema) {
+      if (!ck.ema) throw new NasError('E_IO', `checkpoint ${dir} has no EMA weights but the config turns EMA on`);
+      r.ema.setState(ck.ema);
     }
-    if (runDir !== null) await cleanRunDir(runDir);
+    restoreDropoutStates(opts.model, ck.loop.dropout);
+    r.loop = ck.loop;
+    r.resumedFrom = dir;
+    r.lastCheckpoint = dir;
+  } else if (runDir !== null && (await hasCheckpoints(runDir))) {
+    throw new UsageError(`${runDir} already holds checkpoints of a run: resume from it or choose another directory`);
+  }
+  if (runDir !== null) await cleanRunDir(runDir);
+}
 
-    const save = async (name: string): Promise<void> => {
-      if (runDir === null) return;
-      const info: CheckpointInfo = { epoch: loop.epoch, stepInEpoch: loop.stepInEpoch, step: loop.step };
-      const path = await writeCheckpoint(
-        runDir,
-        name,
-        model,
-        {
-          arch,
-          config: cfg,
-          loop: { ...loop, dropout: dropoutStates(model) },
-          optimizer: optimizer.getState(),
-          ema: ema ? ema.getState() : null,
-        },
-        { keep: cfg.keepCheckpoints },
-      );
-      lastCheckpoint = path;
-      await hooks.onCheckpoint?.(path, info);
-    };
+async function save(r: Run, name: string): Promise<void> {
+  if (r.runDir === null) return;
+  const { loop } = r;
+  const info: CheckpointInfo = { epoch: loop.epoch, stepInEpoch: loop.stepInEpoch, step: loop.step };
+  const state = {
+    arch: r.opts.arch,
+    config: r.cfg,
+    loop: { ...loop, dropout: dropoutStates(r.opts.model) },
+    optimizer: r.optimizer.getState(),
+    ema: r.ema ? r.ema.getState() : null,
+  };
+  r.lastCheckpoint = await writeCheckpoint(r.runDir, name, r.opts.model, state, { keep: r.cfg.keepCheckpoints });
+  await r.hooks.onCheckpoint?.(r.lastCheckpoint, info);
+}
 
-    const evaluate = async (epoch: number): Promise<EvalMetrics | null> => {
-      const split = opts.evalSplit;
-      if (!split) return null;
-      const run = (): Promise<EvalMetrics> => evaluateModel(model, split, { batchSize: cfg.evalBatchSize, seed: cfg.seed, epoch });
-      return ema ? ema.withAveragedWeights(run) : run();
-    };
+/** The evaluation split's metrics after an epoch (with the EMA weights when EMA is on); null without a split. */
+async function evaluateEpoch(r: Run, epoch: number): Promise<EvalMetrics | null> {
+  const split = r.opts.evalSplit;
+  if (!split) return null;
+  const run = (): Promise<EvalMetrics> => evaluateModel(r.opts.model, split, { batchSize: r.cfg.evalBatchSize, seed: r.cfg.seed, epoch });
+  return r.ema ? r.ema.withAveragedWeights(run) : run();
+}
 
-    while (loop.step < totalSteps) {
-      const epoch = loop.epoch;
-      const startBatch = loop.stepInEpoch;
+/** One optimizer step on a batch; its loss, or E_DIVERGED naming the last good checkpoint. */
+function trainStep(r: Run, b: Parameters<typeof batchTensors>[0], lr: number): number {
+  const x = batchTensors(b);
+  let loss: number;
+  try {
+    const l = r.step(x.images, x.labels, lr);
+    loss = l.dataSync()[0] ?? Number.NaN;
+    l.dispose();
+  } finally {
+    tf.dispose([x.images, x.labels]);
+  }
+  if (!Number.isFinite(loss)) {
+    throw new NasError(
+      'E_DIVERGED',
+      `training diverged at step ${r.loop.step + 1} (epoch ${r.loop.epoch + 1}, lr ${lr.toPrecision(4)}): the loss is ${loss}; ` +
+        (r.lastCheckpoint ? `the last good checkpoint is ${r.lastCheckpoint}` : 'no checkpoint was written'),
+      1,
+    );
+  }
+  return loss;
+}
+
+/** The epoch in progress, from where the loop stands to its end (or the run's last step); its images and last lr. */
+async function runEpoch(r: Run, t0: number): Promise<{ images: number; lr: number }> {
+  const { cfg, spe, totalSteps } = r;
+  const epoch = r.loop.epoch;
+  let images = 0;
+  let lr = r.schedule(r.loop.step);
+  const batches = r.opts.train.batches({
+    batchSize: cfg.batchSize, shuffle: true, augment: true, seed: cfg.seed, epoch, dropLast: cfg.dropLast, startBatch: r.loop.stepInEpoch,
+  });
+  for await (const b of batches) {
+    if (r.loop.step >= totalSteps || r.loop.stepInEpoch >= spe) break;
+    lr = r.schedule(r.loop.step);
+    const loss = trainStep(r, b, lr);
+    images += b.count;
+    const l = r.loop;
+    r.loop = { ...l, step: l.step + 1, stepInEpoch: l.stepInEpoch + 1, epochLossSum: l.epochLossSum + loss, epochLossCount: l.epochLossCount + 1 };
+    const seconds = (performance.now() - t0) / 1000;
+    r.hooks.onStep?.({
+      epoch, step: r.loop.step, stepInEpoch: r.loop.stepInEpoch, stepsPerEpoch: spe, totalSteps, loss, lr,
+      imagesPerSec: seconds > 0 ? images / seconds : 0,
+    });
+    const every = cfg.checkpointEverySteps;
+    const atEpochEnd = r.loop.stepInEpoch >= spe || r.loop.step >= totalSteps;
+    if (every !== null && r.loop.step % every === 0 && !atEpochEnd) await save(r, stepCheckpointName(r.loop.step));
+  }
+  return { images, lr };
+}
+
+/** Closes the epoch just run: its metrics and evaluation into the history, and its checkpoint where one is due. */
+async function endEpoch(r: Run, done: { images: number; lr: number }, t0: number): Promise<void> {
+  const { spe, totalSteps } = r;
+  const epoch = r.loop.epoch;
+  const seconds = (performance.now() - t0) / 1000;
+  const complete = r.loop.stepInEpoch >= spe;
+  if (!complete && r.loop.step < totalSteps) {
+    throw new NasError('E_IO', `the training split gave ${r.loop.stepInEpoch} batches in epoch ${epoch + 1}, expected ${spe}`, 1);
+  }
+  const l = r.loop;
+  const metrics: EpochMetrics = {
+    epoch: complete ? epoch + 1 : l.step / spe,
+    step: l.step,
+    trainLoss: l.epochLossCount > 0 ? l.epochLossSum / l.epochLossCount : Number.NaN,
+    lr: done.lr,
+    seconds,
+    imagesPerSec: seconds > 0 ? done.images / seconds : 0,
+    eval: await evaluateEpoch(r, epoch),
+  };
+  r.loop = complete
+    ? { ...l, epoch: epoch + 1, stepInEpoch: 0, epochLossSum: 0, epochLossCount: 0, history: [...l.history, metrics] }
+    : { ...l, history: [...l.history, metrics] };
+  await r.hooks.onEpochEnd?.(metrics);
+  const last = r.loop.step >= totalSteps;
+  if (complete && (last || r.loop.epoch % r.cfg.checkpointEvery === 0)) await save(r, epochCheckpointName(r.loop.epoch));
+  else if (!complete && last) await save(r, stepCheckpointName(r.loop.step));
+}
+
+export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
+  const r = startRun(opts);
+  try {
+    await restoreOrStart(r);
+    while (r.loop.step < r.totalSteps) {
       const t0 = performance.now();
-      let images = 0;
-      let lr = schedule(loop.step);
-      const batches = train.batches({
-        batchSize: cfg.batchSize,
-        shuffle: true,
-        augment: true,
-        seed: cfg.seed,
-        epoch,
-        dropLast: cfg.dropLast,
-        startBatch,
-      });
-      for await (const b of batches) {
-        if (loop.step >= totalSteps || loop.stepInEpoch >= spe) break;
-        lr = schedule(loop.step);
-        const x = batchTensors(b);
-        let loss: number;
-        try {
-          const l = step(x.images, x.labels, lr);
-          loss = l.dataSync()[0] ?? Number.NaN;
-          l.dispose();
-        } finally {
-          tf.dispose([x.images, x.labels]);
-        }
-        if (!Number.isFinite(loss)) {
-          throw new NasError(
-            'E_DIVERGED',
-            `training diverged at step ${loop.step + 1} (epoch ${epoch + 1}, lr ${lr.toPrecision(4)}): the loss is ${loss}; ` +
-              (lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was written'),
-            1,
-          );
-        }
-        images += b.count;
-        loop = {
-          ...loop,
-          step: loop.step + 1,
-          stepInEpoch: loop.stepInEpoch + 1,
-          epochLossSum: loop.epochLossSum + loss,
-          epochLossCount: loop.epochLossCount + 1,
-        };
-        const seconds = (performance.now() - t0) / 1000;
-        hooks.onStep?.({
-          epoch,
-          step: loop.step,
-          stepInEpoch: loop.stepInEpoch,
-          stepsPerEpoch: spe,
-          totalSteps,
-          loss,
-          lr,
-          imagesPerSec: seconds > 0 ? images / seconds : 0,
-        });
-        const every = cfg.checkpointEverySteps;
-        const atEpochEnd = loop.stepInEpoch >= spe || loop.step >= totalSteps;
-        if (every !== null && loop.step % every === 0 && !atEpochEnd) {
-          await save(stepCheckpointName(loop.step));
-        }
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      const complete = loop.stepInEpoch >= spe;
-      if (!complete && loop.step < totalSteps) {
-        throw new NasError('E_IO', `the training split gave ${loop.stepInEpoch} batches in epoch ${epoch + 1}, expected ${spe}`, 1);
-      }
-      const epochsDone = complete ? epoch + 1 : loop.step / spe;
-      const metrics: EpochMetrics = {
-        epoch: epochsDone,
-        step: loop.step,
-        trainLoss: loop.epochLossCount > 0 ? loop.epochLossSum / loop.epochLossCount : Number.NaN,
-        lr,
-        seconds,
-        imagesPerSec: seconds > 0 ? images / seconds : 0,
-        eval: await evaluate(epoch),
-      };
-      loop = {
-        ...loop,
-        epoch: complete ? epoch + 1 : epoch,
-        stepInEpoch: complete ? 0 : loop.stepInEpoch,
-        epochLossSum: complete ? 0 : loop.epochLossSum,
-        epochLossCount: complete ? 0 : loop.epochLossCount,
-        history: [...loop.history, metrics],
-      };
-      await hooks.onEpochEnd?.(metrics);
-      const last = loop.step >= totalSteps;
-      if (complete && (last || loop.epoch % cfg.checkpointEvery === 0)) {
-        await save(epochCheckpointName(loop.epoch));
-      } else if (!complete && last) {
-        await save(stepCheckpointName(loop.step));
-      }
+      await endEpoch(r, await runEpoch(r, t0), t0);
     }
   } catch (e) {
-    throw explainHeapFull(e, { arch, batchSize: cfg.batchSize });
+    throw explainHeapFull(e, { arch: opts.arch, batchSize: r.cfg.batchSize });
   } finally {
-    optimizer.dispose();
-    ema?.dispose();
+    r.optimizer.dispose();
+    r.ema?.dispose();
   }
-  const final = loop.history[loop.history.length - 1];
+  const final = r.loop.history[r.loop.history.length - 1];
   return {
     epochs: final?.epoch ?? 0,
-    steps: loop.step,
-    history: loop.history,
+    steps: r.loop.step,
+    history: r.loop.history,
     final: final?.eval ?? null,
-    checkpoint: lastCheckpoint,
-    resumedFrom,
+    checkpoint: r.lastCheckpoint,
+    resumedFrom: r.resumedFrom,
   };
 }
