@@ -98,20 +98,37 @@ export function isParetoPlot(head: string): boolean {
   return svgTag.startsWith('<svg ') && svgTag.includes(` ${PLOT_MARK}`);
 }
 
-/** The plot as an SVG document (UTF-8 text with an XML declaration). */
-export function paretoSvg(plot: ParetoPlot): string {
+/** Where the plot area lies in the document, its axes, and the maps from data to document coordinates. */
+interface Frame {
+  readonly width: number;
+  readonly height: number;
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+  readonly xAxis: ReturnType<typeof niceAxis>;
+  readonly yAxis: ReturnType<typeof niceAxis>;
+  sx(x: number): number;
+  sy(y: number): number;
+}
+
+function frameOf(plot: ParetoPlot): Frame {
   const width = plot.width ?? 720;
   const height = plot.height ?? 480;
-  const left = MARGIN.left;
-  const right = width - MARGIN.right;
-  const top = MARGIN.top;
-  const bottom = height - MARGIN.bottom;
+  const [left, right, top, bottom] = [MARGIN.left, width - MARGIN.right, MARGIN.top, height - MARGIN.bottom];
   const all = [...plot.points, ...plot.front];
   const xAxis = niceAxis(padded([...all.map((p) => p.x), ...(plot.target === undefined ? [] : [plot.target.x])]), 6);
   const yAxis = niceAxis(padded(all.map((p) => p.y)), 5);
-  const sx = (x: number): number => left + ((x - xAxis.min) / (xAxis.max - xAxis.min)) * (right - left);
-  const sy = (y: number): number => bottom - ((y - yAxis.min) / (yAxis.max - yAxis.min)) * (bottom - top);
+  return {
+    width, height, left, right, top, bottom, xAxis, yAxis,
+    sx: (x) => left + ((x - xAxis.min) / (xAxis.max - xAxis.min)) * (right - left),
+    sy: (y) => bottom - ((y - yAxis.min) / (yAxis.max - yAxis.min)) * (bottom - top),
+  };
+}
 
+/** The document's head, title, grid, axes, ticks and axis labels. */
+function frameSvg(plot: ParetoPlot, f: Frame): string[] {
+  const { width, height, left, right, top, bottom, xAxis, yAxis, sx, sy } = f;
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -144,38 +161,45 @@ export function paretoSvg(plot: ParetoPlot): string {
     `<text class="y-label" x="${n2(18)}" y="${n2((top + bottom) / 2)}" text-anchor="middle" ` +
       `transform="rotate(-90 18 ${n2((top + bottom) / 2)})">${esc(plot.yLabel)}</text>`,
   );
+  return out;
+}
 
-  if (plot.target !== undefined) {
-    const x = n2(sx(plot.target.x));
-    out.push(
-      `<g class="target" stroke="${COLORS.target}" fill="${COLORS.target}">`,
-      `<line x1="${x}" y1="${n2(top)}" x2="${x}" y2="${n2(bottom)}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-      `<text x="${n2(sx(plot.target.x) + 4)}" y="${n2(top + 12)}" stroke="none">${esc(plot.target.label)}</text>`,
-      '</g>',
-    );
-  }
+/** The target's dashed vertical line and label; nothing without a target. */
+function targetSvg(plot: ParetoPlot, f: Frame): string[] {
+  if (plot.target === undefined) return [];
+  const x = n2(f.sx(plot.target.x));
+  return [
+    `<g class="target" stroke="${COLORS.target}" fill="${COLORS.target}">`,
+    `<line x1="${x}" y1="${n2(f.top)}" x2="${x}" y2="${n2(f.bottom)}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    `<text x="${n2(f.sx(plot.target.x) + 4)}" y="${n2(f.top + 12)}" stroke="none">${esc(plot.target.label)}</text>`,
+    '</g>',
+  ];
+}
 
+/** The candidates' dots, and the front as a line through its points in x order. */
+function pointsSvg(plot: ParetoPlot, f: Frame, front: readonly PlotPoint[]): string[] {
   const dot = (p: PlotPoint, r: number, fill: string): string => {
-    const c = `cx="${n2(sx(p.x))}" cy="${n2(sy(p.y))}" r="${r}" fill="${fill}"`;
+    const c = `cx="${n2(f.sx(p.x))}" cy="${n2(f.sy(p.y))}" r="${r}" fill="${fill}"`;
     return p.label === undefined ? `<circle ${c}/>` : `<circle ${c}><title>${esc(p.label)}</title></circle>`;
   };
-  out.push(`<g class="candidates" fill-opacity="0.75">`, ...plot.points.map((p) => dot(p, 3, COLORS.dot)), '</g>');
-  const front = [...plot.front].sort((a, b) => a.x - b.x || a.y - b.y);
-  out.push(`<g class="front">`);
+  const out = [`<g class="candidates" fill-opacity="0.75">`, ...plot.points.map((p) => dot(p, 3, COLORS.dot)), '</g>', `<g class="front">`];
   if (front.length > 1) {
-    const pts = front.map((p) => `${n2(sx(p.x))},${n2(sy(p.y))}`).join(' ');
+    const pts = front.map((p) => `${n2(f.sx(p.x))},${n2(f.sy(p.y))}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${COLORS.front}" stroke-width="2"/>`);
   }
   out.push(...front.map((p) => dot(p, 4.5, COLORS.front)), '</g>');
+  return out;
+}
 
-  // Legend in one row above the plot, right-aligned, so that it never hides a point. Text width is estimated.
+/** The legend in one row above the plot, right-aligned, so that it never hides a point. Text width is estimated. */
+function legendSvg(plot: ParetoPlot, f: Frame, frontSize: number): string[] {
   const items: { readonly mark: (x: number, y: number) => string; readonly text: string }[] = [
     { mark: (x, y) => `<circle cx="${n2(x)}" cy="${n2(y)}" r="3" fill="${COLORS.dot}"/>`, text: `candidates (${plot.points.length})` },
     {
       mark: (x, y) =>
         `<line x1="${n2(x - 6)}" y1="${n2(y)}" x2="${n2(x + 6)}" y2="${n2(y)}" stroke="${COLORS.front}" stroke-width="2"/>` +
         `<circle cx="${n2(x)}" cy="${n2(y)}" r="4" fill="${COLORS.front}"/>`,
-      text: `Pareto front (${front.length})`,
+      text: `Pareto front (${frontSize})`,
     },
   ];
   if (plot.target !== undefined) {
@@ -187,13 +211,21 @@ export function paretoSvg(plot: ParetoPlot): string {
     });
   }
   const itemWidth = (text: string): number => 26 + text.length * 6.5;
-  let lx = right - items.reduce((w, it) => w + itemWidth(it.text), 0);
-  const ly = top - 12;
-  out.push('<g class="legend">');
+  let lx = f.right - items.reduce((w, it) => w + itemWidth(it.text), 0);
+  const ly = f.top - 12;
+  const out = ['<g class="legend">'];
   for (const it of items) {
     out.push(it.mark(lx + 6, ly), `<text x="${n2(lx + 16)}" y="${n2(ly + 4)}">${esc(it.text)}</text>`);
     lx += itemWidth(it.text);
   }
-  out.push('</g>', '</svg>', '');
+  out.push('</g>');
+  return out;
+}
+
+/** The plot as an SVG document (UTF-8 text with an XML declaration). */
+export function paretoSvg(plot: ParetoPlot): string {
+  const f = frameOf(plot);
+  const front = [...plot.front].sort((a, b) => a.x - b.x || a.y - b.y);
+  const out = [...frameSvg(plot, f), ...targetSvg(plot, f), ...pointsSvg(plot, f, front), ...legendSvg(plot, f, front.length), '</svg>', ''];
   return out.join('\n');
 }
