@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { buildLut, readLut, writeLut } from '../latency/lut.js';
 import { openRunner } from '../latency/runner.js';
 import { openNetadaptLatency } from '../netadapt/latency.js';
-import type { NetadaptResult } from '../netadapt/types.js';
+import { readSettings } from '../netadapt/stored.js';
+import type { NetadaptResult, NetadaptSettings } from '../netadapt/types.js';
 import { openStore } from '../results/store.js';
 import { type CliRun, runCli, userError } from './cli-helpers.js';
 import { tinyArch, trainTinySeed } from './netadapt-helpers.js';
@@ -29,13 +30,13 @@ const netadapt = (name: string, ...args: string[]): CliRun =>
     '--backend', 'wasm', '--db', db, '--out', join(dir, name), '--seed', '3', ...args,
   ]);
 
-/** The stored config of run `runId`, as JSON text. */
-function storedConfig(runId: string): string {
+/** The stored config of run `runId`: its JSON text, and the settings `--resume` reads back from it. */
+function storedConfig(runId: string): { text: string; settings: NetadaptSettings } {
   const store = openStore(db, { readonly: true });
   try {
     const run = store.listRuns({ kind: 'netadapt' }).find((r) => r.id === runId);
     assert.ok(run !== undefined, runId);
-    return JSON.stringify(run.config);
+    return { text: JSON.stringify(run.config), settings: readSettings(runId, run.config) };
   } finally {
     store.close();
   }
@@ -60,7 +61,9 @@ describe('nas netadapt --runner', () => {
     // The step table was measured on the run's runner, and is kept for a resumed run.
     const lut = JSON.parse(readFileSync(join(dir, 'ort', `latency-lut.${res.runId}.json`), 'utf8')) as { runner: string; backend: string; threads: number };
     assert.deepEqual([lut.runner, lut.backend, lut.threads], ['onnxruntime', 'cpu', 1]);
-    assert.match(storedConfig(res.runId), /"latency":\{"kind":"measure","runner":\{"name":"onnxruntime","backend":"cpu","threads":1\}\}/);
+    const stored = storedConfig(res.runId);
+    assert.match(stored.text, /"latency":\{"kind":"measure","runner":\{"name":"onnxruntime","backend":"cpu","threads":1\}\}/);
+    assert.deepEqual(stored.settings.latency, { kind: 'measure', runner: ORT }, 'a resumed run times on the stored runner');
     // The finished run read back from the store: its report names the runner.
     const again = runCli(['netadapt', '--resume', res.runId, '--db', db]);
     assert.equal(again.status, 0, again.stderr);
