@@ -9,7 +9,7 @@ import { UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import { checkOutput } from '../common/outputPath.js';
 import { datasetNames, type DatasetName, loadDataset } from '../data/load.js';
-import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
+import type { LatencySourceSpec } from '../latency/resources.js';
 import { parseTarget } from '../latency/targets.js';
 import { netadaptText } from '../netadapt/report.js';
 import { fineTuneRecipe } from '../netadapt/recipes.js';
@@ -23,10 +23,11 @@ import type { Checkpoint } from '../train/checkpoint.js';
 import { applyOverrides, CONFIGS_DIR, parseTrainConfig, type TrainConfig } from '../train/config.js';
 import { backendOption, databaseReads, dbOption, existingReads, forceOption, jsonOption, threadsFrom, threadsOption } from './options.js';
 import { emit } from './output.js';
+import { latencyWithRunner, type RunnerArgs, runnerOptions } from './runnerOptions.js';
 import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 import { netadaptProgress } from './progressNetadapt.js';
 
-interface NetadaptArgs {
+interface NetadaptArgs extends RunnerArgs {
   arch: string[] | undefined;
   checkpoint: string | undefined;
   data: string;
@@ -98,6 +99,12 @@ function checkOptions(args: NetadaptArgs): string {
   if (args.retrain && args['final-epochs'] === undefined) throw new UsageError('--retrain trains from scratch: give its length with --final-epochs E');
   if (!(datasetNames as readonly string[]).includes(args.data)) throw new UsageError(`unknown dataset '${args.data}': use one of ${datasetNames.join(', ')}`);
   return args.target;
+}
+
+/** A resumed run times on the runner its stored settings name: another one given is refused, not ignored. */
+function refuseRunnerOnResume(args: NetadaptArgs): void {
+  const given = (['runner', 'runner-backend', 'runner-threads'] as const).filter((k) => args[k] !== undefined).map((k) => `--${k}`);
+  if (given.length > 0) throw new UsageError(`--resume continues run ${args.resume} on the runner it was started with; drop ${given.join(', ')}`);
 }
 
 /** The seed as given: its checkpoint (null: to be trained) and its network. */
@@ -186,7 +193,7 @@ async function seedCheckpoint(given: string | undefined): Promise<{ checkpoint: 
 /** The options that make a new run: checked before anything is loaded or trained. */
 async function settingsFrom(args: NetadaptArgs, ctx: Ctx): Promise<NetadaptSettings> {
   const target = checkOptions(args);
-  const latency = parseLatencySource(args.latency);
+  const latency = latencyWithRunner(args.latency, args);
   const engine = engineOptionsFrom({ workers: args.workers, gpus: args.gpus }, DEFAULT_WORKERS);
   const { checkpoint, ck } = await seedCheckpoint(args.checkpoint);
   const baseConfig: TrainConfig = ck?.config ?? parseTrainConfig(JSON.parse(readFileSync(join(CONFIGS_DIR, 'small-data.json'), 'utf8')));
@@ -230,6 +237,7 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       .option('small-input', { type: 'boolean', default: false, describe: 'stem stride 1 for 28-32 px images (as train-final)' })
       .option('target', { type: 'string', describe: 'latency=Xms, or latency=0.7x of the seed' })
       .option('latency', { type: 'string', default: 'measure', describe: 'lut:FILE (missing entries are measured and added) | measure | madds | module:FILE' })
+      .options(runnerOptions)
       .option('delta', { type: 'number', default: 0.01, describe: "each step cuts at least this fraction of the seed's latency" })
       .option('short-steps', { type: 'number', default: 50, describe: 'fine-tune steps per proposal' })
       .option('finetune-lr', { type: 'number', describe: "fine-tune learning rate (default a tenth of the seed's recipe)" })
@@ -263,6 +271,7 @@ export const netadaptCommand: CommandModule<object, NetadaptArgs> = {
       const session = await sessionOf(args);
       let result: NetadaptResult;
       if (args.resume !== undefined) {
+        refuseRunnerOnResume(args);
         const { resumeNetadapt } = await import('../netadapt/loop.js');
         result = await resumeNetadapt(args.resume, store, hooks, session);
       } else {

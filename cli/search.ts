@@ -8,8 +8,7 @@ import type { BackendChoice } from '../backend/choices.js';
 import { ArchError, UsageError } from '../common/errors.js';
 import { checkInteger } from '../common/intOption.js';
 import { absoluteTargets, resolvePairedSource } from '../latency/pairedSource.js';
-import { type LatencySourceSpec, parseLatencySource } from '../latency/resources.js';
-import { sourceRunnerFor } from '../latency/searchRunner.js';
+import type { LatencySourceSpec } from '../latency/resources.js';
 import type { JsonValue } from '../common/json.js';
 import { openStore, type Store } from '../results/store.js';
 import { validateSpace } from '../space/searchSpace.js';
@@ -25,6 +24,7 @@ import { STRATEGY_NAMES } from '../search/strategies/names.js';
 import type { StrategyName } from '../search/types.js';
 import { withConfigFile } from './configFile.js';
 import { backendOption, dbOption, jsonOption } from './options.js';
+import { latencyWithRunner, type RunnerArgs, runnerOptions } from './runnerOptions.js';
 import { emit, table, thousands } from './output.js';
 import { type ProgressChoice, progressMode, progressOption, Reporter } from './progress.js';
 import { searchProgress } from './progressSearch.js';
@@ -38,7 +38,7 @@ export const DEFAULT_SPACE = 'mnasnet-small-input';
 export const DEFAULT_BUDGET = 32;
 export const DEFAULT_LATENCY = 'madds';
 
-interface SearchArgs {
+interface SearchArgs extends RunnerArgs {
   space: string | undefined;
   strategy: string | undefined;
   target: string[] | undefined;
@@ -52,9 +52,6 @@ interface SearchArgs {
   'proxy-images': number | undefined;
   input: number | undefined;
   latency: string | undefined;
-  runner: string | undefined;
-  'runner-backend': string | undefined;
-  'runner-threads': number | undefined;
   workers: number | undefined;
   threads: number | undefined;
   gpus: string | undefined;
@@ -122,11 +119,9 @@ function evaluatorConfig(args: SearchArgs, evaluator: string, space: SpaceRef): 
   return { space: 'name' in space ? space.name : (space.json as JsonValue), ...given };
 }
 
-/** `--latency`, with the runner `--runner` names for a source that measures (one line if the pair is wrong). */
+/** `--latency` (madds by default), with the runner `--runner` names for a source that measures. */
 function latencySource(args: SearchArgs): LatencySourceSpec {
-  const source = parseLatencySource(args.latency ?? DEFAULT_LATENCY);
-  const runner = sourceRunnerFor(source.kind, { runner: args.runner, backend: args['runner-backend'], threads: args['runner-threads'] });
-  return runner === undefined || (source.kind !== 'measure' && source.kind !== 'paired') ? source : { ...source, runner };
+  return latencyWithRunner(args.latency ?? DEFAULT_LATENCY, args);
 }
 
 function settingsFrom(args: SearchArgs): SearchSettings {
@@ -227,9 +222,7 @@ export const searchCommand: CommandModule<object, SearchArgs> = {
       .option('proxy-images', { type: 'number', describe: 'training images used by proxy training' })
       .option('input', { type: 'number', describe: 'proxy-training input size (default the space\'s)' })
       .option('latency', { type: 'string', describe: `latency source: lut:FILE, measure, paired:REF (each network timed against REF, as --arch names it; allows latency=1x), madds (default: 1 ms per 1M MAdds) or module:FILE` })
-      .option('runner', { type: 'string', describe: 'where --latency measure|paired:REF times networks: node (default), browser (headless Chromium) or onnxruntime (the exported ONNX form)' })
-      .option('runner-backend', { type: 'string', describe: 'the runner\'s backend, as `nas latency measure --backend` (browser: wasm, webgl, or ort-web for onnxruntime-web; onnxruntime: cpu, cpu-extended, cpu-basic, cpu-disabled: graph optimisation level)' })
-      .option('runner-threads', { type: 'number', describe: 'threads the runner computes with (node: wasm threads; onnxruntime: intra-op threads; default 1)' })
+      .options(runnerOptions)
       .option('workers', { type: 'number', describe: 'evaluation threads; 0 = in this process (default one per core; at most 4 per core, within memory)' })
       .option('threads', { type: 'number', describe: 'native kernel threads per evaluation worker (default: the cores shared among --workers; in process: every core)' })
       .option('gpus', { type: 'string', describe: 'GPU ids, e.g. 0,1: one worker process per GPU (CUDA_VISIBLE_DEVICES)' })

@@ -193,7 +193,23 @@ export function storeKey(lut: Pick<Lut, 'runner' | 'backend' | 'machine' | 'inpu
   };
 }
 
-function checkSameSetting(existing: Lut, want: Omit<Lut, 'entries' | 'overheadMs' | 'format' | 'version'>): void {
+/** What a table's entries were measured on: the runner, its backend, threads, machine and engine, and the input. */
+export type LutSetting = Omit<Lut, 'entries' | 'overheadMs' | 'format' | 'version'>;
+
+/** The setting of a table measured on `runner` at `input` px with `channels` channels. */
+export function lutSetting(runner: LatencyRunner, input: number, channels: number): LutSetting {
+  return {
+    runner: runner.name,
+    backend: runner.backend,
+    threads: runner.threads,
+    machine: runner.machine,
+    ...(runner.engine === undefined ? {} : { engine: runner.engine }),
+    input: [input, input, channels] as const,
+  };
+}
+
+/** How `existing`'s setting differs from `want` (`runner node vs onnxruntime`, ...): empty when it is the same. */
+export function settingDiffs(existing: Lut, want: LutSetting): string[] {
   const diffs: string[] = [];
   if (existing.runner !== want.runner) diffs.push(`runner ${existing.runner} vs ${want.runner}`);
   if (existing.backend !== want.backend) diffs.push(`backend ${existing.backend} vs ${want.backend}`);
@@ -201,6 +217,11 @@ function checkSameSetting(existing: Lut, want: Omit<Lut, 'entries' | 'overheadMs
   if (existing.machine !== want.machine) diffs.push(`machine '${existing.machine}' vs '${want.machine}'`);
   if (existing.engine !== want.engine) diffs.push(`engine ${existing.engine ?? 'none'} vs ${want.engine ?? 'none'}`);
   if (existing.input.join('x') !== want.input.join('x')) diffs.push(`input ${existing.input.join('x')} vs ${want.input.join('x')}`);
+  return diffs;
+}
+
+function checkSameSetting(existing: Lut, want: LutSetting): void {
+  const diffs = settingDiffs(existing, want);
   if (diffs.length > 0) throw new UsageError(`existing LUT was built for another setting (${diffs.join(', ')}); use another --out`);
 }
 
@@ -270,14 +291,7 @@ export function buildArchs(opts: Pick<BuildLutOptions, 'archs' | 'space' | 'samp
 export async function buildLut(opts: BuildLutOptions): Promise<Lut> {
   const archs = buildArchs(opts);
   const { runner } = opts;
-  const setting = {
-    runner: runner.name,
-    backend: runner.backend,
-    threads: runner.threads,
-    machine: runner.machine,
-    ...(runner.engine === undefined ? {} : { engine: runner.engine }),
-    input: [opts.input, opts.input, archs[0]?.input.channels ?? 3] as const,
-  };
+  const setting = lutSetting(runner, opts.input, archs[0]?.input.channels ?? 3);
   if (opts.existing !== undefined) checkSameSetting(opts.existing, setting);
   // A table nas builds predicts from p10: entries of an older table without it are measured again.
   const entries: Record<string, LutEntry> = Object.fromEntries(

@@ -12,6 +12,9 @@ export interface SourceRunner {
   readonly threads: number;
 }
 
+/** Where a source that names no runner times: the node runner on one wasm thread. */
+export const DEFAULT_SOURCE_RUNNER: SourceRunner = { name: 'node', backend: 'wasm', threads: 1 };
+
 /** A candidate's `latencySource`: the kind, and the runner when not the default (`measure:onnxruntime/cpu/1t`). */
 export function sourceLabel(source: { readonly kind: string; readonly runner?: SourceRunner }): string {
   const r = source.runner;
@@ -27,4 +30,9 @@ export function sourceRunnerFromJson(v: unknown): SourceRunner | undefined | nul
   const { backend, threads } = o;
   if (name === undefined || typeof backend !== 'string' || typeof threads !== 'number') return null;
   return { name, backend, threads };
+}
+
+/** A runner as a report names it: `onnxruntime, cpu, 1 thread`. */
+export function describeRunner(r: SourceRunner): string {
+  return `${r.name}, ${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
 }

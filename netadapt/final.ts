@@ -17,7 +17,8 @@ import { recalibrateBatchNorm } from './batchNorm.js';
 import { pct, type RunContext, type Start, type State, writeSpecFile } from './context.js';
 import { netadaptData } from './finetune.js';
 import type { NetadaptLatency } from './latency.js';
-import { measureAgainstSeed } from './measure.js';
+import { describeRunner } from '../latency/sourceRunner.js';
+import { measureAgainstSeed, timingRunner } from './measure.js';
 import { materialise } from './proposals.js';
 import { judgeMeasured } from './verdict.js';
 import type { IterationSummary, NetadaptResult, NetadaptStatus, TrainedResult } from './types.js';
@@ -40,7 +41,7 @@ type Baseline = NonNullable<NetadaptResult['baseline']>;
 export function complete(
   run: RunContext,
   start: Start,
-  rest: Omit<NetadaptResult, 'runId' | 'targetMs' | 'deltaMs' | 'seed' | 'specFile' | 'latencyEntriesAdded'>,
+  rest: Omit<NetadaptResult, 'runId' | 'targetMs' | 'deltaMs' | 'seed' | 'specFile' | 'latencyEntriesAdded' | 'runner'>,
 ): NetadaptResult {
   const result: NetadaptResult = {
     runId: run.runId,
@@ -55,6 +56,7 @@ export function complete(
     final: rest.final,
     baseline: rest.baseline,
     latencyEntriesAdded: run.latency.added(),
+    runner: timingRunner(run.settings.latency),
     measured: rest.measured,
   };
   run.store.finishRun(run.runId, result);
@@ -184,12 +186,14 @@ const JOINT_RUNS = 6;
  */
 async function measureJoint(run: RunContext, start: Start, finalSpec: ArchSpec, t: Trained, baselineSpec: ArchSpec | null): Promise<Trained> {
   const others = [finalSpec, ...(baselineSpec === null ? [] : [baselineSpec])];
-  const { value: m, otherCores } = await withContention(() => measureAgainstSeed(start.seedSpec, others, JOINT_RUNS * run.settings.measureRuns, run.settings.backend));
+  const runner = timingRunner(run.settings.latency);
+  const runs = JOINT_RUNS * run.settings.measureRuns;
+  const { value: m, otherCores } = await withContention(() => measureAgainstSeed(start.seedSpec, others, runs, run.settings.backend, runner));
   if (otherCores !== null && otherCores > CONTENTION_CORES) run.log(disturbed('the measurement at the end', otherCores));
   const [seedM, finalM = Number.NaN, baseM] = [m.seedMs, ...m.ms];
   const measured = judgeMeasured(start.target, { seedMs: seedM, finalMs: finalM, baselineMs: baseM ?? null });
   run.log(
-    `measured together (p10): seed ${seedM.toFixed(3)} ms, netadapt ${finalM.toFixed(3)} ms` +
+    `measured together (${describeRunner(runner)}, p10): seed ${seedM.toFixed(3)} ms, netadapt ${finalM.toFixed(3)} ms` +
       `${baseM === undefined ? '' : `, width baseline ${baseM.toFixed(3)} ms`}`,
   );
   run.log(measured.verdict);

@@ -1,8 +1,8 @@
 // NetAdapt's latency source. `measure` (the default) sizes the steps by a LUT of the seed's entries built on the way
 // and judges whether the target is met by timing each network whole against the seed, in alternation with it
-// (latency/paired.ts): a ratio to the seed times the seed's figure, so the machine's drift between the seed's
+// (latency/paired.ts), both on the source's runner (`--runner`; node, wasm, one thread by default): a ratio to the seed times the seed's figure, so the machine's drift between the seed's
 // measurement and a network's is not read as pruning. With `--latency lut:FILE`, entries a proposal needs
-// and the table lacks are measured on the node runner and written back to the file (a table grows with the search
+// and the table lacks are measured on the table's runner and written back to the file (a table grows with the search
 // instead of failing on its first new width). `madds` stands in MAdds (1 ms per 1M), `module:FILE` is a user's
 // function.
 import { existsSync } from 'node:fs';
@@ -12,13 +12,13 @@ import type { BackendChoice } from '../backend/choices.js';
 import type { LatencyRunner } from '../latency/runner.js';
 import { measureArchsInterleaved } from '../latency/validate.js';
 import { widthVariants } from '../latency/buildLutFile.js';
-import { buildLut, type Lut, type LutItem, lutItems, readLut, writeLut } from '../latency/lut.js';
+import { buildLut, type Lut, type LutItem, lutItems, lutSetting, readLut, settingDiffs, writeLut } from '../latency/lut.js';
 import { openPairedLatency, type WithRunner } from '../latency/paired.js';
 import { calibrate, predictLatency } from '../latency/predict.js';
 import { createResourceModel, type LatencySourceSpec } from '../latency/resources.js';
 import type { ArchSpec } from '../space/arch.js';
 import { resolve } from '../space/resolve.js';
-import { nodeRunnerFor } from './measure.js';
+import { runnerFor } from './measure.js';
 
 export interface NetadaptLatency {
   readonly source: LatencySourceSpec;
@@ -49,7 +49,7 @@ export interface LatencyOptions {
   readonly runs?: number;
   /** `measure`: A/B rounds per judgement (default 30). */
   readonly rounds?: number;
-  /** Where `measure` times (default: the node runner, wasm, one thread); tests lend a simulated machine. */
+  /** Where `measure` times (default: the source's runner, opened for each measurement); tests lend a simulated machine. */
   readonly withRunner?: WithRunner;
   /** `measure`: where the step LUT is kept (default: in memory only). */
   readonly lutPath?: string;
@@ -68,10 +68,12 @@ const CALIBRATION_WIDTHS = [0.75, 0.5, 0.35];
 
 /**
  * A LUT of the seed and its narrower variants, calibrated on them whole, kept at `path` (a resumed run reads it back,
- * so its steps are sized as before the kill).
+ * so its steps are sized as before the kill; a kept table of another runner, backend, threads, machine or engine is
+ * built again on this one).
  */
 async function seedLut(seed: ArchSpec, runner: LatencyRunner, opts: LatencyOptions, path: string | undefined): Promise<Lut> {
-  if (path !== undefined && existsSync(path)) return readLut(path);
+  const kept = path !== undefined && existsSync(path) ? readLut(path) : null;
+  if (kept !== null && settingDiffs(kept, lutSetting(runner, seed.input.size, seed.input.channels)).length === 0) return kept;
   const archs = widthVariants([seed], CALIBRATION_WIDTHS);
   const warmup = opts.warmup ?? 5;
   const lut = await buildLut({ archs, input: seed.input.size, runner, warmup, runs: opts.runs ?? 20 });
@@ -153,15 +155,15 @@ function plainMeasure(withRunner: WithRunner, opts: LatencyOptions): (table: Lut
  * in the seed's measured terms: the seed's paired reference x LUT(network) / LUT(seed). Whether the target is met
  * is judged by measurement: each network against the seed in A/B rounds, with a 95% interval.
  */
-async function openMeasured(opts: LatencyOptions): Promise<NetadaptLatency> {
+async function openMeasured(source: LatencySourceSpec & { kind: 'measure' }, opts: LatencyOptions): Promise<NetadaptLatency> {
   const rounds = opts.rounds ?? 30;
-  const withRunner = opts.withRunner ?? nodeRunnerFor(opts.backend);
+  const withRunner = opts.withRunner ?? runnerFor(opts.backend, source.runner);
   const paired = await openPairedLatency(opts.seed, withRunner, { rounds, warmup: opts.warmup ?? 5 });
   const lut = await withRunner((runner) => seedLut(opts.seed, runner, opts, opts.lutPath));
   const table = growingLut(lut, anchoredMeasure(opts.seed, withRunner, opts), opts, opts.lutPath);
   const seedLutMs = await table.latency(opts.seed);
   return {
-    source: { kind: 'measure' },
+    source,
     latency: async (s) => (paired.referenceMs * (await table.latency(s))) / seedLutMs,
     confirm: (s) => paired.remeasure(s, CONFIRM_BLOCKS),
     compare: async (a, b) => (await paired.ratio(a, b, CONFIRM_BLOCKS)).ratio,
@@ -191,7 +193,7 @@ const exact = (ms: number): { ms: number; upperMs: number } => ({ ms, upperMs: m
 const quotient = (latency: (s: ArchSpec) => Promise<number>) => async (a: ArchSpec, b: ArchSpec) => (await latency(b)) / (await latency(a));
 
 export async function openNetadaptLatency(source: LatencySourceSpec, opts: LatencyOptions): Promise<NetadaptLatency> {
-  if (source.kind === 'measure') return openMeasured(opts);
+  if (source.kind === 'measure') return openMeasured(source, opts);
   if (source.kind !== 'lut') {
     const model = await createResourceModel(source);
     const latency = (s: ArchSpec): Promise<number> => model.latency(s);

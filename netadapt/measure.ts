@@ -1,23 +1,30 @@
-// Whole networks timed on the node runner (wasm, one thread): side by side at the end of a run, and lent to the
-// paired latency source (latency/paired.ts) for each judgement during it.
+// Whole networks timed on the run's runner (`--runner`; by default node, wasm, one thread): side by side at the end
+// of a run, and lent to the paired latency source (latency/paired.ts) for each judgement during it.
 import { type BackendChoice, useBackend } from '../backend/select.js';
 import type { WithRunner } from '../latency/paired.js';
+import type { LatencySourceSpec } from '../latency/resources.js';
 import { openRunner } from '../latency/runner.js';
+import { DEFAULT_SOURCE_RUNNER, type SourceRunner } from '../latency/sourceRunner.js';
 import { median } from '../latency/stats.js';
 import { measureArchsInterleaved } from '../latency/validate.js';
 import type { ArchSpec } from '../space/arch.js';
 
+/** The runner a run of `source` times on: its own with `measure` (or paired), else the node default. */
+export function timingRunner(source: LatencySourceSpec): SourceRunner {
+  return (source.kind === 'measure' || source.kind === 'paired' ? source.runner : undefined) ?? DEFAULT_SOURCE_RUNNER;
+}
+
 /**
- * The node runner (wasm, one thread) for the time of `fn`; the training backend is selected again afterwards
- * (unconditionally: opening the runner switched the process's backend, whatever was chosen before).
+ * `runner` (default: the node runner, wasm, one thread) for the time of `fn`; the training backend is selected
+ * again afterwards (unconditionally: opening a runner may switch the process's backend, whatever was chosen before).
  */
-export function nodeRunnerFor(backend: BackendChoice): WithRunner {
+export function runnerFor(backend: BackendChoice, runner: SourceRunner = DEFAULT_SOURCE_RUNNER): WithRunner {
   return async (fn) => {
-    const runner = await openRunner('node', { backend: 'wasm', threads: 1 });
+    const opened = await openRunner(runner.name, { backend: runner.backend, threads: runner.threads });
     try {
-      return await fn(runner);
+      return await fn(opened);
     } finally {
-      await runner.close();
+      await opened.close();
       await useBackend(backend);
     }
   };
@@ -27,8 +34,8 @@ export function nodeRunnerFor(backend: BackendChoice): WithRunner {
  * Whole-network latency of `specs`, timed together in interleaved rounds so that a spell of load falls on all of
  * them alike: the 10th percentile of `runs` runs, the lowest of two passes.
  */
-export async function measureTogether(specs: readonly ArchSpec[], runs: number, backend: BackendChoice): Promise<number[]> {
-  return nodeRunnerFor(backend)((runner) => measureArchsInterleaved(runner, specs, { statistic: 'p10', warmup: 5, runs: Math.max(runs, 20) }));
+export async function measureTogether(specs: readonly ArchSpec[], runs: number, backend: BackendChoice, runner?: SourceRunner): Promise<number[]> {
+  return runnerFor(backend, runner)((runner) => measureArchsInterleaved(runner, specs, { statistic: 'p10', warmup: 5, runs: Math.max(runs, 20) }));
 }
 
 /** Passes of a measurement against the seed; each gives one paired ratio (3: a median that one spell cannot move). */
@@ -57,8 +64,14 @@ export function combineAgainstSeed(passes: readonly (readonly (readonly [number,
  * a NetAdapt result of it read 0.76-0.79x among three with the width baseline and 0.81-0.85x as a pair, 4 repeats
  * each), so the end would check another ratio than the one the loop judged.
  */
-export async function measureAgainstSeed(seed: ArchSpec, others: readonly ArchSpec[], runs: number, backend: BackendChoice): Promise<AgainstSeed> {
-  return nodeRunnerFor(backend)(async (runner) => {
+export async function measureAgainstSeed(
+  seed: ArchSpec,
+  others: readonly ArchSpec[],
+  runs: number,
+  backend: BackendChoice,
+  runner?: SourceRunner,
+): Promise<AgainstSeed> {
+  return runnerFor(backend, runner)(async (runner) => {
     const passes: (readonly [number, number])[][] = [];
     for (const other of others) {
       const mine: (readonly [number, number])[] = [];

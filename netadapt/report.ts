@@ -1,6 +1,7 @@
 // The human form of a NetAdapt run: the iterations (latency predicted and measured, validation accuracy, what was
 // shrunk), the final architecture as block strings and its spec file, and the width baseline side by side.
 import { table } from '../common/textTable.js';
+import { describeRunner } from '../latency/sourceRunner.js';
 import { encodeBlock } from '../space/blockString.js';
 import type { NetadaptResult, TrainedResult } from './types.js';
 
@@ -45,7 +46,7 @@ export function netadaptText(r: NetadaptResult): string {
     const m = r.measured;
     lines.push(
       '',
-      `measured together (node, wasm, 1 thread, p10): seed ${ms(m.seedMs)} ms, netadapt ${ms(m.finalMs)} ms ` +
+      `measured together (${describeRunner(r.runner)}, p10): seed ${ms(m.seedMs)} ms, netadapt ${ms(m.finalMs)} ms ` +
         `(${((100 * m.finalMs) / m.seedMs).toFixed(1)}% of the seed), target ${ms(m.targetMs)} ms` +
         `${m.baselineMs === null ? '' : `, width baseline ${ms(m.baselineMs)} ms`}`,
       m.verdict,

@@ -13,7 +13,7 @@ import { pct, type RunContext, type State } from './context.js';
 import { fineTuneTaskConfig } from './finetune.js';
 import { writeIterationsCsv } from './iterationsCsv.js';
 import { mixSeed } from '../common/seed.js';
-import { measureAgainstSeed } from './measure.js';
+import { measureAgainstSeed, timingRunner } from './measure.js';
 import { describeShrink, type Proposal } from './proposals.js';
 import type { Chosen, FineTuneConfig, IterationSummary, ProposalResult } from './types.js';
 
@@ -144,7 +144,7 @@ function pickBest(step: StepInput, results: readonly ProposalResult[]): Chosen |
  * (alone, its time would be the machine's moment as much as the network's).
  */
 async function measureWithSeed(run: RunContext, seed: StepInput['seed'], spec: ArchSpec): Promise<number> {
-  const m = await measureAgainstSeed(seed.spec, [spec], run.settings.measureRuns, run.settings.backend);
+  const m = await measureAgainstSeed(seed.spec, [spec], run.settings.measureRuns, run.settings.backend, timingRunner(run.settings.latency));
   return seed.ms * ((m.ms[0] ?? Number.NaN) / m.seedMs);
 }
 

@@ -4,6 +4,7 @@
 import { backendChoices } from '../backend/choices.js';
 import { NasError } from '../common/errors.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
+import { DEFAULT_SOURCE_RUNNER, type SourceRunner, sourceRunnerFromJson } from '../latency/sourceRunner.js';
 import type { NetadaptIterationRecord } from '../results/netadapt.js';
 import { validateArchSpec } from '../space/validate.js';
 import { parseTrainConfig, type TrainConfig } from '../train/config.js';
@@ -61,9 +62,20 @@ function dataKey(f: Fields): DataKey {
   };
 }
 
+/** A stored runner (absent: undefined, the node default; runs stored before runners could be chosen have none). */
+function runnerAt(f: Fields, k: string): SourceRunner | undefined {
+  return f.read(k, (v) => {
+    const r = sourceRunnerFromJson(v);
+    if (r === null) throw new Error(`must be a runner ({ name, backend, threads }), got ${JSON.stringify(v)}`);
+    return r;
+  });
+}
+
 function latencySource(f: Fields): LatencySourceSpec {
   const kind = f.oneOf('kind', ['lut', 'measure', 'madds', 'module'] as const);
-  return kind === 'lut' || kind === 'module' ? { kind, path: f.str('path') } : { kind };
+  if (kind === 'lut' || kind === 'module') return { kind, path: f.str('path') };
+  const runner = kind === 'measure' ? runnerAt(f, 'runner') : undefined;
+  return runner === undefined ? { kind } : { kind: 'measure', runner };
 }
 
 function shrink(f: Fields): Shrink {
@@ -198,6 +210,7 @@ export function readResult(runId: string, result: unknown): NetadaptResult {
     final: f.orNull('final', (o, k) => trained(o.obj(k))),
     baseline: f.orNull('baseline', (o, k) => ({ ...trained(o.obj(k)), width: o.obj(k).num('width') })),
     latencyEntriesAdded: f.int('latencyEntriesAdded'),
+    runner: runnerAt(f, 'runner') ?? DEFAULT_SOURCE_RUNNER,
     measured: f.orNull('measured', (o, k) => measured(o.obj(k))),
   };
 }

@@ -3,6 +3,7 @@
 // result. All plain JSON data; netadapt/stored.ts checks each on its way back in.
 import type { BackendChoice } from '../backend/choices.js';
 import type { LatencySourceSpec } from '../latency/resources.js';
+import type { SourceRunner } from '../latency/sourceRunner.js';
 import type { ArchSpec } from '../space/arch.js';
 import type { TrainConfig } from '../train/config.js';
 import type { EvalMetrics } from '../train/evaluate.js';
@@ -158,8 +159,14 @@ export interface NetadaptResult {
   readonly baseline: (TrainedResult & { readonly width: number }) | null;
   readonly latencyEntriesAdded: number;
   /**
-   * The seed, the final network and the baseline timed whole together at the end (node runner, wasm, one thread,
-   * 10th percentile of interleaved runs), so that they are comparable; the target in measured terms (a relative
+   * Where the run timed networks: `--latency measure`'s judgements and step table, the measured column and the
+   * measurement at the end (the source's runner; node, wasm, one thread by default and in runs stored before runners
+   * could be chosen).
+   */
+  readonly runner: SourceRunner;
+  /**
+   * The seed, the final network and the baseline timed whole together at the end (on `runner`, 10th percentile of
+   * interleaved runs), so that they are comparable; the target in measured terms (a relative
    * target applied to the seed's measured latency) and whether the result meets it. Null when the seed was the
    * result (nothing to do).
    */

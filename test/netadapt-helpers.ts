@@ -1,7 +1,11 @@
 // Fixtures of the NetAdapt tests.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ArchSpec } from '../space/arch.js';
 import { decodeBlock } from '../space/blockString.js';
 import { archFromBlocks } from '../space/load.js';
+import { runCli } from './cli-helpers.js';
 
 /** Residual groups with SE of both styles, a tied block and a consumer without an expand conv. */
 export function tinyArch(): ArchSpec {
@@ -20,4 +24,15 @@ export function tinyArch(): ArchSpec {
     stem: { ...base.stem, stride: 1 },
     head: { conv: 64, hidden: 32, act: 'hswish' },
   };
+}
+
+/** The tiny network (10 classes) trained for one epoch on 300 MNIST images at 16 px into `seedDir`: a seed in seconds. */
+export function trainTinySeed(dir: string, db: string, seedDir: string): void {
+  const spec = join(dir, 'tiny.json');
+  writeFileSync(spec, JSON.stringify({ ...tinyArch(), classes: 10 }));
+  const r = runCli([
+    'train-final', '--data', 'mnist', '--limit', '300', '--input', '16', '--epochs', '1', '--batch', '25', '--arch', spec,
+    '--seed', '1', '--backend', 'wasm', '--db', db, '--out', seedDir, '--json',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
 }

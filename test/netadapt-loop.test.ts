@@ -123,7 +123,7 @@ describe('nas netadapt', () => {
     assert.ok(Math.abs(m.targetMs - 0.8 * m.seedMs) < 1e-9);
     assert.equal(res.final?.latencyMeasuredMs, m.finalMs);
     assert.equal(b.latencyMeasuredMs, m.baselineMs);
-    assert.match(r.stderr, /measured together \(p10\): seed [\d.]+ ms, netadapt [\d.]+ ms, width baseline [\d.]+ ms/);
+    assert.match(r.stderr, /measured together \(node, wasm, 1 thread, p10\): seed [\d.]+ ms, netadapt [\d.]+ ms, width baseline [\d.]+ ms/);
     assert.match(r.stderr, /(target met|TARGET MISSED) as measured at the end, timed together with the seed: result [\d.]+x of the seed, target 0\.80x/);
     assert.equal(m.targetMet, m.finalMs <= m.targetMs);
   });
