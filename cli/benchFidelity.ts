@@ -86,14 +86,14 @@ const pct = (v: number | null | undefined): string => (v === null || v === undef
 const seconds = (v: number | null): string => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
 
 /** A setting's config as the keys it sets apart from the proxy defaults (the JSON form has every key). */
-function configText(c: JsonValue): string {
+function configText(c: JsonValue, defaults: Readonly<Record<string, JsonValue>>): string {
   if (!isJsonObject(c)) return c === null ? '' : JSON.stringify(c);
-  const defaults: Readonly<Record<string, JsonValue>> = completeProxyJson({}, false);
   const own = Object.entries(c).filter(([k, v]) => !(k in defaults) || JSON.stringify(v) !== JSON.stringify(defaults[k]));
   return own.length === 0 ? 'defaults' : own.map(([k, v]) => `${k}=${JSON.stringify(v).replace(/"/g, '')}`).join(' ');
 }
 
 function fidelityText(r: ProxyFidelityResult): string {
+  const defaults = completeProxyJson({}, false);
   const n = r.noise;
   const training = `${r.epochs} epochs of ${r.recipe}${r.trainImages === null ? '' : ` on ${r.trainImages} training images`}`;
   const lines = [
@@ -102,7 +102,7 @@ function fidelityText(r: ProxyFidelityResult): string {
     '',
     table(
       ['score', 'n', 'Kendall tau', 'Spearman rho', 's / candidate', 'config'],
-      r.settings.map((s) => [s.label, String(s.n), f3(s.kendallTau), f3(s.spearmanRho), seconds(s.secondsPerCandidate), configText(s.config)]),
+      r.settings.map((s) => [s.label, String(s.n), f3(s.kendallTau), f3(s.spearmanRho), seconds(s.secondsPerCandidate), configText(s.config, defaults)]),
     ),
     '',
     `seed-to-seed (seeds ${n.seeds.join(' and ')}, ${n.archs} archs): mean |difference| ${pct(n.meanAbsDiff)} pt, ` +

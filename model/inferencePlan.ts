@@ -141,8 +141,11 @@ class BufferPool {
 
   take(shape: number[]): Buffer {
     const floats = tf.util.sizeFromShape(shape);
-    const b = this.free.pop() ?? { info: null, offset: -1, floats: 0, readers: 0 };
-    if (!this.all.includes(b)) this.all.push(b);
+    let b = this.free.pop();
+    if (b === undefined) {
+      b = { info: null, offset: -1, floats: 0, readers: 0 };
+      this.all.push(b);
+    }
     b.floats = Math.max(b.floats, floats);
     return b;
   }
