@@ -194,15 +194,29 @@ export class ConvBn extends tf.layers.Layer {
   /** Moving averages with the unbiased batch variance, as PyTorch and TF's fused batch norm keep them. */
   private updateMovingStats(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
     const { movingMean, movingVariance } = this.weightsOrThrow();
+    const [d, a, b] = this.movingStatsFactors(count);
+    const [m, v] = this.movingStats();
+    // In place by the native kernel where Node installed it (backend/ops/kernels.ts); the tfjs ops in a browser.
+    if (updateMovingStatsInPlace([m, v], [mean, variance], d, a, b)) return;
+    tf.tidy(() => {
+      movingMean.write(tf.add(tf.mul(m, d), tf.mul(mean, a)));
+      movingVariance.write(tf.add(tf.mul(v, d), tf.mul(variance, b)));
+    });
+  }
+
+  /** moving = moving * d + batch statistic * (a for the mean, b for the variance), over `count` values a channel. */
+  movingStatsFactors(count: number): [d: number, a: number, b: number] {
     const d = this.cfg.bnDecay;
     const unbias = count > 1 ? count / (count - 1) : 1;
+    return [d, 1 - d, (1 - d) * unbias];
+  }
+
+  /** The moving mean and variance variables. */
+  movingStats(): [tf.Variable, tf.Variable] {
+    const { movingMean, movingVariance } = this.weightsOrThrow();
     const [m, v] = [movingMean.read(), movingVariance.read()];
-    // In place by the native kernel where Node installed it (backend/ops/kernels.ts); the tfjs ops in a browser.
-    if (m instanceof tf.Variable && v instanceof tf.Variable && updateMovingStatsInPlace([m, v], [mean, variance], d, 1 - d, (1 - d) * unbias)) return;
-    tf.tidy(() => {
-      movingMean.write(tf.add(tf.mul(m, d), tf.mul(mean, 1 - d)));
-      movingVariance.write(tf.add(tf.mul(v, d), tf.mul(variance, (1 - d) * unbias)));
-    });
+    if (!(m instanceof tf.Variable) || !(v instanceof tf.Variable)) throw new Error(`${this.name}: moving statistics are not variables`);
+    return [m, v];
   }
 
   private weightsOrThrow(): {
@@ -393,9 +407,14 @@ export class Dropout extends tf.layers.Layer {
     const x = one(inputs);
     const rate = this.cfg.rate;
     if (kwargs['training'] !== true || rate === 0) return x;
+    return tf.tidy(() => tf.mul(x, this.nextMask(x.shape)));
+  }
+
+  /** The next training mask of `shape` from the layer's stream: 0 where dropped, 1 / (1 - rate) where kept. */
+  nextMask(shape: readonly number[]): tf.Tensor {
+    const rate = this.cfg.rate;
     const seed = this.rng.int32();
-    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), rate), 'float32');
-    return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+    return tf.tidy(() => tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform([...shape], 0, 1, 'float32', seed), rate), 'float32'), 1 / (1 - rate)));
   }
 
   override getConfig(): SerialConfig {

@@ -7,6 +7,8 @@ import { setFusedOpsEnabled } from '../backend/ops/kernels.js';
 import { setDirectSavesEnabled } from '../backend/ops/savedTensors.js';
 import { useBackend } from '../backend/select.js';
 import { buildModel } from '../model/build.js';
+import { setTrainPlanEnabled } from '../model/trainPlan.js';
+import { setNativeThreads } from '../backend/native.js';
 import { referenceArch } from '../space/reference.js';
 import { resolve } from '../space/resolve.js';
 import { costOf } from '../space/cost.js';
@@ -159,6 +161,7 @@ describe('training MobileNetV3-Small', () => {
 
   it('trains the same with saves made directly as through tfjs clones (bit for bit), and as the composite ops', async () => {
     await useBackend('wasm');
+    setTrainPlanEnabled(false); // the tape's saves are under test; the plan (next test) has none
     const b = batch(8);
     const sgd = parseTrainConfig({ optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 } }).optimizer;
     const train = async (): Promise<{ losses: number[]; weights: Float32Array[]; identities: number }> => {
@@ -182,9 +185,13 @@ describe('training MobileNetV3-Small', () => {
       model.dispose();
       return { losses, weights, identities: profile.kernels.filter((k) => k.name === 'Identity').length };
     };
-    const direct = await train();
+    const direct = await train().finally(() => setTrainPlanEnabled(true));
+    setTrainPlanEnabled(false);
     setDirectSavesEnabled(false);
-    const cloned = await train().finally(() => setDirectSavesEnabled(true));
+    const cloned = await train().finally(() => {
+      setDirectSavesEnabled(true);
+      setTrainPlanEnabled(true);
+    });
     assert.ok(cloned.identities > 100 && direct.identities < cloned.identities / 10, `Identity kernels a step: ${direct.identities} direct, ${cloned.identities} cloned`);
     assert.deepEqual(direct.losses, cloned.losses);
     direct.weights.forEach((w, i) => assert.deepEqual(w, cloned.weights[i], `weight ${i}`));
@@ -195,5 +202,49 @@ describe('training MobileNetV3-Small', () => {
       const c = composite.losses[i] ?? Number.NaN;
       assert.ok(Math.abs(l - c) <= 1e-4 * Math.abs(c), `step ${i + 1}: loss ${l} fused, ${c} composite`);
     });
+  });
+  it('trains bit for bit as tfjs tape does with the native plan (dropout, squeeze-excite, residuals, moving averages), at 1 and 2 threads', async () => {
+    await useBackend('wasm');
+    const b = batch(8);
+    const sgd = parseTrainConfig({ optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 } }).optimizer;
+    const large = resolve({ ...referenceArch('mobilenetv3-large'), input: { size: 32, channels: 3 }, classes: 10 });
+    const train = (a: typeof arch, threads: number, planned: boolean): { losses: number[]; weights: Float32Array[]; tensors: number } => {
+      setNativeThreads(threads);
+      setTrainPlanEnabled(planned);
+      const model = buildModel(a, { seed: 5 });
+      const optimizer = createOptimizer(modelParams(model, 'none'), sgd, 0);
+      const step = makeOptimizerStep(model, { optimizer, labelSmoothing: 0.1, clipGradNorm: 1, ema: null });
+      const x = tf.tensor4d(b.images, [8, 32, 32, 3]);
+      const y = tf.tensor1d(b.labels, 'int32');
+      const losses: number[] = [];
+      let tensors = 0;
+      for (let i = 0; i < 3; i++) {
+        const l = step(x, y, 0.1);
+        losses.push(l.dataSync()[0] ?? Number.NaN);
+        l.dispose();
+        // Tensors, and buffers on the heap (the plan's are not tensors).
+        const held = tf.memory().numTensors * 1e6 + (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+        if (i === 1) tensors = held;
+        else if (i === 2) assert.equal(held, tensors, 'tensors or heap buffers leaked by a step');
+      }
+      const weights = model.weights.map((w) => w.read().dataSync().slice() as Float32Array);
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      model.dispose();
+      return { losses, weights, tensors };
+    };
+    try {
+      for (const [a, threads] of [[arch, 1], [arch, 2], [large, 2]] as const) {
+        const tape = train(a, threads, false);
+        const plan = train(a, threads, true);
+        assert.ok(a.dropout > 0 && plan.losses.every(Number.isFinite), 'a network with dropout trains');
+        assert.deepEqual(plan.losses, tape.losses, `${a.spec.name}, ${threads} threads: losses`);
+        // Every weight, batch-norm moving averages included.
+        plan.weights.forEach((w, i) => assert.deepEqual(w, tape.weights[i], `${a.spec.name}, ${threads} threads: weight ${i}`));
+      }
+    } finally {
+      setTrainPlanEnabled(true);
+      setNativeThreads(1);
+    }
   });
 });

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedSumSquares } from '../backend/kernels/optimizerUpdate.js';
 import { clipByGlobalNorm } from './clip.js';
+import { compileTrainPlan } from '../model/trainPlan.js';
 import type { WeightEma } from './ema.js';
 import { softmaxCrossEntropy } from './loss.js';
 import type { Optimizer } from './optimizers.js';
@@ -43,20 +44,29 @@ export interface OptimizerStep {
   (images: tf.Tensor4D, labels: tf.Tensor1D, lr: number): tf.Scalar;
 }
 
+/** The loss and its gradients for `vars` in their order, through tfjs's tape. */
+function tapeGrads(vars: readonly tf.Variable[], f: () => tf.Scalar): { value: tf.Scalar; grads: tf.Tensor[] } {
+  const { value, grads } = tf.variableGrads(f, [...vars]);
+  const ordered = vars.map((v) => {
+    const g = grads[v.name];
+    if (!g) throw new Error(`no gradient for ${v.name}`);
+    return g;
+  });
+  return { value, grads: ordered };
+}
+
 export function makeOptimizerStep(model: tf.LayersModel, opts: OptimizerStepOptions): OptimizerStep {
   const { optimizer, labelSmoothing, clipGradNorm, ema } = opts;
   const vars = optimizer.params.map((p) => p.variable);
   const scratch = new Int32Array(vars.length * 2);
+  // On wasm with our kernels the forward and backward run as direct native calls (model/trainPlan.ts), with the
+  // same numbers as tfjs's tape, which is the path everywhere else.
+  const plan = compileTrainPlan(model);
+  const loss = (logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar => softmaxCrossEntropy(logits, labels, labelSmoothing);
   return (images, labels, lr) => {
-    const { value, grads } = tf.variableGrads(
-      () => softmaxCrossEntropy(model.apply(images, { training: true }) as tf.Tensor2D, labels, labelSmoothing),
-      vars,
-    );
-    const ordered = vars.map((v) => {
-      const g = grads[v.name];
-      if (!g) throw new Error(`no gradient for ${v.name}`);
-      return g;
-    });
+    const { value, grads: ordered } = plan
+      ? plan.lossAndGrads(images, (logits) => loss(logits, labels), vars)
+      : tapeGrads(vars, () => loss(model.apply(images, { training: true }) as tf.Tensor2D, labels));
     try {
       if (clipGradNorm === null) {
         optimizer.applyGradients(ordered, lr);

@@ -109,12 +109,17 @@ export function runConv(
 ): tf.TensorInfo {
   const out = makeOutput(backend, [...outShape]);
   if (outShape.some((d) => d === 0)) return out.info;
+  callNativeConv(fn, heap(backend), offsetOf(backend, a), offsetOf(backend, b), out.offset, info);
+  return out.info;
+}
+
+/** fn on the heap `h` with byte offsets a, b and out and the geometry of info (also model/trainPlan.ts's call). */
+export function callNativeConv(fn: NativeConv, h: ArrayBuffer, a: number, b: number, out: number, info: tf.backend_util.Conv2DInfo): void {
   fn(
-    heap(backend), offsetOf(backend, a), offsetOf(backend, b), out.offset,
+    h, a, b, out,
     info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
   );
-  return out.info;
 }
 
 /**

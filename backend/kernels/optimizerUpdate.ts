@@ -157,7 +157,7 @@ const statsTable = new Int32Array(4);
  * movingVariance * d + variance * b, rounded as the tfjs ops round them (one native call instead of six kernels,
  * four scalars and two variable writes a layer: at 32 px a fifth of a step's one-thread CPU time).
  */
-export function fusedMovingStats(moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.Tensor, tf.Tensor], d: number, a: number, b: number): void {
+export function fusedMovingStats(moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.TensorInfo, tf.TensorInfo], d: number, a: number, b: number): void {
   const w = wasm();
   for (const v of moving) ownData(v);
   [moving[0], moving[1], batch[0], batch[1]].forEach((t, i) => {

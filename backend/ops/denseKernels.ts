@@ -17,6 +17,17 @@ function columnSums(a: Float32Array, rows: number, cols: number, out: Float32Arr
   }
 }
 
+/**
+ * dx = dy w^T, dw = x^T dy and dbias = column sums of dy, for dy [M, N], x [M, K], w [K, N] at byte offsets of the
+ * heap `h` (also called directly by model/trainPlan.ts).
+ */
+export function denseGradOnHeap(h: ArrayBuffer, o: { dy: number; x: number; w: number; dx: number; dw: number; dbias: number }, M: number, K: number, N: number): void {
+  const product = batchMatMulNative();
+  if (M * K > 0) product(h, o.dy, o.w, o.dx, 1, 1, M, K, N, 0, 1);
+  if (K * N > 0) product(h, o.x, o.dy, o.dw, 1, 1, K, N, M, 1, 0);
+  columnSums(new Float32Array(h, o.dy, M * N), M, N, new Float32Array(h, o.dbias, N));
+}
+
 /** inputs {dy: [M, N], x: [M, K], w: [K, N]} -> [dx [M, K], dw [K, N], dbias [N]]. */
 function denseBiasGrad(args: KernelArgs): tf.TensorInfo[] {
   const k = kernelNames.denseBiasGrad;
@@ -32,11 +43,7 @@ function denseBiasGrad(args: KernelArgs): tf.TensorInfo[] {
   const [dyo, xo, wo] = [offsetOf(b, dy), offsetOf(b, x), offsetOf(b, w)];
   const outs = [b.makeOutput([M, K], 'float32'), b.makeOutput([K, N], 'float32'), b.makeOutput([N], 'float32')];
   const [dxo = 0, dwo = 0, dbo = 0] = outs.map((t) => offsetOf(b, t));
-  const h = heap(b);
-  const product = batchMatMulNative();
-  if (M * K > 0) product(h, dyo, wo, dxo, 1, 1, M, K, N, 0, 1);
-  if (K * N > 0) product(h, xo, dyo, dwo, 1, 1, K, N, M, 1, 0);
-  columnSums(new Float32Array(h, dyo, M * N), M, N, new Float32Array(h, dbo, N));
+  denseGradOnHeap(heap(b), { dy: dyo, x: xo, w: wo, dx: dxo, dw: dwo, dbias: dbo }, M, K, N);
   return outs;
 }
 

@@ -51,7 +51,8 @@ type ScaleBackward = (
   heap: ArrayBuffer, dy: number, x: number, s: number, dx: number, ds: number, n: number, hw: number, c: number,
 ) => void;
 
-interface Natives {
+/** The addon's functions of the fused training ops (also called directly by model/trainPlan.ts). */
+export interface TrainingNatives {
   readonly bnForward: BatchNormForward;
   readonly bnBackward: BatchNormBackward;
   readonly actForward: ActivationForward;
@@ -62,10 +63,10 @@ interface Natives {
   readonly scaleBackward: ScaleBackward;
 }
 
-let natives: Natives | null = null;
+let natives: TrainingNatives | null = null;
 
 /** The addon's functions; throws NasError('E_NATIVE') with how to build it when it does not load. */
-function native(): Natives {
+export function trainingNatives(): TrainingNatives {
   natives ??= {
     bnForward: nativeFn<BatchNormForward>('batchNormForward'),
     bnBackward: nativeFn<BatchNormBackward>('batchNormBackward'),
@@ -143,7 +144,7 @@ function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   const yo = offsetOf(b, y);
   const mo = offsetOf(b, mean);
   const vo = offsetOf(b, variance);
-  native().bnForward(heap(b), xo, go, bo, yo, mo, vo, rows, C, numberAttr(args, 'eps'));
+  trainingNatives().bnForward(heap(b), xo, go, bo, yo, mo, vo, rows, C, numberAttr(args, 'eps'));
   return [y, mean, variance];
 }
 
@@ -172,7 +173,7 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   const dxo = offsetOf(b, dx);
   const dgo = offsetOf(b, dgamma);
   const dbo = offsetOf(b, dbeta);
-  native().bnBackward(heap(b), dyo, xo, go, mo, vo, dxo, dgo, dbo, rows, C, numberAttr(args, 'eps'));
+  trainingNatives().bnBackward(heap(b), dyo, xo, go, mo, vo, dxo, dgo, dbo, rows, C, numberAttr(args, 'eps'));
   return [dx, dgamma, dbeta];
 }
 
@@ -184,7 +185,7 @@ function activation(args: KernelArgs): tf.TensorInfo {
   const xo = offsetOf(b, x);
   const y = out(b, x.shape);
   const yo = offsetOf(b, y);
-  native().actForward(heap(b), xo, yo, sizeOf(x.shape), kind);
+  trainingNatives().actForward(heap(b), xo, yo, sizeOf(x.shape), kind);
   return y;
 }
 
@@ -199,7 +200,7 @@ function activationGrad(args: KernelArgs): tf.TensorInfo {
   const so = offsetOf(b, saved);
   const dx = out(b, dy.shape);
   const dxo = offsetOf(b, dx);
-  native().actBackward(heap(b), dyo, so, dxo, sizeOf(dy.shape), kind);
+  trainingNatives().actBackward(heap(b), dyo, so, dxo, sizeOf(dy.shape), kind);
   return dx;
 }
 
@@ -217,7 +218,7 @@ function globalAvgPool(args: KernelArgs): tf.TensorInfo {
   const xo = offsetOf(b, x);
   const y = out(b, [n, c]);
   const yo = offsetOf(b, y);
-  native().poolForward(heap(b), xo, yo, n, hw, c);
+  trainingNatives().poolForward(heap(b), xo, yo, n, hw, c);
   return y;
 }
 
@@ -232,7 +233,7 @@ function globalAvgPoolGrad(args: KernelArgs): tf.TensorInfo {
   const dyo = offsetOf(b, dy);
   const dx = out(b, [n, height, width, c]);
   const dxo = offsetOf(b, dx);
-  native().poolBackward(heap(b), dyo, dxo, n, height * width, c);
+  trainingNatives().poolBackward(heap(b), dyo, dxo, n, height * width, c);
   return dx;
 }
 
@@ -247,7 +248,7 @@ function channelScale(args: KernelArgs): tf.TensorInfo {
   const so = offsetOf(b, s);
   const y = out(b, x.shape);
   const yo = offsetOf(b, y);
-  native().scaleForward(heap(b), xo, so, yo, n, hw, c);
+  trainingNatives().scaleForward(heap(b), xo, so, yo, n, hw, c);
   return y;
 }
 
@@ -267,7 +268,7 @@ function channelScaleGrad(args: KernelArgs): tf.TensorInfo[] {
   const ds = out(b, [n, c]);
   const dxo = offsetOf(b, dx);
   const dso = offsetOf(b, ds);
-  native().scaleBackward(heap(b), dyo, xo, so, dxo, dso, n, hw, c);
+  trainingNatives().scaleBackward(heap(b), dyo, xo, so, dxo, dso, n, hw, c);
   return [dx, ds];
 }
 
@@ -294,7 +295,7 @@ export function registerFusedOpKernels(): void {
 
 installFusedKernels(() => {
   registerFusedOpKernels();
-  native();
+  trainingNatives();
   loadInferenceNatives();
   installDirectSaves();
 });
