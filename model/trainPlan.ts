@@ -11,7 +11,7 @@ import { fusedMovingStats } from '../backend/kernels/optimizerUpdate.js';
 import { denseGradOnHeap } from '../backend/ops/denseKernels.js';
 import { activationGradReadsInput, type ActivationKind, useFusedKernels } from '../backend/ops/fused.js';
 import { inferenceNatives } from '../backend/ops/inferenceKernels.js';
-import { trainingNatives } from '../backend/ops/kernels.js';
+import { activationCodes, trainingNatives } from '../backend/ops/kernels.js';
 import { currentWasmBackend, heap, offsetOf, type WasmBackend } from '../backend/wasmHeap.js';
 import { weightByName } from './fold.js';
 import { ConvBn, DenseAct, Dropout, GlobalAvgPool, SqueezeExcite } from './layers.js';
@@ -106,21 +106,19 @@ interface Node {
   readonly output: number;
 }
 
-const ACT_CODES: Readonly<Record<ActivationKind, number>> = { relu: 0, relu6: 1, hswish: 2, hsigmoid: 3, sigmoid: 4 };
-
 /** y = act(x) as a new buffer, and the backward dx = act'(dy) from what the gradient reads (x or y). */
 function activationForward(p: Pass, x: Buf, kind: ActivationKind | 'linear'): { y: Buf; backward: (dy: Buf) => Buf } {
   if (kind === 'linear') return { y: x, backward: (dy) => dy };
   const y = p.alloc(x.shape);
   const n = tf.util.sizeFromShape(x.shape);
-  trainingNatives().actForward(p.heap(), p.at(x), p.at(y), n, ACT_CODES[kind]);
+  trainingNatives().actForward(p.heap(), p.at(x), p.at(y), n, activationCodes[kind]);
   const saved = activationGradReadsInput(kind) ? x : y;
   saved.readers++;
   return {
     y,
     backward: (dy) => {
       const dx = p.alloc(dy.shape);
-      trainingNatives().actBackward(p.heap(), p.at(dy), p.at(saved), p.at(dx), n, ACT_CODES[kind]);
+      trainingNatives().actBackward(p.heap(), p.at(dy), p.at(saved), p.at(dx), n, activationCodes[kind]);
       p.done(dy);
       p.done(saved);
       return dx;
@@ -158,8 +156,8 @@ const variableOf = (layer: tf.layers.Layer, suffix: string): tf.Variable => {
 
 /** Convolution, batch norm with this batch's statistics (moving averages updated), activation. */
 function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: Buf; backward: Backward } {
-  const { depthwise, kernelSize: k, strides, padding, activation, bnEps: eps } = layer.cfg;
-  const [w, gamma, beta] = [variableOf(layer, 'kernel'), variableOf(layer, 'gamma'), variableOf(layer, 'beta')];
+  const { depthwise, kernelSize: k, strides, padding, activation } = layer.cfg;
+  const w = variableOf(layer, 'kernel');
   const pad = padding === 'same' ? 'same' : ([[0, 0], [k >> 1, k >> 1], [k >> 1, k >> 1], [0, 0]] as tf.backend_util.ExplicitPadding);
   const info = convInfo(x.shape as [number, number, number, number], w.shape as [number, number, number, number], { strides, pad, dilations: 1 }, depthwise);
   const names: [NativeConvName, NativeConvName, NativeConvName] = depthwise
@@ -167,22 +165,12 @@ function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: B
     : ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput'];
   const c = p.alloc(info.outShape);
   callNativeConv(nativeConv(names[0]), p.heap(), p.at(x), p.at(w), p.at(c), info);
-  const C = info.outChannels;
-  const rows = tf.util.sizeFromShape(info.outShape) / C;
-  const [bn, mean, variance] = [p.alloc(info.outShape), p.alloc([C]), p.alloc([C])];
-  trainingNatives().bnForward(p.heap(), p.at(c), p.at(gamma), p.at(beta), p.at(bn), p.at(mean), p.at(variance), rows, C, eps);
-  const [d, a, b] = layer.movingStatsFactors(rows);
-  fusedMovingStats(layer.movingStats(), [mean.info, variance.info], d, a, b);
-  const act = activationForward(p, bn, activation);
-  if (act.y !== bn) p.done(bn);
+  const bn = activation === 'linear' ? batchNormForward(p, layer, c) : batchNormActForward(p, layer, c, activation);
   x.readers++;
   return {
-    y: act.y,
+    y: bn.y,
     backward: (dz, toInput) => {
-      const dy = act.backward(dz);
-      const [dc, dgamma, dbeta] = [p.alloc(info.outShape), p.weightGrad(gamma), p.weightGrad(beta)];
-      trainingNatives().bnBackward(p.heap(), p.at(dy), p.at(c), p.at(gamma), p.at(mean), p.at(variance), p.at(dc), p.at(dgamma), p.at(dbeta), rows, C, eps);
-      [dy, c, mean, variance].forEach((t) => p.done(t));
+      const dc = bn.backward(dz);
       callNativeConv(nativeConv(names[1]), p.heap(), p.at(x), p.at(dc), p.at(p.weightGrad(w)), info);
       if (needsDx) {
         const dx = p.alloc(x.shape);
@@ -191,6 +179,64 @@ function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: B
       }
       p.done(dc);
       p.done(x);
+    },
+  };
+}
+
+/** The batch statistics of `c` ([rows, C] over all axes but the last), and the layer's moving averages updated with them. */
+function batchStats(p: Pass, layer: ConvBn, c: Buf): { mean: Buf; variance: Buf; rows: number; C: number } {
+  const C = c.shape[c.shape.length - 1] ?? 0;
+  const rows = C === 0 ? 0 : tf.util.sizeFromShape(c.shape) / C;
+  return { mean: p.alloc([C]), variance: p.alloc([C]), rows, C };
+}
+
+function updateMovingStats(layer: ConvBn, s: { mean: Buf; variance: Buf; rows: number }): void {
+  const [d, a, b] = layer.movingStatsFactors(s.rows);
+  fusedMovingStats(layer.movingStats(), [s.mean.info, s.variance.info], d, a, b);
+}
+
+/** Batch norm alone (the linear projections): the kernels of backend/ops/batchNorm.ts. */
+function batchNormForward(p: Pass, layer: ConvBn, c: Buf): { y: Buf; backward: (dy: Buf) => Buf } {
+  const eps = layer.cfg.bnEps;
+  const [gamma, beta] = [variableOf(layer, 'gamma'), variableOf(layer, 'beta')];
+  const s = batchStats(p, layer, c);
+  const y = p.alloc(c.shape);
+  trainingNatives().bnForward(p.heap(), p.at(c), p.at(gamma), p.at(beta), p.at(y), p.at(s.mean), p.at(s.variance), s.rows, s.C, eps);
+  updateMovingStats(layer, s);
+  return {
+    y,
+    backward: (dy) => {
+      const [dc, dgamma, dbeta] = [p.alloc(c.shape), p.weightGrad(gamma), p.weightGrad(beta)];
+      trainingNatives().bnBackward(p.heap(), p.at(dy), p.at(c), p.at(gamma), p.at(s.mean), p.at(s.variance), p.at(dc), p.at(dgamma), p.at(dbeta), s.rows, s.C, eps);
+      [dy, c, s.mean, s.variance].forEach((t) => p.done(t));
+      return dc;
+    },
+  };
+}
+
+/**
+ * Batch norm and the activation in one kernel each way (batchnorm.cc), the numbers of the two kernels the ops call
+ * one after the other: the normalised values are recomputed in the backward rather than kept.
+ */
+function batchNormActForward(p: Pass, layer: ConvBn, c: Buf, activation: ActivationKind): { y: Buf; backward: (dz: Buf) => Buf } {
+  const eps = layer.cfg.bnEps;
+  const kind = activationCodes[activation];
+  const [gamma, beta] = [variableOf(layer, 'gamma'), variableOf(layer, 'beta')];
+  const s = batchStats(p, layer, c);
+  const [z, scale] = [p.alloc(c.shape), p.alloc([s.C])];
+  trainingNatives().bnActForward(p.heap(), p.at(c), p.at(gamma), p.at(beta), p.at(z), p.at(s.mean), p.at(s.variance), p.at(scale), s.rows, s.C, eps, kind);
+  updateMovingStats(layer, s);
+  const readsOutput = !activationGradReadsInput(activation);
+  if (readsOutput) z.readers++;
+  return {
+    y: z,
+    backward: (dz) => {
+      const [dc, dgamma, dbeta] = [p.alloc(c.shape), p.weightGrad(gamma), p.weightGrad(beta)];
+      const zo = readsOutput ? p.at(z) : p.at(c);
+      trainingNatives().bnActBackward(p.heap(), p.at(dz), p.at(c), zo, p.at(gamma), p.at(beta), p.at(s.mean), p.at(s.variance), p.at(scale), p.at(dc), p.at(dgamma), p.at(dbeta), s.rows, s.C, eps, kind);
+      [dz, c, s.mean, s.variance, scale].forEach((t) => p.done(t));
+      if (readsOutput) p.done(z);
+      return dc;
     },
   };
 }

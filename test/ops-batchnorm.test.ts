@@ -5,7 +5,10 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { fusedMovingStats, fusedUpdatesAvailable } from '../backend/kernels/optimizerUpdate.js';
 import { batchNormTrain } from '../backend/ops/batchNorm.js';
-import { registerFusedOpKernels, setFusedOpsEnabled } from '../backend/ops/kernels.js';
+import { activationCodes, registerFusedOpKernels, setFusedOpsEnabled, trainingNatives } from '../backend/ops/kernels.js';
+import { activationGradReadsInput, type ActivationKind } from '../backend/ops/fused.js';
+import { setNativeThreads } from '../backend/native.js';
+import { currentWasmBackend, heap, offsetOf } from '../backend/wasmHeap.js';
 import { assertClose, assertEvaluationsClose, evaluate, randn, setBackend, sizeOf, type Input } from './ops-helpers.js';
 
 const EPS = 1e-3;
@@ -157,5 +160,45 @@ describe('batchNormTrain', () => {
     assert.deepEqual(moving[1].dataSync(), expectVar.dataSync());
     before.forEach((t, i) => assert.deepEqual(t.dataSync(), kept[i]));
     tf.dispose([...moving, ...batch, expectMean, expectVar, ...before]);
+  });
+  // model/trainPlan.ts runs batch norm and the activation after it as one kernel each way; its results must be the
+  // two kernels' bit for bit, for every kind, with masked channel tails, at 1 thread and split over 2.
+  it('fuses batch norm with each activation with the numbers of the two kernels, forward and backward, at 1 and 2 threads', async () => {
+    await setBackend('wasm');
+    const n = trainingNatives();
+    const b = currentWasmBackend();
+    const kinds: ActivationKind[] = ['relu', 'relu6', 'hswish', 'hsigmoid', 'sigmoid'];
+    const at = (t: tf.Tensor): number => offsetOf(b, t);
+    try {
+      for (const [shape, threads] of [[[2, 5, 5, 13], 1], [[16, 24, 24, 45], 2]] as const) {
+        setNativeThreads(threads);
+        const C = shape[3];
+        const rows = sizeOf(shape) / C;
+        const x = tf.tensor(randn(sizeOf(shape), 11, 2, 0.5), [...shape]);
+        const gamma = tf.tensor(randn(C, 12, 0.5, 1), [C]);
+        const beta = tf.tensor(randn(C, 13, 0.5, 0), [C]);
+        const dz = tf.tensor(randn(sizeOf(shape), 14), [...shape]);
+        for (const kind of kinds) {
+          const code = activationCodes[kind];
+          const [y, z1, z2, dy, dx1, dx2] = Array.from({ length: 6 }, () => tf.zeros([...shape]));
+          const [m1, v1, m2, v2, scale, dg1, db1, dg2, db2] = Array.from({ length: 9 }, () => tf.zeros([C]));
+          n.bnForward(heap(b), at(x), at(gamma), at(beta), at(y!), at(m1!), at(v1!), rows, C, EPS);
+          n.actForward(heap(b), at(y!), at(z1!), sizeOf(shape), code);
+          n.bnActForward(heap(b), at(x), at(gamma), at(beta), at(z2!), at(m2!), at(v2!), at(scale!), rows, C, EPS, code);
+          n.actBackward(heap(b), at(dz), at(activationGradReadsInput(kind) ? y! : z1!), at(dy!), sizeOf(shape), code);
+          n.bnBackward(heap(b), at(dy!), at(x), at(gamma), at(m1!), at(v1!), at(dx1!), at(dg1!), at(db1!), rows, C, EPS);
+          n.bnActBackward(heap(b), at(dz), at(x), at(z2!), at(gamma), at(beta), at(m2!), at(v2!), at(scale!), at(dx2!), at(dg2!), at(db2!), rows, C, EPS, code);
+          const what = `${kind}, [${shape.join(', ')}], ${threads} threads`;
+          assert.ok(z1!.dataSync().some((v) => v !== 0), `${what}: the kernels wrote`);
+          for (const [got, want, name] of [[z2, z1, 'z'], [m2, m1, 'mean'], [v2, v1, 'variance'], [dx2, dx1, 'dx'], [dg2, dg1, 'dgamma'], [db2, db1, 'dbeta']] as const) {
+            assert.deepEqual(got!.dataSync(), want!.dataSync(), `${what}: ${name}`);
+          }
+          tf.dispose([y!, z1!, z2!, dy!, dx1!, dx2!, m1!, v1!, m2!, v2!, scale!, dg1!, db1!, dg2!, db2!]);
+        }
+        tf.dispose([x, gamma, beta, dz]);
+      }
+    } finally {
+      setNativeThreads(1);
+    }
   });
 });

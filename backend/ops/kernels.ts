@@ -22,8 +22,8 @@ export {
   useFusedKernels,
 } from './fused.js';
 
-/** The addon's code for each kind (activation.cc). */
-const activationCodes: Readonly<Record<ActivationKind, number>> = {
+/** The addon's code for each kind (act_ops.h). */
+export const activationCodes: Readonly<Record<ActivationKind, number>> = {
   relu: 0,
   relu6: 1,
   hswish: 2,
@@ -40,6 +40,16 @@ type BatchNormBackward = (
   heap: ArrayBuffer, dy: number, x: number, gamma: number, mean: number, variance: number, dx: number,
   dgamma: number, dbeta: number, rows: number, channels: number, eps: number,
 ) => void;
+/** Batch norm then an activation in the same passes (batchnorm.cc); also saves the per-channel scale [C]. */
+type BatchNormActForward = (
+  heap: ArrayBuffer, x: number, gamma: number, beta: number, z: number, mean: number, variance: number, scale: number,
+  rows: number, channels: number, eps: number, kind: number,
+) => void;
+/** The gradient of BatchNormActForward; z is read where the activation's gradient reads its output. */
+type BatchNormActBackward = (
+  heap: ArrayBuffer, dz: number, x: number, z: number, gamma: number, beta: number, mean: number, variance: number,
+  scale: number, dx: number, dgamma: number, dbeta: number, rows: number, channels: number, eps: number, kind: number,
+) => void;
 type ActivationForward = (heap: ArrayBuffer, x: number, y: number, size: number, kind: number) => void;
 type ActivationBackward = (
   heap: ArrayBuffer, dy: number, saved: number, dx: number, size: number, kind: number,
@@ -55,6 +65,8 @@ type ScaleBackward = (
 export interface TrainingNatives {
   readonly bnForward: BatchNormForward;
   readonly bnBackward: BatchNormBackward;
+  readonly bnActForward: BatchNormActForward;
+  readonly bnActBackward: BatchNormActBackward;
   readonly actForward: ActivationForward;
   readonly actBackward: ActivationBackward;
   readonly poolForward: PoolForward;
@@ -70,6 +82,8 @@ export function trainingNatives(): TrainingNatives {
   natives ??= {
     bnForward: nativeFn<BatchNormForward>('batchNormForward'),
     bnBackward: nativeFn<BatchNormBackward>('batchNormBackward'),
+    bnActForward: nativeFn<BatchNormActForward>('batchNormActForward'),
+    bnActBackward: nativeFn<BatchNormActBackward>('batchNormActBackward'),
     actForward: nativeFn<ActivationForward>('activationForward'),
     actBackward: nativeFn<ActivationBackward>('activationBackward'),
     poolForward: nativeFn<PoolForward>('globalAvgPoolForward'),
