@@ -2,12 +2,14 @@
 // training ops and their registered gradients make through tfjs (backend/kernels, backend/ops), on the same inputs, so
 // the loss, every gradient and the batch-norm moving averages equal tf.variableGrads' bit for bit, without
 // tfjs-layers' graph walk and tfjs-core's per-kernel bookkeeping (scopes, tape, saved-tensor clones, kernel lookup).
-// That bookkeeping was about 40% of a 32 px MobileNetV3-Small step on one thread, and it runs on one thread however
-// many the kernels use. The loss and its gradient at the logits stay tfjs ops (one small tensor). Buffers are
-// allocated per step and freed once their last reader has run. Node only: the wasm backend with our native kernels.
+// That bookkeeping was about 40% of a 32 px MobileNetV3-Small step on one thread (15.9 ms a step, 9.9 ms as a plan),
+// and it runs on one thread however many the kernels use. Batch norm and the activation after it run as one fused
+// kernel each way (batchnorm.cc; the two kernels' numbers). The loss and its gradient at the logits, and dropout's
+// mask, stay tfjs ops (small tensors). Buffers are allocated per step and freed once their last reader has run.
+// Node only: the wasm backend with our native kernels.
 import * as tf from '@tensorflow/tfjs';
 import { callNativeConv, convInfo, nativeConv, type NativeConvName } from '../backend/kernels/convGeometry.js';
-import { fusedMovingStats } from '../backend/kernels/optimizerUpdate.js';
+import { fusedMovingStatsAt } from '../backend/kernels/optimizerUpdate.js';
 import { denseGradOnHeap } from '../backend/ops/denseKernels.js';
 import { activationGradReadsInput, type ActivationKind, useFusedKernels } from '../backend/ops/fused.js';
 import { inferenceNatives } from '../backend/ops/inferenceKernels.js';
@@ -24,9 +26,9 @@ export interface TrainPlan {
   lossAndGrads(images: tf.Tensor4D, loss: (logits: tf.Tensor2D) => tf.Scalar, vars: readonly tf.Variable[]): { value: tf.Scalar; grads: tf.Tensor[] };
 }
 
-/** A value of the pass: a buffer on the heap while it has readers left. */
+/** A value of the pass: a buffer on the heap (its byte offset) while it has readers left. */
 interface Buf {
-  readonly info: tf.TensorInfo;
+  readonly offset: number;
   readonly shape: number[];
   readers: number;
 }
@@ -34,23 +36,80 @@ interface Buf {
 /** What a layer's forward leaves for its backward: from the output's gradient, the input's, passed to `toInput`. */
 type Backward = (dy: Buf, toInput: (dx: Buf) => void) => void;
 
-/** One step's buffers and gradients. */
+/**
+ * Where a step's buffers go in one block of the heap: the byte offset of each allocation, in the order the step makes
+ * them (the same every step for one input shape), packed by lifetime so that buffers not alive together share bytes.
+ */
+interface Layout {
+  readonly bytes: number[];
+  readonly offsets: number[];
+  readonly total: number;
+}
+
+const ALIGN = 64;
+
+/** First fit, largest first: each buffer at the lowest offset free of every buffer alive at the same time. */
+function packLayout(trace: readonly { bytes: number; start: number; end: number }[]): Layout {
+  const order = trace.map((_, i) => i).sort((a, b) => (trace[b]?.bytes ?? 0) - (trace[a]?.bytes ?? 0) || a - b);
+  const offsets = new Array<number>(trace.length).fill(0);
+  const placed: number[] = [];
+  let total = 0;
+  for (const i of order) {
+    const t = trace[i];
+    if (t === undefined) continue;
+    const clashes = placed
+      .filter((j) => (trace[j]?.start ?? 0) < t.end && t.start < (trace[j]?.end ?? 0))
+      .map((j) => [offsets[j] ?? 0, (offsets[j] ?? 0) + (trace[j]?.bytes ?? 0)] as const)
+      .sort((a, b) => a[0] - b[0]);
+    let at = 0;
+    for (const [lo, hi] of clashes) if (at + t.bytes > lo && at < hi) at = Math.max(at, hi);
+    offsets[i] = at;
+    placed.push(i);
+    total = Math.max(total, at + t.bytes);
+  }
+  return { bytes: trace.map((t) => t.bytes), offsets, total };
+}
+
+/**
+ * One step's buffers and gradients. The first step for an input shape allocates each buffer as it comes and records
+ * its size and lifetime; later steps take one block of the heap and place every buffer at its planned offset
+ * (the allocator's calls were about 1.5% of a 224 px step, all on one thread).
+ */
 class Pass {
-  private readonly owned = new Set<Buf>();
+  private readonly live = new Map<Buf, tf.TensorInfo>();
+  private readonly trace: { bytes: number; start: number; end: number }[] = [];
+  private readonly traced = new Map<Buf, number>();
+  private clock = 0;
+  private readonly block: tf.TensorInfo | null;
+  private readonly base: number;
+  private next = 0;
   /** Gradients of values, by value index; weight gradients by variable. */
   readonly grads = new Map<number, Buf>();
   readonly weightGrads = new Map<tf.Variable, tf.TensorInfo>();
 
-  constructor(readonly b: WasmBackend) {}
+  constructor(readonly b: WasmBackend, private readonly layout: Layout | null) {
+    this.block = layout === null ? null : b.makeOutput([Math.ceil(layout.total / 4) + ALIGN / 4], 'float32');
+    this.base = this.block === null ? 0 : Math.ceil(offsetOf(b, this.block) / ALIGN) * ALIGN;
+  }
 
-  alloc(shape: number[], readers = 1): Buf {
-    const buf = { info: this.b.makeOutput(shape, 'float32'), shape, readers };
-    this.owned.add(buf);
+  /** A new buffer with one reader: its maker. */
+  alloc(shape: number[]): Buf {
+    const bytes = Math.ceil((tf.util.sizeFromShape(shape) * 4) / ALIGN) * ALIGN;
+    if (this.layout !== null) {
+      const i = this.next++;
+      if (this.layout.bytes[i] !== bytes) throw new Error(`train plan: buffer ${i} is ${bytes} bytes, planned ${this.layout.bytes[i] ?? 'none'}`);
+      return { offset: this.base + (this.layout.offsets[i] ?? 0), shape, readers: 1 };
+    }
+    const info = this.b.makeOutput(shape, 'float32');
+    const buf = { offset: offsetOf(this.b, info), shape, readers: 1 };
+    this.live.set(buf, info);
+    this.traced.set(buf, this.trace.length);
+    this.trace.push({ bytes, start: this.clock++, end: Number.POSITIVE_INFINITY });
     return buf;
   }
 
   at(t: Buf | tf.TensorInfo): number {
-    return offsetOf(this.b, 'info' in t ? t.info : t);
+    return 'offset' in t ? t.offset : offsetOf(this.b, t);
   }
 
   /** The heap now (read after every allocation: growing the memory replaces it). */
@@ -58,15 +117,20 @@ class Pass {
     return heap(this.b);
   }
 
-  /** Hands `buf`'s memory over to a tensor made from it. */
-  forget(buf: Buf): void {
-    this.owned.delete(buf);
+  /** One reader of `buf` has run; its bytes are free after the last. */
+  done(buf: Buf): void {
+    if (--buf.readers > 0) return;
+    const info = this.live.get(buf);
+    if (info === undefined) return;
+    this.live.delete(buf);
+    this.b.disposeData(info.dataId, true);
+    const t = this.trace[this.traced.get(buf) ?? -1];
+    if (t !== undefined) t.end = this.clock++;
   }
 
-  /** One reader of `buf` has run; its memory is freed after the last. */
-  done(buf: Buf): void {
-    if (--buf.readers > 0 || !this.owned.delete(buf)) return;
-    this.b.disposeData(buf.info.dataId, true);
+  /** The layout of this step's buffers, after a step that allocated them one by one (null after a planned one). */
+  plannedLayout(): Layout | null {
+    return this.layout === null ? packLayout(this.trace) : null;
   }
 
   /** A weight's gradient, kept to the end of the step (returned as a tensor). */
@@ -92,8 +156,9 @@ class Pass {
   }
 
   dispose(): void {
-    for (const buf of this.owned) this.b.disposeData(buf.info.dataId, true);
-    this.owned.clear();
+    for (const info of this.live.values()) this.b.disposeData(info.dataId, true);
+    this.live.clear();
+    if (this.block !== null) this.b.disposeData(this.block.dataId, true);
     for (const info of this.weightGrads.values()) this.b.disposeData(info.dataId, true);
     this.weightGrads.clear();
   }
@@ -192,7 +257,7 @@ function batchStats(p: Pass, layer: ConvBn, c: Buf): { mean: Buf; variance: Buf;
 
 function updateMovingStats(layer: ConvBn, s: { mean: Buf; variance: Buf; rows: number }): void {
   const [d, a, b] = layer.movingStatsFactors(s.rows);
-  fusedMovingStats(layer.movingStats(), [s.mean.info, s.variance.info], d, a, b);
+  fusedMovingStatsAt(layer.movingStats(), s.mean.offset, s.variance.offset, d, a, b);
 }
 
 /** Batch norm alone (the linear projections): the kernels of backend/ops/batchNorm.ts. */
@@ -401,23 +466,30 @@ export function compileTrainPlan(model: tf.LayersModel): TrainPlan | null {
     layer instanceof SqueezeExcite || layer instanceof GlobalAvgPool || layer instanceof DenseAct || layer instanceof Dropout,
   );
   if (!supported) return null;
-  return { lossAndGrads: (images, loss, vars) => runStep(compiled, images, loss, vars) };
+  const layouts = new Map<string, Layout>(); // by input shape
+  return { lossAndGrads: (images, loss, vars) => runStep(compiled, layouts, images, loss, vars) };
 }
 
 type Compiled = { readonly nodes: Node[]; readonly output: number; readonly readers: number[] };
 
-function runStep(c: Compiled, images: tf.Tensor4D, loss: (logits: tf.Tensor2D) => tf.Scalar, vars: readonly tf.Variable[]): { value: tf.Scalar; grads: tf.Tensor[] } {
+function runStep(
+  c: Compiled, layouts: Map<string, Layout>, images: tf.Tensor4D, loss: (logits: tf.Tensor2D) => tf.Scalar, vars: readonly tf.Variable[],
+): { value: tf.Scalar; grads: tf.Tensor[] } {
   if (images.dtype !== 'float32') throw new Error(`train plan: images must be float32, got ${images.dtype}`);
-  const p = new Pass(currentWasmBackend());
+  const key = images.shape.join();
+  const p = new Pass(currentWasmBackend(), layouts.get(key) ?? null);
   try {
     const { logits, backwards } = forwardAll(p, c, images);
     const { value, dLogits } = lossGradient(p, logits, loss);
     try {
-      backwardAll(p, c, backwards, { info: dLogits, shape: [...dLogits.shape], readers: 1 });
+      backwardAll(p, c, backwards, { offset: p.at(dLogits), shape: [...dLogits.shape], readers: 1 });
     } finally {
       dLogits.dispose();
     }
-    return { value, grads: vars.map((v) => takeGrad(p, v)) };
+    const grads = vars.map((v) => takeGrad(p, v));
+    const layout = p.plannedLayout();
+    if (layout !== null) layouts.set(key, layout);
+    return { value, grads };
   } finally {
     p.dispose();
   }
@@ -426,7 +498,7 @@ function runStep(c: Compiled, images: tf.Tensor4D, loss: (logits: tf.Tensor2D) =
 /** Every layer's forward; the logits, and each layer's backward. */
 function forwardAll(p: Pass, c: Compiled, images: tf.Tensor4D): { logits: Buf; backwards: Backward[] } {
   // The input is the images' own data: read, never freed.
-  const values: Buf[] = [{ info: images, shape: [...images.shape], readers: Number.POSITIVE_INFINITY }];
+  const values: Buf[] = [{ offset: p.at(images), shape: [...images.shape], readers: Number.POSITIVE_INFINITY }];
   const backwards: Backward[] = [];
   for (const node of c.nodes) {
     const xs = node.inputs.map((i) => values[i]).filter((v): v is Buf => v !== undefined);
@@ -444,10 +516,11 @@ function forwardAll(p: Pass, c: Compiled, images: tf.Tensor4D): { logits: Buf; b
   return { logits, backwards };
 }
 
-/** The loss (tfjs ops on the logits, whose buffer becomes a tensor) and its gradient at the logits, as tf.variableGrads' backward computes it. */
+/** The loss (tfjs ops on a copy of the logits) and its gradient at the logits, as tf.variableGrads' backward computes it. */
 function lossGradient(p: Pass, logits: Buf, loss: (logits: tf.Tensor2D) => tf.Scalar): { value: tf.Scalar; dLogits: tf.Tensor } {
-  p.forget(logits);
-  const logitsT = tf.engine().makeTensorFromTensorInfo(logits.info) as tf.Tensor2D;
+  const [n = 0, k = 0] = logits.shape;
+  const logitsT = tf.tensor2d(new Float32Array(p.heap(), logits.offset, n * k).slice(), [n, k]);
+  p.done(logits);
   try {
     const { value, grad } = tf.valueAndGrad((l: tf.Tensor) => loss(l as tf.Tensor2D))(logitsT);
     return { value, dLogits: grad };

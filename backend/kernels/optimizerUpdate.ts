@@ -159,9 +159,16 @@ const statsTable = new Int32Array(4);
  */
 export function fusedMovingStats(moving: readonly [tf.Variable, tf.Variable], batch: readonly [tf.TensorInfo, tf.TensorInfo], d: number, a: number, b: number): void {
   const w = wasm();
+  fusedMovingStatsAt(moving, offsetOf(w, batch[0]), offsetOf(w, batch[1]), d, a, b);
+}
+
+/** fusedMovingStats with the batch mean and variance given by their byte offsets on the heap. */
+export function fusedMovingStatsAt(moving: readonly [tf.Variable, tf.Variable], mean: number, variance: number, d: number, a: number, b: number): void {
+  const w = wasm();
   for (const v of moving) ownData(v);
-  [moving[0], moving[1], batch[0], batch[1]].forEach((t, i) => {
-    statsTable[i] = offsetOf(w, t);
-  });
+  statsTable[0] = offsetOf(w, moving[0]);
+  statsTable[1] = offsetOf(w, moving[1]);
+  statsTable[2] = mean;
+  statsTable[3] = variance;
   natives_().movingStatsUpdate(heap(w), statsTable.buffer as ArrayBuffer, moving[0].size, d, a, b);
 }
