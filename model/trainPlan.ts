@@ -236,7 +236,8 @@ function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: B
     y: bn.y,
     backward: (dz, toInput) => {
       const dc = bn.backward(dz);
-      callNativeConv(nativeConv(names[1]), p.heap(), p.at(x), p.at(dc), p.at(p.weightGrad(w)), info);
+      const dw = p.weightGrad(w); // allocated before the heap is read: allocating can grow (replace) it
+      callNativeConv(nativeConv(names[1]), p.heap(), p.at(x), p.at(dc), p.at(dw), info);
       if (needsDx) {
         const dx = p.alloc(x.shape);
         callNativeConv(nativeConv(names[2]), p.heap(), p.at(dc), p.at(w), p.at(dx), info);
