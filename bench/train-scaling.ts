@@ -12,6 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { table } from '../common/textTable.js';
+import { median } from '../latency/stats.js';
 import { isTorchArch, measurePair, type PairResult, type TorchArch } from './trainPair.js';
 
 interface Case {
@@ -55,12 +56,6 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? Number.NaN) + (s[m] ?? Number.NaN)) / 2;
-};
 
 /**
  * Every case at 1..maxThreads threads, `rounds` times over (round after round, so that a drift of the machine's

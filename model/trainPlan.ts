@@ -4,9 +4,9 @@
 // tfjs-layers' graph walk and tfjs-core's per-kernel bookkeeping (scopes, tape, saved-tensor clones, kernel lookup).
 // That bookkeeping was about 40% of a 32 px MobileNetV3-Small step on one thread (15.9 ms a step, 9.9 ms as a plan),
 // and it runs on one thread however many the kernels use. Batch norm and the activation after it run as one fused
-// kernel each way (batchnorm.cc; the two kernels' numbers). The loss and its gradient at the logits, and dropout's
-// mask, stay tfjs ops (small tensors). Buffers are allocated per step and freed once their last reader has run.
-// Node only: the wasm backend with our native kernels.
+// kernel each way (batchnorm.cc; the two kernels' numbers, and batch norm alone's without an activation). The loss
+// and its gradient at the logits, and dropout's mask, stay tfjs ops (small tensors). A step's buffers are placed in
+// one block of the heap (Pass). Node only: the wasm backend with our native kernels.
 import * as tf from '@tensorflow/tfjs';
 import { callNativeConv, convInfo, nativeConv, type NativeConvName } from '../backend/kernels/convGeometry.js';
 import { fusedMovingStatsAt } from '../backend/kernels/optimizerUpdate.js';
@@ -213,11 +213,20 @@ function denseForward(p: Pass, x: Buf, w: tf.Variable, bias: tf.Variable): { y: 
   };
 }
 
-const variableOf = (layer: tf.layers.Layer, suffix: string): tf.Variable => {
-  const v = weightByName(layer, suffix);
-  if (!(v instanceof tf.Variable)) throw new Error(`${layer.name}: weight '${suffix}' is not a variable`);
+// A layer's variables, looked up once: loading weights assigns new data to the same variable objects.
+const variables = new WeakMap<tf.layers.Layer, Map<string, tf.Variable>>();
+
+function variableOf(layer: tf.layers.Layer, suffix: string): tf.Variable {
+  let byName = variables.get(layer);
+  if (byName === undefined) variables.set(layer, (byName = new Map()));
+  let v = byName.get(suffix);
+  if (v === undefined) {
+    const w = weightByName(layer, suffix);
+    if (!(w instanceof tf.Variable)) throw new Error(`${layer.name}: weight '${suffix}' is not a variable`);
+    byName.set(suffix, (v = w));
+  }
   return v;
-};
+}
 
 /** Convolution, batch norm with this batch's statistics (moving averages updated), activation. */
 function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: Buf; backward: Backward } {
@@ -230,7 +239,7 @@ function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: B
     : ['conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput'];
   const c = p.alloc(info.outShape);
   callNativeConv(nativeConv(names[0]), p.heap(), p.at(x), p.at(w), p.at(c), info);
-  const bn = activation === 'linear' ? batchNormForward(p, layer, c) : batchNormActForward(p, layer, c, activation);
+  const bn = batchNormActForward(p, layer, c, activation);
   x.readers++;
   return {
     y: bn.y,
@@ -249,58 +258,30 @@ function convBnForward(p: Pass, layer: ConvBn, x: Buf, needsDx: boolean): { y: B
   };
 }
 
-/** The batch statistics of `c` ([rows, C] over all axes but the last), and the layer's moving averages updated with them. */
-function batchStats(p: Pass, layer: ConvBn, c: Buf): { mean: Buf; variance: Buf; rows: number; C: number } {
+/**
+ * Batch norm with this batch's statistics (the layer's moving averages updated with them) and the activation after
+ * it, in one kernel each way (batchnorm.cc): the numbers of the two kernels the ops call one after the other, or of
+ * batch norm's alone for 'linear'. The normalised values are recomputed in the backward rather than kept.
+ */
+function batchNormActForward(p: Pass, layer: ConvBn, c: Buf, activation: ActivationKind | 'linear'): { y: Buf; backward: (dz: Buf) => Buf } {
+  const eps = layer.cfg.bnEps;
+  const kind = activation === 'linear' ? -1 : activationCodes[activation];
+  const [gamma, beta] = [variableOf(layer, 'gamma'), variableOf(layer, 'beta')];
   const C = c.shape[c.shape.length - 1] ?? 0;
   const rows = C === 0 ? 0 : tf.util.sizeFromShape(c.shape) / C;
-  return { mean: p.alloc([C]), variance: p.alloc([C]), rows, C };
-}
-
-function updateMovingStats(layer: ConvBn, s: { mean: Buf; variance: Buf; rows: number }): void {
-  const [d, a, b] = layer.movingStatsFactors(s.rows);
-  fusedMovingStatsAt(layer.movingStats(), s.mean.offset, s.variance.offset, d, a, b);
-}
-
-/** Batch norm alone (the linear projections): the kernels of backend/ops/batchNorm.ts. */
-function batchNormForward(p: Pass, layer: ConvBn, c: Buf): { y: Buf; backward: (dy: Buf) => Buf } {
-  const eps = layer.cfg.bnEps;
-  const [gamma, beta] = [variableOf(layer, 'gamma'), variableOf(layer, 'beta')];
-  const s = batchStats(p, layer, c);
-  const y = p.alloc(c.shape);
-  trainingNatives().bnForward(p.heap(), p.at(c), p.at(gamma), p.at(beta), p.at(y), p.at(s.mean), p.at(s.variance), s.rows, s.C, eps);
-  updateMovingStats(layer, s);
-  return {
-    y,
-    backward: (dy) => {
-      const [dc, dgamma, dbeta] = [p.alloc(c.shape), p.weightGrad(gamma), p.weightGrad(beta)];
-      trainingNatives().bnBackward(p.heap(), p.at(dy), p.at(c), p.at(gamma), p.at(s.mean), p.at(s.variance), p.at(dc), p.at(dgamma), p.at(dbeta), s.rows, s.C, eps);
-      [dy, c, s.mean, s.variance].forEach((t) => p.done(t));
-      return dc;
-    },
-  };
-}
-
-/**
- * Batch norm and the activation in one kernel each way (batchnorm.cc), the numbers of the two kernels the ops call
- * one after the other: the normalised values are recomputed in the backward rather than kept.
- */
-function batchNormActForward(p: Pass, layer: ConvBn, c: Buf, activation: ActivationKind): { y: Buf; backward: (dz: Buf) => Buf } {
-  const eps = layer.cfg.bnEps;
-  const kind = activationCodes[activation];
-  const [gamma, beta] = [variableOf(layer, 'gamma'), variableOf(layer, 'beta')];
-  const s = batchStats(p, layer, c);
-  const [z, scale] = [p.alloc(c.shape), p.alloc([s.C])];
-  trainingNatives().bnActForward(p.heap(), p.at(c), p.at(gamma), p.at(beta), p.at(z), p.at(s.mean), p.at(s.variance), p.at(scale), s.rows, s.C, eps, kind);
-  updateMovingStats(layer, s);
-  const readsOutput = !activationGradReadsInput(activation);
+  const [z, mean, variance, scale] = [p.alloc(c.shape), p.alloc([C]), p.alloc([C]), p.alloc([C])];
+  trainingNatives().bnActForward(p.heap(), p.at(c), p.at(gamma), p.at(beta), p.at(z), p.at(mean), p.at(variance), p.at(scale), rows, C, eps, kind);
+  const [d, a, b] = layer.movingStatsFactors(rows);
+  fusedMovingStatsAt(layer.movingStats(), mean.offset, variance.offset, d, a, b);
+  const readsOutput = activation !== 'linear' && !activationGradReadsInput(activation);
   if (readsOutput) z.readers++;
   return {
     y: z,
     backward: (dz) => {
       const [dc, dgamma, dbeta] = [p.alloc(c.shape), p.weightGrad(gamma), p.weightGrad(beta)];
       const zo = readsOutput ? p.at(z) : p.at(c);
-      trainingNatives().bnActBackward(p.heap(), p.at(dz), p.at(c), zo, p.at(gamma), p.at(beta), p.at(s.mean), p.at(s.variance), p.at(scale), p.at(dc), p.at(dgamma), p.at(dbeta), s.rows, s.C, eps, kind);
-      [dz, c, s.mean, s.variance, scale].forEach((t) => p.done(t));
+      trainingNatives().bnActBackward(p.heap(), p.at(dz), p.at(c), zo, p.at(gamma), p.at(beta), p.at(mean), p.at(variance), p.at(scale), p.at(dc), p.at(dgamma), p.at(dbeta), rows, C, eps, kind);
+      [dz, c, mean, variance, scale].forEach((t) => p.done(t));
       if (readsOutput) p.done(z);
       return dc;
     },

@@ -40,7 +40,7 @@ type BatchNormBackward = (
   heap: ArrayBuffer, dy: number, x: number, gamma: number, mean: number, variance: number, dx: number,
   dgamma: number, dbeta: number, rows: number, channels: number, eps: number,
 ) => void;
-/** Batch norm then an activation in the same passes (batchnorm.cc); also saves the per-channel scale [C]. */
+/** Batch norm then an activation (kind -1: none) in the same passes (batchnorm.cc); also saves the per-channel scale [C]. */
 type BatchNormActForward = (
   heap: ArrayBuffer, x: number, gamma: number, beta: number, z: number, mean: number, variance: number, scale: number,
   rows: number, channels: number, eps: number, kind: number,

@@ -338,8 +338,9 @@ void backward(const Backward& g) {
   });
 }
 
+// An activation kind of act_ops.h, or kNone (batch norm alone, the plain kernels' numbers).
 bool knownKind(napi_env env, int kind) {
-  if (nas::act::known(kind)) return true;
+  if (nas::act::known(kind) || kind == nas::act::kNone) return true;
   napi_throw_range_error(env, nullptr, "unknown activation kind");
   return false;
 }
@@ -355,8 +356,9 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// batchNormActForward(heap, x, gamma, beta, z, mean, variance, scale, M, C, eps, kind): z = act(batchNorm(x)), and
-// the per-channel scale gamma / sqrt(variance + eps) [C] for the backward (variance is stored rounded to float).
+// batchNormActForward(heap, x, gamma, beta, z, mean, variance, scale, M, C, eps, kind): z = act(batchNorm(x)) (kind -1:
+// no activation), and the per-channel scale gamma / sqrt(variance + eps) [C] for the backward (variance is stored
+// rounded to float).
 napi_value BatchNormActForward(napi_env env, napi_callback_info info) {
   nas::Args a(env, info);
   Heap h(a);
